@@ -1,0 +1,1 @@
+"""Configuration: where the data lives, declared settings in TOML, and secrets in the keyring."""

@@ -1,0 +1,147 @@
+"""Settings of this installation, each declared once (type, default, description), kept in a
+TOML file in the data directory. Secrets never go here: see :mod:`app.config.secrets`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from app.domain.errors import InvalidInput
+from app.domain.rates import parse_percent
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    key: str
+    kind: type
+    default: Any
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("server.url", str, "", "Address of the central server this till syncs with"),
+    SettingSpec("printer.receipt", str, "", "Printer for receipts (empty: the system default)"),
+    SettingSpec("printer.invoice", str, "", "Printer for invoices (empty: the system default)"),
+    SettingSpec("printer.label", str, "", "Printer for shipping and shelf labels"),
+    SettingSpec("receipt.width", str, "80mm", "Receipt roll width", ("80mm", "58mm")),
+    SettingSpec("receipt.footer", str, "Returns within 30 days with this receipt.",
+                "Text printed at the foot of every receipt"),
+    SettingSpec("invoice.paper", str, "A4", "Invoice paper size", ("A4", "Letter")),
+    SettingSpec("stripe.reader_id", str, "", "Stripe Terminal reader used for card payments"),
+    SettingSpec("till.lock_after_seconds", int, 300, "Lock the till after this much inactivity"),
+    SettingSpec("till.approval_discount_percent", str, "10",
+                "Discounts above this percentage need a manager's PIN"),
+    SettingSpec("till.high_contrast", bool, False, "Use the high-contrast theme"),
+    SettingSpec("till.cash_drawer", bool, False, "A cash drawer is connected to the receipt printer"),
+    SettingSpec("backup.dir", str, "", "Where daily backups go (empty: backups/ in the data directory)"),
+    SettingSpec("backup.keep", int, 14, "How many daily backups to keep"),
+)
+
+_BY_KEY = {spec.key: spec for spec in SPECS}
+SECRET_HINTS = ("key", "secret", "password", "token")
+
+
+def spec_for(key: str) -> SettingSpec:
+    spec = _BY_KEY.get(key)
+    if spec is None:
+        if any(h in key.lower() for h in SECRET_HINTS):
+            raise InvalidInput(f"{key} looks like a secret: secrets are kept in the keyring, "
+                               "never in settings", field="key")
+        raise InvalidInput(f"unknown setting {key!r}; `tillpoint config list` shows them all",
+                           field="key")
+    return spec
+
+
+def coerce(spec: SettingSpec, raw: Any) -> Any:
+    """Turn a value from the command line or the file into the setting's type, or refuse it."""
+    if spec.kind is bool:
+        if isinstance(raw, bool):
+            value: Any = raw
+        elif str(raw).strip().lower() in ("1", "true", "yes", "on"):
+            value = True
+        elif str(raw).strip().lower() in ("0", "false", "no", "off"):
+            value = False
+        else:
+            raise InvalidInput(f"{raw!r} is not true or false", field=spec.key)
+    elif spec.kind is int:
+        if isinstance(raw, bool):
+            raise InvalidInput(f"{raw!r} is not a whole number", field=spec.key)
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise InvalidInput(f"{raw!r} is not a whole number", field=spec.key) from None
+        if value < 0:
+            raise InvalidInput("must not be negative", field=spec.key)
+    else:
+        value = str(raw)
+        if len(value) > 2000:
+            raise InvalidInput("is too long", field=spec.key)
+    if spec.choices and value not in spec.choices:
+        raise InvalidInput(f"{value!r} is not one of {', '.join(spec.choices)}", field=spec.key)
+    if spec.key == "till.approval_discount_percent":
+        parse_percent(value, field=spec.key)
+    return value
+
+
+class Settings:
+    """Read and change the TOML settings file; writes are atomic (temp file, then rename)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._values = self._load()
+
+    def _load(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {}
+        try:
+            with self.path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise InvalidInput(f"{self.path} cannot be read: {exc}", field="settings") from exc
+        flat: dict[str, Any] = {}
+        for section, table in raw.items():
+            if not isinstance(table, dict):
+                continue
+            for name, value in table.items():
+                key = f"{section}.{name}"
+                if key in _BY_KEY:
+                    flat[key] = coerce(_BY_KEY[key], value)
+        return flat
+
+    def get(self, key: str) -> Any:
+        spec = spec_for(key)
+        return self._values.get(key, spec.default)
+
+    def set(self, key: str, raw: Any) -> Any:
+        spec = spec_for(key)
+        value = coerce(spec, raw)
+        self._values[key] = value
+        self._save()
+        return value
+
+    def items(self) -> list[tuple[SettingSpec, Any]]:
+        return [(spec, self._values.get(spec.key, spec.default)) for spec in SPECS]
+
+    def _save(self) -> None:
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in sorted(self._values.items()):
+            section, name = key.split(".", 1)
+            nested.setdefault(section, {})[name] = value
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".settings-", suffix=".toml")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                tomli_w.dump(nested, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

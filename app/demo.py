@@ -1,0 +1,279 @@
+"""A deterministic demo shop: categories, taxes, products with valid EAN-13 barcodes and
+variants, stock, customers, staff, coupons, and optionally months of order history.
+
+The same seed and size always give the same shop (names, prices, barcodes, ids), so demos,
+tests and benchmarks are repeatable. Large catalogues (up to 1,000,000 products) are written in
+bulk inserts of a few thousand rows, with progress reported through a callback.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterator
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from app.domain.barcodes import in_store_ean13, make_ean13
+from app.local_auth import hash_pin
+from app.setup import initialise
+from db.models import (Barcode, Category, Coupon, CreditMovement, Customer, Product, StaffUser,
+                       StockLevel, StockMovement, Store, TaxClass, TaxRate, Variant)
+
+Progress = Callable[[str, int, int], None]
+
+#: PINs of the demo staff (shown in the README and on the sign-in screen of the demo).
+DEMO_STAFF = (
+    ("Olivia Owner", "owner@demo.tillpoint", "owner", "1111"),
+    ("Max Manager", "manager@demo.tillpoint", "manager", "2222"),
+    ("Cara Cashier", "cara@demo.tillpoint", "cashier", "3333"),
+    ("Carl Cashier", "carl@demo.tillpoint", "cashier", "4444"),
+    ("Stan Stock", "stock@demo.tillpoint", "stock_clerk", "5555"),
+    ("Sue Support", "support@demo.tillpoint", "support", "6666"),
+)
+
+_CATEGORIES = {
+    "Groceries": ["Fruit & Veg", "Dairy", "Pantry", "Frozen"],
+    "Bakery": ["Bread", "Pastry"],
+    "Drinks": ["Coffee & Tea", "Soft Drinks", "Wine"],
+    "Clothing": ["T-shirts", "Jumpers", "Socks"],
+    "Home": ["Kitchen", "Candles", "Textiles"],
+    "Stationery": ["Notebooks", "Pens"],
+    "Toys": ["Puzzles", "Plush"],
+    "Beauty": ["Soap", "Skin Care"],
+}
+_TAX_FOR = {"Groceries": "Reduced", "Bakery": "Reduced", "Drinks": "Standard",
+            "Clothing": "Standard", "Home": "Standard", "Stationery": "Standard",
+            "Toys": "Standard", "Beauty": "Standard"}
+_NOUNS = {
+    "Fruit & Veg": ["Apples", "Bananas", "Tomatoes", "Carrots", "Pears", "Grapes", "Leeks"],
+    "Dairy": ["Milk", "Butter", "Yoghurt", "Cheddar", "Brie", "Cream", "Skyr"],
+    "Pantry": ["Olive Oil", "Pasta", "Rice", "Lentils", "Honey", "Jam", "Flour"],
+    "Frozen": ["Peas", "Ice Cream", "Pizza", "Berries", "Spinach"],
+    "Bread": ["Sourdough", "Baguette", "Rye Loaf", "Bagels", "Focaccia"],
+    "Pastry": ["Croissant", "Pain au Chocolat", "Cinnamon Bun", "Éclair", "Tart"],
+    "Coffee & Tea": ["Espresso Beans", "Green Tea", "Earl Grey", "Filter Coffee", "Chai"],
+    "Soft Drinks": ["Lemonade", "Cola", "Ginger Beer", "Sparkling Water", "Iced Tea"],
+    "Wine": ["Rioja", "Chianti", "Riesling", "Rosé", "Prosecco"],
+    "T-shirts": ["Crew T-shirt", "V-neck T-shirt", "Pocket Tee", "Long-sleeve Tee"],
+    "Jumpers": ["Wool Jumper", "Cardigan", "Hoodie", "Fleece"],
+    "Socks": ["Ankle Socks", "Wool Socks", "Sport Socks"],
+    "Kitchen": ["Chef's Knife", "Cutting Board", "Mug", "Teapot", "Colander"],
+    "Candles": ["Pillar Candle", "Tealights", "Scented Candle"],
+    "Textiles": ["Tea Towel", "Cushion", "Throw", "Napkins"],
+    "Notebooks": ["Notebook A5", "Sketchbook", "Planner", "Jotter"],
+    "Pens": ["Fountain Pen", "Gel Pen", "Pencil Set", "Marker"],
+    "Puzzles": ["Jigsaw 500", "Jigsaw 1000", "Brain Teaser"],
+    "Plush": ["Teddy Bear", "Plush Fox", "Plush Whale"],
+    "Soap": ["Olive Soap", "Lavender Soap", "Oat Soap"],
+    "Skin Care": ["Hand Cream", "Lip Balm", "Face Oil"],
+}
+_ADJECTIVES = ["Organic", "Classic", "Rustic", "Fresh", "Nordic", "Golden", "Smoky", "Wild",
+               "Crème", "Alpine", "Sunny", "Velvet", "Tiny", "Grand", "Ελληνικό", "Русский",
+               "Spiced", "Heritage", "Coastal", "Midnight"]
+_BRANDS = ["Hearth & Co", "Fjord", "Maison Lune", "Greenfield", "Atlas", "Kettle Bros",
+           "Papyrus", "Bloom", "Northwind", "Olivar"]
+_SIZES = ["S", "M", "L", "XL"]
+_COLOURS = ["Black", "Navy", "Oat", "Forest"]
+_FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Greta", "Hugo", "Ines", "Jonas",
+          "Kofi", "Lena", "Mateo", "Nora", "Omar", "Paula", "Quinn", "Rosa", "Sven", "Yara"]
+_LAST = ["Almeida", "Berg", "Costa", "Dubois", "Evans", "Fischer", "García", "Horvat", "Ivanova",
+         "Jensen", "Kowalski", "López", "Müller", "Novak", "Okafor", "Papadopoulos", "Rossi"]
+
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    products: int
+    variants: int
+    customers: int
+    staff: int
+    orders: int
+
+
+class _Ids:
+    """Deterministic UUIDs drawn from the generator's own random stream."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+
+    def __call__(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+
+def _batches(rows: Iterator[dict], size: int = BATCH) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def generate(session: Session, *, products: int = 500, customers: int = 200, seed: int = 7,
+             initial_stock: bool = True, progress: Progress | None = None,
+             now: datetime | None = None) -> DemoSummary:
+    """Fill an empty store with the demo shop. Runs inside the caller's transaction."""
+    if products < 1:
+        raise ValueError("the demo shop needs at least one product")
+    rng = random.Random(seed)
+    ids = _Ids(rng)
+    now = now or datetime(2026, 1, 1, tzinfo=timezone.utc)
+    store, _register = initialise(session, store_code="S01", store_name="Tillpoint Demo Shop",
+                                  currency="EUR", prices_include_tax=True,
+                                  register_code="R01", register_name="Till 1")
+    store.address = "12 Market Street, 1000 Brussels"
+    store.tax_number = "BE0123456789"
+
+    tax_ids: dict[str, str] = {}
+    for name, rate in (("Standard", 210_000), ("Reduced", 60_000), ("Zero", 0)):
+        tax_ids[name] = ids()
+        session.add(TaxClass(id=tax_ids[name], name=name, updated_at=now))
+        session.add(TaxRate(id=ids(), tax_class_id=tax_ids[name], name=f"VAT {rate // 10000}%",
+                            rate_ppm=rate))
+
+    leaves: list[tuple[str, str, str]] = []  # (category id, leaf name, top name)
+    for position, (top, subs) in enumerate(_CATEGORIES.items()):
+        top_id = ids()
+        session.add(Category(id=top_id, name=top, position=position, updated_at=now))
+        for sub_pos, sub in enumerate(subs):
+            sub_id = ids()
+            session.add(Category(id=sub_id, parent_id=top_id, name=sub, position=sub_pos,
+                                 updated_at=now))
+            leaves.append((sub_id, sub, top))
+    session.flush()
+
+    for name, email, role, pin in DEMO_STAFF:
+        session.add(StaffUser(id=ids(), name=name, email=email, role=role,
+                              pin_hash=hash_pin(pin, iterations=20_000), updated_at=now))
+
+    variant_count = _catalogue(session, rng, ids, store, leaves, tax_ids, products,
+                               initial_stock, progress, now)
+
+    credits = []
+    for n in range(customers):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        customer_id = ids()
+        session.add(Customer(id=customer_id, name=f"{first} {last}",
+                             email=f"{first.lower()}.{last.lower()}{n}@example.com".replace("é", "e")
+                             .replace("í", "i").replace("ü", "u").replace("ó", "o"),
+                             phone=f"+32 470 {n:06d}", created_at=now, updated_at=now))
+        if n % 25 == 0:
+            credits.append(CreditMovement(id=ids(), customer_id=customer_id, amount=2500,
+                                          kind="issue", at=now))
+    session.flush()  # customers before the credit that refers to them
+    session.add_all(credits)
+    session.add(Coupon(id=ids(), code="WELCOME10", kind="percent", value=100_000,
+                       valid_from=None, valid_to=None, min_spend=0, usage_limit=None,
+                       per_customer_limit=None, updated_at=now))
+    session.add(Coupon(id=ids(), code="SAVE5", kind="amount", value=500, valid_from=None,
+                       valid_to=None, min_spend=3000, usage_limit=1000, per_customer_limit=None,
+                       updated_at=now))
+    session.flush()
+    return DemoSummary(products, variant_count, customers, len(DEMO_STAFF), 0)
+
+
+def _catalogue(session: Session, rng: random.Random, ids: _Ids, store: Store,
+               leaves: list[tuple[str, str, str]], tax_ids: dict[str, str], count: int,
+               initial_stock: bool, progress: Progress | None, now: datetime) -> int:
+    variants_written = 0
+    barcode_no = 0
+    for start in range(0, count, BATCH):
+        product_rows, variant_rows, barcode_rows, level_rows, movement_rows = [], [], [], [], []
+        for n in range(start, min(count, start + BATCH)):
+            cat_id, leaf, top = leaves[n % len(leaves)]
+            noun = rng.choice(_NOUNS[leaf])
+            name = f"{rng.choice(_ADJECTIVES)} {noun}" + (f" #{n // 997}" if n >= 997 else "")
+            # Some fruit is sold by weight from a scale label (only the first 100,000 products:
+            # the label's item field has five digits).
+            by_weight = leaf == "Fruit & Veg" and n % 3 == 0 and n < 100_000
+            product_id = ids()
+            product_rows.append(dict(
+                id=product_id, name=name, description=f"{name} from {rng.choice(_BRANDS)}.",
+                brand=rng.choice(_BRANDS), tags=f"{top.lower()},{leaf.lower()}",
+                category_id=cat_id, tax_class_id=tax_ids[_TAX_FOR[top]], sold_by_weight=by_weight,
+                low_stock_threshold=5000, archived=False, version=1, updated_at=now))
+            base_price = rng.randrange(49, 5000) if top != "Clothing" else rng.randrange(900, 8000)
+            if top == "Clothing":
+                options = [(s, c) for s in _SIZES for c in rng.sample(_COLOURS, 2)]
+            else:
+                options = [None]
+            for option in options:
+                variant_id = ids()
+                sku = f"D{n:07d}" + (f"-{option[0]}-{option[1][:3].upper()}" if option else "")
+                variant_rows.append(dict(
+                    id=variant_id, product_id=product_id, sku=sku,
+                    name=f"{option[0]} / {option[1]}" if option else "",
+                    attributes=f"size={option[0]};colour={option[1]}" if option else "",
+                    price=base_price, cost=base_price * rng.randrange(35, 70) // 100,
+                    archived=False, version=1, updated_at=now))
+                if by_weight:
+                    # A scale label for this item: 25 IIIII 00000 C (weight in grams embedded).
+                    code = make_ean13(f"25{n:05d}00000")
+                else:
+                    code = in_store_ean13(barcode_no)
+                barcode_no += 1
+                barcode_rows.append(dict(code=code, variant_id=variant_id))
+                if initial_stock:
+                    qty = rng.randrange(0, 80) * 1000
+                    level_rows.append(dict(store_id=store.id, variant_id=variant_id,
+                                           quantity_milli=qty))
+                    movement_rows.append(dict(id=ids(), store_id=store.id, variant_id=variant_id,
+                                              quantity_milli=qty, kind="receipt",
+                                              reason="opening stock", at=now))
+        session.execute(insert(Product), product_rows)
+        session.execute(insert(Variant), variant_rows)
+        session.execute(insert(Barcode), barcode_rows)
+        if initial_stock:
+            session.execute(insert(StockMovement), movement_rows)
+            session.execute(insert(StockLevel), level_rows)
+        variants_written += len(variant_rows)
+        if progress:
+            progress("products", min(count, start + BATCH), count)
+    return variants_written
+
+
+def generate_history(session: Session, *, days: int, orders_per_day: int = 40, seed: int = 11,
+                     end: datetime | None = None, progress: Progress | None = None) -> int:
+    """Ring up ``days`` of past sales through the real checkout service (one transaction per
+    call: the caller's). Returns the number of orders written."""
+    from app.domain.tenders import TenderMethod
+    from app.sales.cart import Cart
+    from app.sales.checkout import Tender, checkout
+
+    rng = random.Random(seed)
+    end = end or datetime.now(timezone.utc)
+    variant_ids = session.scalars(select(Variant.id).order_by(Variant.sku).limit(2000)).all()
+    weighed = set(session.scalars(select(Variant.id).join(Product)
+                                  .where(Product.sold_by_weight.is_(True))).all())
+    staff_ids = session.scalars(select(StaffUser.id).where(
+        StaffUser.role.in_(("cashier", "manager", "owner"))).order_by(StaffUser.email)).all()
+    customer_ids = session.scalars(select(Customer.id).order_by(Customer.email).limit(200)).all()
+    written = 0
+    for day in range(days, 0, -1):
+        opening = (end - timedelta(days=day)).replace(hour=8, minute=0, second=0, microsecond=0)
+        for _ in range(orders_per_day):
+            cart = Cart()
+            for _ in range(rng.randint(1, 5)):
+                vid = rng.choice(variant_ids)
+                qty = rng.randrange(200, 1500) if vid in weighed else rng.randint(1, 3) * 1000
+                cart.add(vid, qty)
+            if customer_ids and rng.random() < 0.3:
+                cart.customer_id = rng.choice(customer_ids)
+            method = TenderMethod.CASH if rng.random() < 0.45 else TenderMethod.CARD
+            tender = Tender(method, reference=None if method is TenderMethod.CASH
+                            else f"pi_demo_{rng.getrandbits(48):012x}",
+                            card_brand=None if method is TenderMethod.CASH else "visa",
+                            card_last4=None if method is TenderMethod.CASH else "4242")
+            at = opening + timedelta(seconds=rng.randrange(0, 11 * 3600))
+            checkout(session, cart=cart, tenders=[tender], staff_id=rng.choice(staff_ids), now=at)
+            written += 1
+        if progress:
+            progress("history", days - day + 1, days)
+    return written

@@ -1,0 +1,156 @@
+"""Checkout: one sale, one transaction.
+
+The caller opens the write transaction (``with store.write() as session``) and passes the
+session; :func:`checkout` writes the order, its lines and taxes, payments, coupon redemption,
+store-credit spend, stock movements, the outbox entry and the audit entry, and takes the next
+gap-free number of the register. Nothing is committed here, so either all of it lands or none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import audit, inventory, outbox
+from app.domain.coupons import CouponRules, check_coupon, normalise_code
+from app.domain.errors import NotFound, RuleViolation
+from app.domain.orders import OrderStatus
+from app.domain.pricing import CouponTerms, Discount, DiscountKind
+from app.domain.tenders import TenderMethod, TenderRequest, settle
+from app.sales.cart import Cart, price_cart
+from app.sales.identity import this_register
+from app.sales.numbering import order_number, take_next
+from app.sales.serialize import order_to_dict
+from db.base import utcnow
+from db.models import (Coupon, CouponRedemption, CreditMovement, Customer, Order, OrderLine,
+                       OrderLineTax, Payment, Register, StaffUser)
+
+
+@dataclass(frozen=True, slots=True)
+class Tender:
+    """A payment offered at the till. Card tenders arrive already approved by the payment
+    provider, with its reference (PaymentIntent id) and the card's brand and last four digits."""
+
+    method: TenderMethod
+    amount: int | None = None  # None: the rest due
+    reference: str | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
+
+
+def credit_balance(session: Session, customer_id: str) -> int:
+    return session.scalar(select(func.coalesce(func.sum(CreditMovement.amount), 0))
+                          .where(CreditMovement.customer_id == customer_id)) or 0
+
+
+def _coupon_terms(session: Session, code: str, customer_id: str | None,
+                  now: datetime) -> tuple[Coupon, CouponTerms]:
+    normalised = normalise_code(code)
+    coupon = session.scalar(select(Coupon).where(Coupon.code == normalised))
+    if coupon is None:
+        raise NotFound(f"no coupon {normalised}", field="coupon")
+    used = session.scalar(select(func.count()).select_from(CouponRedemption)
+                          .where(CouponRedemption.coupon_id == coupon.id)) or 0
+    used_by_customer = 0
+    if customer_id:
+        used_by_customer = session.scalar(
+            select(func.count()).select_from(CouponRedemption)
+            .where(CouponRedemption.coupon_id == coupon.id,
+                   CouponRedemption.customer_id == customer_id)) or 0
+    rules = CouponRules(code=coupon.code,
+                        discount=Discount(DiscountKind(coupon.kind), coupon.value),
+                        valid_from=coupon.valid_from, valid_to=coupon.valid_to,
+                        min_spend=coupon.min_spend, usage_limit=coupon.usage_limit,
+                        per_customer_limit=coupon.per_customer_limit, active=coupon.active)
+    return coupon, check_coupon(rules, now=now, used=used, used_by_customer=used_by_customer,
+                                customer_known=customer_id is not None)
+
+
+def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: str,
+             shift_id: str | None = None, now: datetime | None = None) -> Order:
+    """Record a completed, fully paid sale; see the module docstring."""
+    now = now or utcnow()
+    store, register = this_register(session)
+    staff = session.get(StaffUser, staff_id)
+    if staff is None or not staff.active:
+        raise RuleViolation("the cashier is unknown or deactivated", field="staff")
+    if cart.customer_id is not None and session.get(Customer, cart.customer_id) is None:
+        raise NotFound(f"no customer {cart.customer_id}", field="customer")
+
+    coupon = terms = None
+    if cart.coupon_code:
+        coupon, terms = _coupon_terms(session, cart.coupon_code, cart.customer_id, now)
+    priced_cart = price_cart(session, cart, store, coupon=terms)
+    priced = priced_cart.priced
+    settlement = settle(priced.total, [TenderRequest(t.method, t.amount) for t in tenders])
+
+    credit_used = sum(a.amount for a in settlement.tenders if a.method is TenderMethod.CREDIT)
+    if credit_used:
+        if cart.customer_id is None:
+            raise RuleViolation("store credit needs a customer on the sale", field="pay")
+        balance = credit_balance(session, cart.customer_id)
+        if credit_used > balance:
+            raise RuleViolation(f"the customer's store credit is {balance}, less than {credit_used}",
+                                field="pay")
+
+    seq = take_next(session, register, Register.next_order_seq)
+    order = Order(
+        number=order_number(store.code, register.code, seq), store_id=store.id,
+        register_id=register.id, register_seq=seq, staff_id=staff.id,
+        customer_id=cart.customer_id, shift_id=shift_id, channel="till",
+        status=OrderStatus.DELIVERED.value, currency=store.currency,
+        prices_include_tax=store.prices_include_tax, subtotal=priced.subtotal,
+        line_discount_total=priced.line_discount_total,
+        order_discount_total=priced.order_discount_total,
+        coupon_discount_total=priced.coupon_discount_total, tax_total=priced.tax_total,
+        total=priced.total, paid_total=priced.total, change_given=settlement.change,
+        coupon_code=priced.coupon_code, created_at=now, updated_at=now)
+    session.add(order)
+    session.flush()
+
+    for line_no, (pl, variant, cart_line) in enumerate(
+            zip(priced.lines, priced_cart.variants, cart.lines), start=1):
+        line = OrderLine(
+            order_id=order.id, line_no=line_no, variant_id=variant.id, sku=variant.sku,
+            name=pl.source.name, quantity_milli=pl.source.quantity_milli,
+            unit_price=pl.source.unit_price, unit_cost=variant.cost, gross=pl.gross,
+            line_discount=pl.line_discount, order_discount=pl.order_discount,
+            coupon_discount=pl.coupon_discount, tax=pl.tax, total=pl.total,
+            price_override_by=cart_line.approved_by if cart_line.price_source == "override" else None)
+        session.add(line)
+        session.flush()
+        for position, part in enumerate(pl.taxes):
+            session.add(OrderLineTax(order_line_id=line.id, position=position, name=part.name,
+                                     rate_ppm=part.rate_ppm, taxable=part.taxable, tax=part.tax))
+        inventory.record_movement(session, store_id=store.id, variant_id=variant.id,
+                                  quantity_milli=-pl.source.quantity_milli, kind="sale",
+                                  order_id=order.id, staff_id=staff.id)
+
+    for position, (applied, tender) in enumerate(zip(settlement.tenders, tenders)):
+        session.add(Payment(order_id=order.id, position=position, method=applied.method.value,
+                            amount=applied.amount, tendered=applied.tendered,
+                            reference=tender.reference, card_brand=tender.card_brand,
+                            card_last4=tender.card_last4, created_at=now))
+    if credit_used:
+        session.add(CreditMovement(customer_id=cart.customer_id, amount=-credit_used, kind="sale",
+                                   order_id=order.id, at=now))
+    if coupon is not None:
+        session.add(CouponRedemption(coupon_id=coupon.id, order_id=order.id,
+                                     customer_id=cart.customer_id, at=now))
+    session.flush()
+    session.refresh(order)
+
+    payload = order_to_dict(order)
+    outbox.enqueue(session, kind="order.created", entity_id=order.id, payload=payload)
+    approvals = sorted({l.approved_by for l in cart.lines if l.approved_by})
+    audit.append(session, action="sale.completed", entity="order", entity_id=order.id,
+                 actor_id=staff.id, approved_by=approvals[0] if approvals else None,
+                 details={"number": order.number, "total": order.total,
+                          "currency": order.currency,
+                          "tenders": [[p.method, p.amount] for p in order.payments],
+                          "approvals": approvals},
+                 at=now)
+    return order

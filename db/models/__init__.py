@@ -1,0 +1,17 @@
+"""Every table of the local store; importing this module registers them all on ``Base.metadata``."""
+
+from db.models.catalog import Barcode, Category, Product, TaxClass, TaxRate, Variant
+from db.models.people import CreditMovement, Customer, Register, StaffUser, Store
+from db.models.sales import (Coupon, CouponRedemption, Order, OrderLine, OrderLineTax, ParkedCart,
+                             Payment, Refund, RefundLine, RefundPayment)
+from db.models.shifts import CashMovement, Shift
+from db.models.stock import StockLevel, StockMovement
+from db.models.system import AuditEntry, AuditHead, LocalSetting, OutboxEntry, SyncState
+
+__all__ = [
+    "AuditEntry", "AuditHead", "Barcode", "CashMovement", "Category", "Coupon", "CouponRedemption",
+    "CreditMovement", "Customer", "LocalSetting", "Order", "OrderLine", "OrderLineTax",
+    "OutboxEntry", "ParkedCart", "Payment", "Product", "Refund", "RefundLine", "RefundPayment",
+    "Register", "Shift", "StaffUser", "StockLevel", "StockMovement", "Store", "SyncState",
+    "TaxClass", "TaxRate", "Variant",
+]
