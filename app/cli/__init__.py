@@ -1,0 +1,83 @@
+"""The ``tillpoint`` command line (everything but the window, which ``main.py`` starts).
+
+Exit codes: 0 success; 1 the command ran but failed (a refused sale, a broken audit chain, a
+store that cannot be opened); 2 the command line itself was wrong (argparse's convention).
+Errors go to standard error as one line naming the field at fault; JSON results go to
+standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Callable
+
+from app import __version__
+from app.config.paths import Paths
+from app.config.secrets import SecretStoreUnavailable
+from app.domain.errors import DomainError
+from db.engine import StoreError
+
+Handler = Callable[[argparse.Namespace, Paths], int]
+
+
+def _data_dir_option(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    parser.add_argument("--data-dir", metavar="DIR",
+                        default=None if top else argparse.SUPPRESS,
+                        help="where the local store and settings live "
+                             "(default: $TILLPOINT_DATA_DIR or the platform's data directory)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from app.cli import config_cmd, sale_cmd, store_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="tillpoint",
+        description="Tillpoint point of sale. Without a command, opens the desktop client.")
+    parser.add_argument("--version", action="version", version=f"tillpoint {__version__}")
+    _data_dir_option(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        _data_dir_option(cmd, top=False)
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    demo = add("demo", "open the desktop client on a demo shop (created on first use)", _window)
+    demo.add_argument("--products", type=int, default=500, help="size of the demo catalogue")
+    store_cmd.register(add)
+    sale_cmd.register(add)
+    config_cmd.register(add)
+    return parser
+
+
+def _window(args: argparse.Namespace, paths: Paths) -> int:  # pragma: no cover - replaced in main
+    raise RuntimeError("the window is started by main.py")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Parse and run one command; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 2
+    paths = Paths.resolve(args.data_dir)
+    return dispatch(args, paths)
+
+
+def dispatch(args: argparse.Namespace, paths: Paths) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args, paths)
+    except DomainError as exc:
+        print(f"tillpoint: {exc}", file=sys.stderr)
+        return 1
+    except (StoreError, SecretStoreUnavailable) as exc:
+        print(f"tillpoint: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tillpoint: interrupted; nothing was half-written", file=sys.stderr)
+        return 130

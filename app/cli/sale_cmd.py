@@ -1,0 +1,170 @@
+"""``tillpoint sale`` and ``tillpoint refund``: the same services as the window, headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.catalog import find_code
+from app.config.paths import Paths
+from app.domain.errors import InvalidInput, NotFound, RuleViolation
+from app.domain.money import parse_amount
+from app.domain.permissions import Permission, can
+from app.domain.pricing import Discount
+from app.domain.quantity import parse_quantity
+from app.domain.rates import parse_percent
+from app.domain.tenders import TenderMethod, parse_method
+from app.sales.cart import Cart
+from app.sales.checkout import Tender, checkout
+from app.sales.identity import this_register
+from app.sales.refunds import ReturnRequest, find_order, refund
+from app.sales.serialize import order_to_dict, refund_to_dict
+from db.engine import LocalStore
+from db.models import Customer, StaffUser
+
+
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    sale = add("sale", "ring up a sale without the window; prints the order as JSON", cmd_sale)
+    sale.add_argument("--item", action="append", required=True, metavar="CODE[:QTY]",
+                      help="barcode or SKU, optionally with a quantity (repeatable)")
+    sale.add_argument("--pay", action="append", required=True, metavar="METHOD[:AMOUNT]",
+                      help="cash, card or credit, with an amount (left out: the rest due)")
+    sale.add_argument("--customer", metavar="ID", help="customer id or email")
+    sale.add_argument("--coupon", metavar="CODE")
+    sale.add_argument("--discount", metavar="PERCENT%|AMOUNT",
+                      help="order discount, e.g. 10%% or 2.50")
+    sale.add_argument("--staff", metavar="EMAIL", help="who sells (default: the first cashier)")
+
+    ref = add("refund", "return lines of a sale to their original tenders; prints the refund",
+              cmd_refund)
+    ref.add_argument("order", metavar="ORDER", help="order number, e.g. S01-R01-000042")
+    ref.add_argument("--line", action="append", default=[], metavar="N[:QTY]",
+                     help="line number and quantity to return (all lines when none named)")
+    ref.add_argument("--to", choices=["original", "cash", "credit"], default="original",
+                     help="where the money goes (default: the original tenders)")
+    ref.add_argument("--reason", default="")
+    ref.add_argument("--staff", metavar="EMAIL", help="who refunds (default: the first manager)")
+
+
+def _split(text: str, field: str) -> tuple[str, str | None]:
+    head, sep, tail = text.partition(":")
+    if not head:
+        raise InvalidInput(f"{text!r} has nothing before the colon", field=field)
+    if sep and not tail:
+        raise InvalidInput(f"{text!r} has nothing after the colon", field=field)
+    return head, tail if sep else None
+
+
+def _staff(session: Session, email: str | None, permission: Permission,
+           preferred_roles: tuple[str, ...]) -> StaffUser:
+    if email:
+        staff = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+        if staff is None or not staff.active:
+            raise NotFound(f"no active member of staff {email}", field="staff")
+    else:
+        candidates = session.scalars(select(StaffUser).where(StaffUser.active.is_(True))
+                                     .order_by(StaffUser.email)).all()
+        ranked = sorted((s for s in candidates if can(s.role, permission)),
+                        key=lambda s: preferred_roles.index(s.role)
+                        if s.role in preferred_roles else len(preferred_roles))
+        if not ranked:
+            raise NotFound("no member of staff may do this: create one first", field="staff")
+        staff = ranked[0]
+    if not can(staff.role, permission):
+        raise RuleViolation(f"a {staff.role} may not do this", field="staff")
+    return staff
+
+
+def _customer(session: Session, ref: str) -> Customer:
+    customer = session.get(Customer, ref) or session.scalar(
+        select(Customer).where(Customer.email == ref.strip().lower()))
+    if customer is None or customer.erased:
+        raise NotFound(f"no customer {ref}", field="customer")
+    return customer
+
+
+def _discount(text: str, currency: str) -> Discount:
+    if text.strip().endswith("%"):
+        return Discount.percent(parse_percent(text, field="discount"), field="discount")
+    return Discount.amount(parse_amount(text, currency, field="discount"), field="discount")
+
+
+def build_sale(session: Session, args: argparse.Namespace) -> tuple[Cart, list[Tender], StaffUser]:
+    shop, _register = this_register(session)
+    cart = Cart()
+    for index, item in enumerate(args.item):
+        field = f"item[{index}]"
+        code, qty_text = _split(item, field)
+        match = find_code(session, code, field=field)
+        if qty_text is not None:
+            qty = parse_quantity(qty_text, field=f"{field}.quantity",
+                                 allow_fraction=match.variant.product.sold_by_weight)
+        else:
+            qty = match.quantity_milli or 1000
+        cart.add(match.variant.id, qty, unit_price=match.unit_price,
+                 price_source="label" if match.unit_price is not None else "catalogue")
+    tenders: list[Tender] = []
+    for index, pay in enumerate(args.pay):
+        field = f"pay[{index}]"
+        method_text, amount_text = _split(pay, field)
+        method = parse_method(method_text, field=field)
+        if method is TenderMethod.CARD:
+            raise RuleViolation("card payments unavailable: no card reader is set up on this "
+                                "till (Stripe Terminal); pay by cash or credit", field=field)
+        amount = None if amount_text is None else parse_amount(amount_text, shop.currency,
+                                                               field=f"{field}.amount")
+        tenders.append(Tender(method, amount))
+    if args.customer:
+        cart.customer_id = _customer(session, args.customer).id
+    if args.coupon:
+        cart.coupon_code = args.coupon
+    if args.discount:
+        cart.order_discount = _discount(args.discount, shop.currency)
+    staff = _staff(session, args.staff, Permission.SELL, ("cashier", "manager", "owner"))
+    return cart, tenders, staff
+
+
+def cmd_sale(args: argparse.Namespace, paths: Paths) -> int:
+    store = LocalStore.open(paths.store)
+    try:
+        with store.write() as session:
+            cart, tenders, staff = build_sale(session, args)
+            order = checkout(session, cart=cart, tenders=tenders, staff_id=staff.id)
+            result = order_to_dict(order)
+    finally:
+        store.close()
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _return_requests(lines: list[str]) -> list[ReturnRequest] | None:
+    if not lines:
+        return None
+    requests = []
+    for index, text in enumerate(lines):
+        field = f"line[{index}]"
+        number, qty_text = _split(text, field)
+        if not number.isdigit() or int(number) < 1:
+            raise InvalidInput(f"{number!r} is not a line number", field=field)
+        qty = None if qty_text is None else parse_quantity(qty_text, field=f"{field}.quantity")
+        requests.append(ReturnRequest(int(number), qty))
+    return requests
+
+
+def cmd_refund(args: argparse.Namespace, paths: Paths) -> int:
+    store = LocalStore.open(paths.store)
+    try:
+        with store.write() as session:
+            staff = _staff(session, args.staff, Permission.REFUND, ("manager", "owner", "cashier"))
+            record = refund(session, order_ref=args.order, staff_id=staff.id,
+                            lines=_return_requests(args.line), reason=args.reason,
+                            to_method=args.to)
+            result = refund_to_dict(record, find_order(session, args.order))
+    finally:
+        store.close()
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,58 @@
+"""Shared fixtures: real local stores in a temporary directory (no mocks of the database)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt runs offscreen everywhere in the suite (CI has no display).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from sqlalchemy import select  # noqa: E402
+
+from app import demo  # noqa: E402
+from app.setup import initialise  # noqa: E402
+from db.engine import LocalStore  # noqa: E402
+from db.models import StaffUser  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_OUTPUT = Path(os.environ.get("TILLPOINT_TEST_OUTPUT", REPO / "test-output"))
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """An empty, migrated local store (no shop yet)."""
+    local = LocalStore.open(tmp_path / "tillpoint.sqlite3")
+    yield local
+    local.close()
+
+
+@pytest.fixture
+def shop(store: LocalStore) -> LocalStore:
+    """A store holding a small deterministic demo shop (300 products, EUR, prices incl. VAT)."""
+    with store.write() as session:
+        demo.generate(session, products=300, customers=40)
+    return store
+
+
+@pytest.fixture
+def blank_shop(store: LocalStore) -> LocalStore:
+    """An initialised store with no catalogue, for tests that build exactly what they need."""
+    with store.write() as session:
+        initialise(session, store_name="Test Shop", currency="EUR")
+    return store
+
+
+@pytest.fixture
+def cashier_id(shop: LocalStore) -> str:
+    with shop.read() as session:
+        return session.scalar(select(StaffUser.id).where(StaffUser.role == "cashier")
+                              .order_by(StaffUser.email))
+
+
+@pytest.fixture(scope="session")
+def test_output() -> Path:
+    TEST_OUTPUT.mkdir(parents=True, exist_ok=True)
+    return TEST_OUTPUT
