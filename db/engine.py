@@ -19,7 +19,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,7 @@ def migrate(path: Path, engine: Engine) -> None:
     if current == head:
         return
     scripts = ScriptDirectory.from_config(alembic_config())
-    if current is not None and scripts.get_revision(current) is None:
+    if current is not None and not _known(scripts, current):
         raise StoreError(f"{path} was written by a newer Tillpoint (schema {current}); "
                          "install the newer version or restore a backup")
     if current is not None:
@@ -90,6 +93,13 @@ def migrate(path: Path, engine: Engine) -> None:
             conn.exec_driver_sql(f"VACUUM INTO '{backup}'")
         log.info("copied %s to %s before migrating %s → %s", path, backup, current, head)
     command.upgrade(alembic_config(engine), "head")
+
+
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except (ResolutionError, CommandError):
+        return False
 
 
 class LocalStore:
@@ -111,7 +121,7 @@ class LocalStore:
         store = cls(path)
         try:
             migrate(path, store.writer)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, DBAPIError) as exc:
             store.close()
             raise StoreError(f"{path} is not a usable Tillpoint store: {exc}") from exc
         except Exception:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from app.domain.errors import InvalidTransition, RuleViolation
-from app.domain.money import allocate, round_half_up
+from app.domain.money import allocate, format_amount, round_half_up
 
 
 class OrderStatus(StrEnum):
@@ -116,13 +116,15 @@ class TenderBalance:
         return self.paid - self.refunded
 
 
-def refund_to_tenders(amount: int, balances: list[TenderBalance]) -> list[tuple[TenderBalance, int]]:
+def refund_to_tenders(amount: int, balances: list[TenderBalance], *,
+                      currency: str = "EUR") -> list[tuple[TenderBalance, int]]:
     """Spread a refund over the original tenders: non-cash first, cash last, never more than each
     tender still holds. Raises when the tenders hold less than ``amount``."""
     available = sum(b.refundable for b in balances)
     if amount > available:
         raise RuleViolation(
-            f"refund of {amount} is more than the {available} still refundable", field="amount")
+            f"a refund of {format_amount(amount, currency)} {currency} is more than the "
+            f"{format_amount(available, currency)} {currency} still refundable", field="amount")
     ordered = sorted(balances, key=lambda b: (b.method == "cash",))
     plan: list[tuple[TenderBalance, int]] = []
     left = amount

@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from app.domain.errors import InvalidInput, RuleViolation
-from app.domain.money import MAX_MINOR, allocate, check_minor, round_half_up
+from app.domain.money import MAX_MINOR, allocate, check_minor, format_amount, round_half_up
 from app.domain.quantity import MILLI, check_quantity_milli
 from app.domain.rates import PPM, check_ppm
 
@@ -50,7 +50,8 @@ class Discount:
         if self.kind is DiscountKind.PERCENT:
             return round_half_up(Decimal(base) * self.value / PPM)
         if self.value > base:
-            raise InvalidInput(f"discount of {self.value} is more than the price {base}", field=field)
+            raise InvalidInput(f"a discount of {self.value} is more than the price of {base} "
+                               "(minor units)", field=field)
         return self.value
 
 
@@ -146,7 +147,7 @@ def _taxes_for(amount: int, rates: tuple[TaxRate, ...], include: bool) -> tuple[
 
 def price_order(lines: list[LineInput] | tuple[LineInput, ...], *, prices_include_tax: bool,
                 order_discount: Discount | None = None,
-                coupon: CouponTerms | None = None) -> PricedOrder:
+                coupon: CouponTerms | None = None, currency: str = "EUR") -> PricedOrder:
     """Price a basket; see the module docstring for the order of operations."""
     grosses: list[int] = []
     line_discounts: list[int] = []
@@ -174,7 +175,8 @@ def price_order(lines: list[LineInput] | tuple[LineInput, ...], *, prices_includ
     if coupon is not None:
         if merchandise < coupon.min_spend:
             raise RuleViolation(
-                f"coupon {coupon.code} needs a minimum spend of {coupon.min_spend}", field="coupon")
+                f"coupon {coupon.code} needs a minimum spend of "
+                f"{format_amount(coupon.min_spend, currency)} {currency}", field="coupon")
         coupon_total = coupon.discount.on(sum(after_order), field="coupon")
         coupon_shares = allocate(coupon_total, after_order)
 

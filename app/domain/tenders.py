@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.domain.errors import InvalidInput, RuleViolation
-from app.domain.money import check_minor
+from app.domain.money import check_minor, format_amount
 
 
 class TenderMethod(StrEnum):
@@ -50,8 +50,13 @@ def parse_method(text: str, *, field: str = "pay") -> TenderMethod:
         raise InvalidInput(f"{text!r} is not a payment method ({allowed})", field=field) from None
 
 
-def settle(total: int, requests: list[TenderRequest] | tuple[TenderRequest, ...]) -> Settlement:
+def settle(total: int, requests: list[TenderRequest] | tuple[TenderRequest, ...], *,
+           currency: str = "EUR") -> Settlement:
     """Apply tenders in order to ``total``; refuse over-tendered cards and unpaid sales."""
+
+    def money(minor: int) -> str:
+        return f"{format_amount(minor, currency)} {currency}"
+
     if not requests:
         raise RuleViolation("a sale needs at least one payment", field="pay")
     due = total
@@ -68,11 +73,11 @@ def settle(total: int, requests: list[TenderRequest] | tuple[TenderRequest, ...]
             raise RuleViolation("the sale is already fully paid", field=where)
         if req.method is not TenderMethod.CASH and offered > due:
             raise RuleViolation(
-                f"{req.method.value} payment of {offered} is more than the {due} still due", field=where)
+                f"{req.method.value} payment of {money(offered)} is more than the {money(due)} still due", field=where)
         amount = min(offered, due)
         applied.append(AppliedTender(req.method, amount, offered))
         due -= amount
     if due > 0:
-        raise RuleViolation(f"{due} is still due: a sale completes only when fully paid", field="pay")
+        raise RuleViolation(f"{money(due)} is still due: a sale completes only when fully paid", field="pay")
     change = sum(t.change for t in applied)
     return Settlement(tuple(t for t in applied if t.tendered > 0 or total == 0), change)

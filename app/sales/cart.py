@@ -133,5 +133,6 @@ def price_cart(session: Session, cart: Cart, store: Store, *,
             discount=line.discount, allow_fraction=variant.product.sold_by_weight))
         variants.append(variant)
     priced = price_order(inputs, prices_include_tax=store.prices_include_tax,
-                         order_discount=cart.order_discount, coupon=coupon)
+                         order_discount=cart.order_discount, coupon=coupon,
+                         currency=store.currency)
     return PricedCart(priced, tuple(variants), tuple(i.name for i in inputs))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app import audit, inventory, outbox
 from app.domain.coupons import CouponRules, check_coupon, normalise_code
 from app.domain.errors import NotFound, RuleViolation
+from app.domain.money import format_amount
 from app.domain.orders import OrderStatus
 from app.domain.pricing import CouponTerms, Discount, DiscountKind
 from app.domain.tenders import TenderMethod, TenderRequest, settle
@@ -85,7 +86,8 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
         coupon, terms = _coupon_terms(session, cart.coupon_code, cart.customer_id, now)
     priced_cart = price_cart(session, cart, store, coupon=terms)
     priced = priced_cart.priced
-    settlement = settle(priced.total, [TenderRequest(t.method, t.amount) for t in tenders])
+    settlement = settle(priced.total, [TenderRequest(t.method, t.amount) for t in tenders],
+                        currency=store.currency)
 
     credit_used = sum(a.amount for a in settlement.tenders if a.method is TenderMethod.CREDIT)
     if credit_used:
@@ -93,8 +95,9 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
             raise RuleViolation("store credit needs a customer on the sale", field="pay")
         balance = credit_balance(session, cart.customer_id)
         if credit_used > balance:
-            raise RuleViolation(f"the customer's store credit is {balance}, less than {credit_used}",
-                                field="pay")
+            raise RuleViolation(
+                f"the customer's store credit is {format_amount(balance, store.currency)}, "
+                f"less than {format_amount(credit_used, store.currency)}", field="pay")
 
     seq = take_next(session, register, Register.next_order_seq)
     order = Order(

@@ -84,7 +84,7 @@ def refund(session: Session, *, order_ref: str, staff_id: str,
     tax = sum(r.tax for _, r in plan)
     if to_method in (None, "original"):
         balances = [TenderBalance(p.id, p.method, p.amount, p.refunded) for p in order.payments]
-        tender_plan = refund_to_tenders(amount, balances)
+        tender_plan = refund_to_tenders(amount, balances, currency=order.currency)
     elif to_method in ("cash", "credit"):
         if to_method == "credit" and order.customer_id is None:
             raise RuleViolation("store credit needs a customer on the order", field="to")

@@ -1,0 +1,68 @@
+"""Schema changes happen only through Alembic: the migrated database must equal the models."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from db.base import Base
+from db.engine import LocalStore, StoreError, current_revision, head_revision
+
+
+def test_models_and_migrations_agree(store: LocalStore) -> None:
+    with store.writer.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                Base.metadata)
+    assert diff == []
+
+
+def test_store_is_migrated_to_head_with_the_documented_pragmas(store: LocalStore) -> None:
+    assert current_revision(store.writer) == head_revision()
+    with store.read() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_reopening_a_current_store_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    LocalStore.open(path).close()
+    LocalStore.open(path).close()
+    assert not list(tmp_path.glob("*.before-*")), "no backup is taken when nothing migrates"
+
+
+def test_a_store_from_a_newer_tillpoint_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    LocalStore.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'ffff_future'")
+    with pytest.raises(StoreError, match="newer Tillpoint"):
+        LocalStore.open(path)
+
+
+def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable Tillpoint store"):
+        LocalStore.open(path)
+
+
+def test_an_older_store_is_copied_aside_before_migrating(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    LocalStore.open(path).close()
+    # Pretend the file predates the newest migration: the backup must be taken first.
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE alembic_version")
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES ('0001')")
+    head = head_revision()
+    if head == "0001":
+        pytest.skip("only one migration exists yet: nothing older to upgrade from")
+    LocalStore.open(path).close()
+    assert (tmp_path / f"s.sqlite3.before-{head}").exists()
