@@ -17,6 +17,9 @@ FORBIDDEN = {
     "sync": {"PySide6", "shiboken6", "ui", "server"},
     "ui": {"server", "requests"},
 }
+#: Widgets get plain data from services, never live ORM rows (they lazy-load and must not
+#: cross threads): ui/ may open the store through db.engine but not touch db.models.
+FORBIDDEN_MODULES = {"ui": ("db.models", "sqlalchemy.orm")}
 #: the only parts of app/ the server may use: the pure domain
 SERVER_MAY_USE_FROM_APP = ("app.domain",)
 
@@ -38,7 +41,7 @@ def violations(package: str, root: Path = REPO) -> list[str]:
         for line, module in imported_modules(path):
             top = module.split(".")[0]
             where = f"{path.relative_to(root)}:{line} imports {module}"
-            if top in FORBIDDEN[package]:
+            if top in FORBIDDEN[package] or module.startswith(FORBIDDEN_MODULES.get(package, ("\0",))):
                 bad.append(where)
             if package == "server" and top == "app" and not module.startswith(SERVER_MAY_USE_FROM_APP):
                 bad.append(where + " (the server may use only app.domain)")

@@ -1,0 +1,60 @@
+"""Starting the desktop client: the Qt application, the local store, the task runner and the window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.config.paths import Paths
+from db.engine import LocalStore, StoreError
+from ui.main_window import MainWindow
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+ORGANISATION = "Tillpoint"
+APPLICATION = "Tillpoint"
+STYLESHEET = Path(__file__).resolve().parents[1] / "resources" / "styles" / "tillpoint.qss"
+
+
+def load_stylesheet(path: Path = STYLESHEET) -> str:
+    """The application's Qt style sheet, or "" (Qt's own look) when the file is not there."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        log.warning("no style sheet at %s; using Qt's default look", path)
+        return ""
+
+
+def build_window(store: LocalStore, runner: TaskRunner) -> MainWindow:
+    """The main window over an open store; screens plug into it here as they arrive."""
+    return MainWindow(store, runner)
+
+
+def run(paths: Paths, argv: list[str] | None = None) -> int:
+    """Run the desktop client on the store under ``paths`` until its window closes; the exit code.
+
+    ``argv`` goes to Qt (default ``sys.argv``); an existing QApplication is reused as it is.
+    """
+    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
+    app.setApplicationName(APPLICATION)
+    app.setOrganizationName(ORGANISATION)
+    app.setStyleSheet(load_stylesheet())
+    try:
+        # Opening may migrate (copying the file first): done before the window shows, once.
+        store = LocalStore.open(paths.store)
+    except StoreError as exc:
+        log.error("cannot open the local store: %s", exc)
+        QMessageBox.critical(None, "Tillpoint cannot start", str(exc))
+        return 1
+    runner = TaskRunner()
+    try:
+        window = build_window(store, runner)
+        window.show()
+        return app.exec()
+    finally:
+        runner.shutdown(wait=True)
+        store.close()

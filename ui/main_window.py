@@ -1,0 +1,175 @@
+"""The desktop window's shell: navigation, the screens it hosts and a status bar; no business rules."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QStackedWidget, QVBoxLayout, QWidget)
+
+from app.domain.errors import DomainError
+from app.sales.identity import NotInitialised
+from app.status import TillStatus, read_till_status
+from db.engine import LocalStore, StoreError
+from ui.tasks import TaskRunner
+
+APP_TITLE = "Tillpoint"
+LOADING = "Loading…"
+NO_SHOP = "No shop yet: run `tillpoint init --demo`"
+OFFLINE = "Offline — not paired with a server"  # until sync exists, a till is never paired
+
+
+class PlaceholderScreen(QWidget):
+    """Stands in for a screen that has not been built yet, saying what will plug in here."""
+
+    def __init__(self, title: str, message: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        heading = QLabel(title)
+        heading.setObjectName("placeholderTitle")
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        heading.setFont(font)
+        body = QLabel(message)
+        body.setObjectName("placeholderMessage")
+        body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(heading)
+        layout.addWidget(body)
+        layout.addStretch(1)
+        self.setAccessibleName(f"{title} (not available yet)")
+        self.message = message
+
+
+#: The screens every till has, in navigation order: key, title, what the placeholder says.
+DEFAULT_SCREENS: tuple[tuple[str, str, str], ...] = (
+    ("till", "Till", "The till screen plugs in here: scan, cart, tenders."),
+    ("back_office", "Back office", "The back office plugs in here: products, stock, customers."),
+    ("reports", "Reports", "Reports plug in here: sales, tax, stock valuation."),
+    ("settings", "Settings", "Settings plug in here: printers, card reader, pairing."),
+)
+
+
+class MainWindow(QMainWindow):
+    """The shell that assembles per-feature screens behind a navigation list.
+
+    Screens plug in with :meth:`add_screen`; the n-th screen is also reachable with Ctrl+n.
+    The status bar shows the store, the register and the connection with the number of changes
+    waiting to sync, read through the :class:`~ui.tasks.TaskRunner`, never on the UI thread.
+    """
+
+    def __init__(self, store: LocalStore, runner: TaskRunner,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._runner = runner
+        self._keys: list[str] = []
+        self._shortcuts: list[QShortcut] = []
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_TITLE)
+        self.setMinimumSize(800, 560)
+        self.resize(1280, 800)
+
+        self._nav = QListWidget()
+        self._nav.setObjectName("navigation")
+        self._nav.setAccessibleName("Screens")
+        self._nav.setFixedWidth(200)
+        self._stack = QStackedWidget()
+        self._stack.setObjectName("screens")
+        self._stack.setAccessibleName("Current screen")
+        self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._nav)
+        layout.addWidget(self._stack, 1)
+        self.setCentralWidget(central)
+
+        self._store_label = self._status_label("storeStatus", "Store")
+        self._register_label = self._status_label("registerStatus", "Register")
+        self._connection_label = self._status_label("connectionStatus", "Connection")
+
+        for key, title, message in DEFAULT_SCREENS:
+            self.add_screen(key, title, PlaceholderScreen(title, message))
+        self._nav.setCurrentRow(0)
+        self.refresh_status()
+
+    # -- screens ---------------------------------------------------------------------------
+
+    def add_screen(self, key: str, title: str, widget: QWidget) -> None:
+        """Add a screen under ``key``, or replace the one already there (e.g. a placeholder)."""
+        widget.setObjectName(widget.objectName() or f"screen_{key}")
+        if key in self._keys:
+            index = self._keys.index(key)
+            old = self._stack.widget(index)
+            current = self._stack.currentIndex()
+            self._stack.insertWidget(index, widget)
+            self._stack.removeWidget(old)
+            old.deleteLater()
+            self._stack.setCurrentIndex(current)
+            self._nav.item(index).setText(title)
+            return
+        self._keys.append(key)
+        self._stack.addWidget(widget)
+        item = QListWidgetItem(title)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self._nav.addItem(item)
+        number = len(self._keys)
+        if number <= 9:
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
+            shortcut.activated.connect(lambda row=number - 1: self._nav.setCurrentRow(row))
+            self._shortcuts.append(shortcut)
+            item.setToolTip(f"{title} (Ctrl+{number})")
+
+    def show_screen(self, key: str) -> None:
+        """Bring the screen added under ``key`` to the front."""
+        self._nav.setCurrentRow(self._keys.index(key))
+
+    def current_screen_key(self) -> str:
+        return self._keys[self._stack.currentIndex()]
+
+    def screen(self, key: str) -> QWidget:
+        return self._stack.widget(self._keys.index(key))
+
+    # -- status ----------------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        """Reload the store, register and pending count in the background."""
+        for label in (self._store_label, self._register_label, self._connection_label):
+            if not label.text():
+                label.setText(LOADING)
+        self._runner.run(read_till_status, self._store, on_success=self._show_info,
+                         on_failure=self._show_failure, label="load shell info", owner=self)
+
+    def _show_info(self, info: TillStatus) -> None:
+        self.setWindowTitle(f"{APP_TITLE} — {info.store_name}")
+        self._store_label.setText(f"{info.store_code} · {info.store_name}")
+        self._register_label.setText(f"{info.register_code} · {info.register_name}")
+        self._connection_label.setText(f"{OFFLINE} · {info.pending} to sync")
+
+    def _show_failure(self, error: BaseException) -> None:
+        self.setWindowTitle(APP_TITLE)
+        if isinstance(error, NotInitialised):
+            message = NO_SHOP
+        elif isinstance(error, DomainError):
+            message = error.message
+        elif isinstance(error, StoreError):
+            message = f"The local store cannot be read: {error}"
+        else:  # a bug: the runner has logged it with its traceback
+            message = "Could not read the shop (the error is in the log)"
+        self._store_label.setText(message)
+        self._register_label.setText("")
+        self._connection_label.setText(OFFLINE)
+
+    def _status_label(self, name: str, accessible: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setAccessibleName(accessible)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addPermanentWidget(label)
+        return label
