@@ -115,6 +115,9 @@ def test_window_renders_with_the_style_sheet(qtbot, shop, runner, test_output):
     window = _open(qtbot, shop, runner)
     window.setStyleSheet(load_stylesheet())
     qtbot.waitUntil(lambda: "Tillpoint Demo Shop" in window.windowTitle())
+    # Once the layout has caught up with the loaded texts, no status label is clipped.
+    labels = [_label(window, name) for name in ("storeStatus", "registerStatus", "connectionStatus")]
+    qtbot.waitUntil(lambda: all(l.width() >= l.sizeHint().width() for l in labels))
 
     image = window.grab().toImage()
     out = test_output / "ui" / "shell.png"
