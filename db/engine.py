@@ -9,7 +9,6 @@ transaction over WAL, never blocking the writer).
 from __future__ import annotations
 
 import logging
-import shutil
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,7 +89,7 @@ def migrate(path: Path, engine: Engine) -> None:
     if current is not None:
         backup = path.with_name(f"{path.name}.before-{head}")
         with engine.connect() as conn:  # a consistent copy even with WAL pages pending
-            conn.exec_driver_sql(f"VACUUM INTO '{backup}'")
+            conn.exec_driver_sql("VACUUM INTO ?", (str(backup),))
         log.info("copied %s to %s before migrating %s → %s", path, backup, current, head)
     command.upgrade(alembic_config(engine), "head")
 
@@ -143,8 +142,3 @@ class LocalStore:
     def close(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
-
-
-def copy_store(source: Path, target: Path) -> None:
-    """A consistent copy of a live store (used by backups and tests)."""
-    shutil.copyfile(source, target)

@@ -19,8 +19,12 @@ def gtin_check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
+def _ascii_digits(code: str) -> bool:
+    return code.isascii() and code.isdigit()  # str.isdigit() alone admits "²" and "١"
+
+
 def is_valid_gtin(code: str) -> bool:
-    return (code.isdigit() and len(code) in _GTIN_LENGTHS
+    return (_ascii_digits(code) and len(code) in _GTIN_LENGTHS
             and gtin_check_digit(code[:-1]) == int(code[-1]))
 
 
@@ -38,22 +42,23 @@ def check_barcode(code: object, *, field: str = "barcode") -> str:
         raise InvalidInput("is empty", field=field)
     if len(text) > 48 or not all(33 <= ord(c) < 127 for c in text):
         raise InvalidInput(f"{text[:60]!r} is not a barcode (1–48 printable characters)", field=field)
-    if text.isdigit() and len(text) in _GTIN_LENGTHS and not is_valid_gtin(text):
+    if _ascii_digits(text) and len(text) in _GTIN_LENGTHS and not is_valid_gtin(text):
         raise InvalidInput(f"{text} has a wrong check digit", field=field)
     return text
 
 
 def make_ean13(body12: str) -> str:
     """Append the check digit to a 12-digit body."""
-    if len(body12) != 12 or not body12.isdigit():
+    if len(body12) != 12 or not _ascii_digits(body12):
         raise InvalidInput("an EAN-13 body has exactly 12 digits", field="barcode")
     return body12 + str(gtin_check_digit(body12))
 
 
 def in_store_ean13(number: int, *, prefix: str = "200") -> str:
-    """An EAN-13 for in-house items from the GS1 restricted range (prefix 200–299)."""
-    if not (prefix.isdigit() and len(prefix) == 3 and 200 <= int(prefix) <= 299):
-        raise InvalidInput("in-store prefixes are 200–299", field="prefix")
+    """An EAN-13 for in-house items from the GS1 restricted range 200–209 (21–29 are left to
+    scale labels with an embedded price or weight, see :func:`parse_embedded`)."""
+    if not (_ascii_digits(prefix) and len(prefix) == 3 and 200 <= int(prefix) <= 209):
+        raise InvalidInput("in-store prefixes are 200–209 (21–29 are scale labels)", field="prefix")
     if not 0 <= number < 10**9:
         raise InvalidInput("in-store numbers have at most 9 digits", field="number")
     return make_ean13(f"{prefix}{number:09d}")
@@ -75,7 +80,7 @@ def parse_embedded(code: str) -> EmbeddedBarcode | None:
     the item is found by the code with the value zeroed (``2P IIIII 00000 C``), which is how
     such items are registered in the catalogue.
     """
-    if not (len(code) == 13 and code.isdigit() and code[0] == "2" and is_valid_gtin(code)):
+    if not (len(code) == 13 and code[0] == "2" and is_valid_gtin(code)):
         return None
     kind = int(code[1])
     if kind < 1:

@@ -14,7 +14,8 @@ _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 
 def normalise_code(code: object, *, field: str = "coupon") -> str:
     """Coupon codes are case-insensitive: ``summer-10`` and ``SUMMER-10`` are one code."""
-    if not isinstance(code, str) or not _CODE.match(code.strip().upper()):
+    # ASCII only: "ſummer".upper() would otherwise become the different code "SUMMER".
+    if not isinstance(code, str) or not code.isascii() or not _CODE.match(code.strip().upper()):
         raise InvalidInput(f"{code!r} is not a coupon code (2–32 letters, digits, - or _)", field=field)
     return code.strip().upper()
 

@@ -9,9 +9,10 @@ parts always add back to the whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
 
+from app.domain.decimals import scaled_int, to_decimal
 from app.domain.errors import InvalidInput
 
 # Minor-unit exponents (ISO 4217). Currencies not listed use two decimals.
@@ -55,32 +56,14 @@ def parse_amount(text: object, currency: str, *, field: str = "amount",
                  allow_negative: bool = False) -> int:
     """Parse ``"12.34"`` (or a ``Decimal``/``int`` of major units) into minor units.
 
-    Refuses floats, NaN, infinities, more decimals than the currency has, negatives (unless
-    allowed) and absurd sizes, naming ``field`` in the error.
+    Refuses floats, NaN, infinities, exponents, more decimals than the currency has (however
+    many zeros come first), negatives (unless allowed) and absurd sizes, naming ``field``.
     """
-    if isinstance(text, bool) or isinstance(text, float):
-        raise InvalidInput(f"must be given as text or Decimal, not a float ({text!r})", field=field)
-    if isinstance(text, int):
-        value = Decimal(text)
-    elif isinstance(text, Decimal):
-        value = text
-    elif isinstance(text, str):
-        cleaned = text.strip().replace(" ", "")
-        if not cleaned:
-            raise InvalidInput("is empty", field=field)
-        try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            raise InvalidInput(f"{text!r} is not an amount", field=field) from None
-    else:
-        raise InvalidInput(f"{text!r} is not an amount", field=field)
-    if not value.is_finite():
-        raise InvalidInput(f"{text!r} is not a finite amount", field=field)
+    value = to_decimal(text, field=field, what="an amount")
     places = exponent(currency)
-    scaled = value.scaleb(places)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput(f"{text!r} has more than {places} decimal places", field=field)
-    return check_minor(int(scaled), field=field, allow_negative=allow_negative)
+    minor = scaled_int(value, places, field=field,
+                       too_precise=f"{str(text)[:40]!r} has more than {places} decimal places")
+    return check_minor(minor, field=field, allow_negative=allow_negative)
 
 
 def format_amount(minor: int, currency: str) -> str:

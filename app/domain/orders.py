@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from app.domain.errors import InvalidTransition, RuleViolation
+from app.domain.errors import InvalidInput, InvalidTransition, RuleViolation
 from app.domain.money import allocate, format_amount, round_half_up
 
 
@@ -44,12 +44,20 @@ RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
 def allowed_moves(current: OrderStatus | str) -> tuple[str, ...]:
-    return tuple(s.value for s in TRANSITIONS[OrderStatus(current)])
+    return tuple(s.value for s in TRANSITIONS[parse_status(current)])
+
+
+def parse_status(text: object, *, field: str = "status") -> OrderStatus:
+    try:
+        return OrderStatus(str(text).strip().lower())
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not an order status "
+                           f"({', '.join(s.value for s in OrderStatus)})", field=field) from None
 
 
 def check_transition(current: OrderStatus | str, target: OrderStatus | str) -> OrderStatus:
     """Return the target status, or raise ``InvalidTransition`` naming the allowed moves."""
-    cur, tgt = OrderStatus(current), OrderStatus(target)
+    cur, tgt = parse_status(current), parse_status(target)
     if tgt not in TRANSITIONS[cur]:
         moves = allowed_moves(cur)
         raise InvalidTransition(
@@ -80,11 +88,12 @@ class LineRefund:
 
 
 def refund_line(state: LineRefundState, quantity_milli: int, *, field: str = "quantity") -> LineRefund:
-    """Money back for returning ``quantity_milli`` of a line.
+    """Money and tax back for returning ``quantity_milli`` of a line.
 
-    A share proportional to the quantity, rounded half-up; the return that takes the last units
-    gets exactly what is left, so the sum of all refunds of a line equals what was paid for it
-    and never more.
+    Cumulative rounding: after this return, the line will have given back
+    ``round(total × returned_qty / qty)`` and tax in the same proportion to the money, so each
+    return gets the difference. The shares never go negative, tax never exceeds the money it
+    is part of, and the return that takes the last units brings both to exactly what was paid.
     """
     remaining_qty = state.quantity_milli - state.refunded_quantity_milli
     if quantity_milli <= 0:
@@ -92,13 +101,17 @@ def refund_line(state: LineRefundState, quantity_milli: int, *, field: str = "qu
     if quantity_milli > remaining_qty:
         raise RuleViolation(
             f"only {remaining_qty / 1000:g} left to return on this line", field=field)
-    if quantity_milli == remaining_qty:
-        return LineRefund(quantity_milli, state.total - state.refunded_total,
-                          state.tax - state.refunded_tax)
-    amount = round_half_up(Decimal(state.total) * quantity_milli / state.quantity_milli)
-    tax = round_half_up(Decimal(state.tax) * quantity_milli / state.quantity_milli)
-    amount = min(amount, state.total - state.refunded_total)
-    tax = min(tax, state.tax - state.refunded_tax, amount)
+    returned_after = state.refunded_quantity_milli + quantity_milli
+    if returned_after == state.quantity_milli:
+        amount_after, tax_after = state.total, state.tax
+    else:
+        amount_after = round_half_up(Decimal(state.total) * returned_after / state.quantity_milli)
+        tax_after = (round_half_up(Decimal(state.tax) * amount_after / state.total)
+                     if state.total else 0)
+    amount = min(max(amount_after - state.refunded_total, 0), state.total - state.refunded_total)
+    tax = min(max(tax_after - state.refunded_tax, 0), state.tax - state.refunded_tax)
+    if returned_after != state.quantity_milli:
+        tax = min(tax, amount)
     return LineRefund(quantity_milli, amount, tax)
 
 
@@ -120,6 +133,8 @@ def refund_to_tenders(amount: int, balances: list[TenderBalance], *,
                       currency: str = "EUR") -> list[tuple[TenderBalance, int]]:
     """Spread a refund over the original tenders: non-cash first, cash last, never more than each
     tender still holds. Raises when the tenders hold less than ``amount``."""
+    if amount < 0:
+        raise InvalidInput("a refund cannot be negative", field="amount")
     available = sum(b.refundable for b in balances)
     if amount > available:
         raise RuleViolation(

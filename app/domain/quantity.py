@@ -3,8 +3,9 @@ integer thousandths ("milli-units") so that sums in SQL stay exact."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from app.domain.decimals import scaled_int, to_decimal
 from app.domain.errors import InvalidInput
 
 MILLI = 1000
@@ -18,18 +19,10 @@ def parse_quantity(text: object, *, field: str = "quantity", allow_fraction: boo
     Refuses floats, zero, negatives, NaN, more than three decimals, fractions where the item is
     sold by the piece, and absurd sizes.
     """
-    if isinstance(text, bool) or isinstance(text, float):
-        raise InvalidInput(f"must be given as text or Decimal, not {text!r}", field=field)
-    try:
-        value = Decimal(text.strip()) if isinstance(text, str) else Decimal(text)  # type: ignore[arg-type]
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidInput(f"{text!r} is not a quantity", field=field) from None
-    if not value.is_finite():
-        raise InvalidInput(f"{text!r} is not a finite quantity", field=field)
-    milli = value * MILLI
-    if milli != milli.to_integral_value():
-        raise InvalidInput(f"{text!r} has more than three decimal places", field=field)
-    return check_quantity_milli(int(milli), field=field, allow_fraction=allow_fraction)
+    value = to_decimal(text, field=field, what="a quantity")
+    milli = scaled_int(value, 3, field=field,
+                       too_precise=f"{str(text)[:40]!r} has more than three decimal places")
+    return check_quantity_milli(milli, field=field, allow_fraction=allow_fraction)
 
 
 def check_quantity_milli(milli: int, *, field: str = "quantity", allow_fraction: bool = True) -> int:

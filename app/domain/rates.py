@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from app.domain.decimals import scaled_int, to_decimal
 from app.domain.errors import InvalidInput
 
 PPM = 1_000_000
@@ -11,19 +12,14 @@ HUNDRED_PERCENT = PPM
 
 
 def parse_percent(text: object, *, field: str) -> int:
-    """Parse ``"12.5"`` (percent) into ppm; refuses floats, NaN, negatives and over 100 %."""
-    if isinstance(text, bool) or isinstance(text, float):
-        raise InvalidInput(f"must be given as text or Decimal, not {text!r}", field=field)
-    try:
-        value = Decimal(text.strip().rstrip("%")) if isinstance(text, str) else Decimal(text)  # type: ignore[arg-type]
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidInput(f"{text!r} is not a percentage", field=field) from None
-    if not value.is_finite():
-        raise InvalidInput(f"{text!r} is not a finite percentage", field=field)
-    ppm = value * (PPM // 100)
-    if ppm != ppm.to_integral_value():
-        raise InvalidInput(f"{text!r} has more than four decimal places", field=field)
-    return check_ppm(int(ppm), field=field)
+    """Parse ``"12.5"`` or ``"12.5%"`` (percent) into ppm; refuses floats, NaN, more than four
+    decimals, negatives and over 100 %."""
+    if isinstance(text, str):
+        text = text.strip().removesuffix("%")
+    value = to_decimal(text, field=field, what="a percentage")
+    ppm = scaled_int(value, 4, field=field,
+                     too_precise=f"{str(text)[:40]!r} has more than four decimal places")
+    return check_ppm(ppm, field=field)
 
 
 def check_ppm(ppm: int, *, field: str) -> int:

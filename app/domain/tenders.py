@@ -57,6 +57,8 @@ def settle(total: int, requests: list[TenderRequest] | tuple[TenderRequest, ...]
     def money(minor: int) -> str:
         return f"{format_amount(minor, currency)} {currency}"
 
+    if total < 0:
+        raise InvalidInput("a sale's total cannot be negative", field="total")
     if not requests:
         raise RuleViolation("a sale needs at least one payment", field="pay")
     due = total
