@@ -20,7 +20,6 @@ def record_movement(session: Session, *, store_id: str, variant_id: str, quantit
                              kind=kind, reason=reason, order_id=order_id, refund_id=refund_id,
                              staff_id=staff_id)
     session.add(movement)
-    session.flush()
     upsert = insert(StockLevel).values(store_id=store_id, variant_id=variant_id,
                                        quantity_milli=quantity_milli)
     session.execute(upsert.on_conflict_do_update(

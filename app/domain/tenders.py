@@ -30,6 +30,7 @@ class AppliedTender:
     method: TenderMethod
     amount: int  # what this tender pays towards the sale
     tendered: int  # what was handed over (cash may be more than ``amount``)
+    request_index: int = 0  # which of the requested tenders this is
 
     @property
     def change(self) -> int:
@@ -77,7 +78,7 @@ def settle(total: int, requests: list[TenderRequest] | tuple[TenderRequest, ...]
             raise RuleViolation(
                 f"{req.method.value} payment of {money(offered)} is more than the {money(due)} still due", field=where)
         amount = min(offered, due)
-        applied.append(AppliedTender(req.method, amount, offered))
+        applied.append(AppliedTender(req.method, amount, offered, index))
         due -= amount
     if due > 0:
         raise RuleViolation(f"{money(due)} is still due: a sale completes only when fully paid", field="pay")

@@ -25,7 +25,7 @@ from app.sales.cart import Cart, price_cart
 from app.sales.identity import this_register
 from app.sales.numbering import order_number, take_next
 from app.sales.serialize import order_to_dict
-from db.base import utcnow
+from db.base import new_id, utcnow
 from db.models import (Coupon, CouponRedemption, CreditMovement, Customer, Order, OrderLine,
                        OrderLineTax, Payment, Register, StaffUser)
 
@@ -100,8 +100,9 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
                 f"less than {format_amount(credit_used, store.currency)}", field="pay")
 
     seq = take_next(session, register, Register.next_order_seq)
+    # Collections start empty in memory so that building the order never reads them back.
     order = Order(
-        number=order_number(store.code, register.code, seq), store_id=store.id,
+        id=new_id(), number=order_number(store.code, register.code, seq), store_id=store.id,
         register_id=register.id, register_seq=seq, staff_id=staff.id,
         customer_id=cart.customer_id, shift_id=shift_id, channel="till",
         status=OrderStatus.DELIVERED.value, currency=store.currency,
@@ -110,41 +111,39 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
         order_discount_total=priced.order_discount_total,
         coupon_discount_total=priced.coupon_discount_total, tax_total=priced.tax_total,
         total=priced.total, paid_total=priced.total, change_given=settlement.change,
-        coupon_code=priced.coupon_code, created_at=now, updated_at=now)
+        coupon_code=priced.coupon_code, created_at=now, updated_at=now, lines=[], payments=[])
     session.add(order)
-    session.flush()
+    session.flush()  # the order row first: everything below refers to it
 
     for line_no, (pl, variant, cart_line) in enumerate(
             zip(priced.lines, priced_cart.variants, cart.lines), start=1):
         line = OrderLine(
-            order_id=order.id, line_no=line_no, variant_id=variant.id, sku=variant.sku,
-            name=pl.source.name, quantity_milli=pl.source.quantity_milli,
+            id=new_id(), order_id=order.id, line_no=line_no, variant_id=variant.id,
+            sku=variant.sku, name=pl.source.name, quantity_milli=pl.source.quantity_milli,
             unit_price=pl.source.unit_price, unit_cost=variant.cost, gross=pl.gross,
             line_discount=pl.line_discount, order_discount=pl.order_discount,
             coupon_discount=pl.coupon_discount, tax=pl.tax, total=pl.total,
-            price_override_by=cart_line.approved_by if cart_line.price_source == "override" else None)
-        session.add(line)
-        session.flush()
-        for position, part in enumerate(pl.taxes):
-            session.add(OrderLineTax(order_line_id=line.id, position=position, name=part.name,
-                                     rate_ppm=part.rate_ppm, taxable=part.taxable, tax=part.tax))
+            price_override_by=cart_line.approved_by if cart_line.price_source == "override" else None,
+            taxes=[OrderLineTax(position=position, name=part.name, rate_ppm=part.rate_ppm,
+                                taxable=part.taxable, tax=part.tax)
+                   for position, part in enumerate(pl.taxes)])
+        order.lines.append(line)
         inventory.record_movement(session, store_id=store.id, variant_id=variant.id,
                                   quantity_milli=-pl.source.quantity_milli, kind="sale",
                                   order_id=order.id, staff_id=staff.id)
 
-    for position, (applied, tender) in enumerate(zip(settlement.tenders, tenders)):
-        session.add(Payment(order_id=order.id, position=position, method=applied.method.value,
-                            amount=applied.amount, tendered=applied.tendered,
-                            reference=tender.reference, card_brand=tender.card_brand,
-                            card_last4=tender.card_last4, created_at=now))
+    for position, applied in enumerate(settlement.tenders):
+        tender = tenders[applied.request_index]
+        order.payments.append(Payment(
+            order_id=order.id, position=position, method=applied.method.value,
+            amount=applied.amount, tendered=applied.tendered, reference=tender.reference,
+            card_brand=tender.card_brand, card_last4=tender.card_last4, created_at=now))
     if credit_used:
         session.add(CreditMovement(customer_id=cart.customer_id, amount=-credit_used, kind="sale",
                                    order_id=order.id, at=now))
     if coupon is not None:
         session.add(CouponRedemption(coupon_id=coupon.id, order_id=order.id,
                                      customer_id=cart.customer_id, at=now))
-    session.flush()
-    session.refresh(order)
 
     payload = order_to_dict(order)
     outbox.enqueue(session, kind="order.created", entity_id=order.id, payload=payload)

@@ -47,7 +47,7 @@ class Product(IdMixin, SyncedMixin, Base):
     sold_by_weight: Mapped[bool] = mapped_column(default=False)
     low_stock_threshold: Mapped[int | None]  # milli-units
     archived: Mapped[bool] = mapped_column(default=False)
-    variants: Mapped[list["Variant"]] = relationship(back_populates="product", lazy="selectin")
+    variants: Mapped[list["Variant"]] = relationship(back_populates="product")
 
 
 class Variant(IdMixin, SyncedMixin, Base):
@@ -67,7 +67,7 @@ class Variant(IdMixin, SyncedMixin, Base):
     cost: Mapped[int] = mapped_column(default=0)
     archived: Mapped[bool] = mapped_column(default=False)
     product: Mapped[Product] = relationship(back_populates="variants", lazy="joined")
-    barcodes: Mapped[list["Barcode"]] = relationship(back_populates="variant", lazy="selectin")
+    barcodes: Mapped[list["Barcode"]] = relationship(back_populates="variant")
 
 
 class Barcode(Base):
