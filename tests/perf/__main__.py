@@ -1,0 +1,28 @@
+"""Run every benchmark in tests/perf/ in full: ``python -m tests.perf`` (or ``./dev bench``).
+
+Each ``bench_*.py`` module has a ``main(argv)`` that prints its figures beside a baseline
+measured in the same run; extra arguments are passed to each.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    here = Path(__file__).resolve().parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    failed = 0
+    for name in names:
+        print(f"\n=== {name} ===", flush=True)
+        module = importlib.import_module(f"tests.perf.{name}")
+        failed += module.main(argv) != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
