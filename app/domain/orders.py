@@ -39,8 +39,9 @@ TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
     OrderStatus.REFUNDED: (),
 }
 
-#: Statuses in which goods were handed over and can be returned line by line.
-RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+#: Statuses in which money taken can go back: goods handed over and returned line by line, or a
+#: paid order cancelled before it left (its refund returns the reserved stock too).
+RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED)
 
 
 def allowed_moves(current: OrderStatus | str) -> tuple[str, ...]:

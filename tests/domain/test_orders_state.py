@@ -74,5 +74,5 @@ def test_no_status_moves_to_itself():
 
 
 def test_returnable_statuses():
-    assert set(RETURNABLE) == {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
+    assert set(RETURNABLE) == {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED}
 
