@@ -34,13 +34,13 @@ def test_exact_card_payment():
 
 def test_split_card_then_cash_for_the_rest():
     s = settle(5000, [req(CARD, 3000), req(CASH)])
-    assert s.tenders == (AppliedTender(CARD, 3000, 3000), AppliedTender(CASH, 2000, 2000))
+    assert s.tenders == (AppliedTender(CARD, 3000, 3000), AppliedTender(CASH, 2000, 2000, 1))
     assert s.change == 0
 
 
 def test_split_credit_then_cash_with_change():
     s = settle(5000, [req(CREDIT, 1500), req(CASH, 4000)])
-    assert s.tenders == (AppliedTender(CREDIT, 1500, 1500), AppliedTender(CASH, 3500, 4000))
+    assert s.tenders == (AppliedTender(CREDIT, 1500, 1500), AppliedTender(CASH, 3500, 4000, 1))
     assert s.change == 500
 
 
