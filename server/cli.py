@@ -1,32 +1,155 @@
-"""``tillpoint-server``: the central API's command line.
+"""``tillpoint-server``: run the central API, and its admin commands.
 
-The server itself (API, embedded database, admin commands) is built by the "Central API
-server" issues; until then this entry point reports its version and says so plainly instead of
-pretending to serve.
+    tillpoint-server [--host H] [--port P] [--workers N]
+    tillpoint-server create-user --email E --role ROLE [--name NAME]   (password on stdin)
+    tillpoint-server pairing-code [--store S] --register NAME
+    tillpoint-server api-key --name NAME --role ROLE
+
+Without ``TILLPOINT_MONGODB_URI`` the embedded database (SecantusDB) is used; admin commands
+use the running instance when a server owns it, and start one for themselves otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Iterator
+
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from server.config import ServerSettings
+from server.database import Mongo, ensure_indexes
+from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError
+from server.errors import ApiError
 
 
 def _version() -> str:
     try:
         return version("tillpoint")
-    except PackageNotFoundError:  # running from a source tree that was never installed
+    except PackageNotFoundError:  # a source tree that was never installed
         return "unknown"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tillpoint-server",
                                      description="Tillpoint central API server")
     parser.add_argument("--version", action="version", version=f"tillpoint-server {_version()}")
-    parser.parse_args(argv)
-    print("tillpoint-server: the central API is not built yet in this version "
-          "(see the README's status note)", file=sys.stderr)
-    return 2
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes serving the same database")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    user = sub.add_parser("create-user", help="create a user of any role, already verified; "
+                                              "the password comes from standard input")
+    user.add_argument("--email", required=True)
+    user.add_argument("--role", required=True)
+    user.add_argument("--name", default="")
+    pairing = sub.add_parser("pairing-code", help="create the register if needed and print a "
+                                                  "one-time pairing code")
+    pairing.add_argument("--store", help="store code (may be left out when there is one store)")
+    pairing.add_argument("--register", required=True, help="register code, e.g. R02")
+    key = sub.add_parser("api-key", help="create an API key for a server-to-server client")
+    key.add_argument("--name", required=True)
+    key.add_argument("--role", required=True)
+    return parser
+
+
+@contextmanager
+def database(settings: ServerSettings) -> Iterator[Database]:
+    """The configured MongoDB, or the embedded one (the running instance when there is one)."""
+    embedded = None
+    uri = settings.mongodb_uri
+    if not uri:
+        embedded = EmbeddedDatabase(settings.data_dir)
+        uri = embedded.connect_or_start()
+    mongo = Mongo.open(uri, settings.database)
+    try:
+        ensure_indexes(mongo.db)
+        yield mongo.db
+    finally:
+        mongo.close()
+        if embedded is not None:
+            embedded.stop()
+
+
+def _create_user(args: argparse.Namespace, settings: ServerSettings) -> int:
+    from server.users.service import create_user
+
+    password = sys.stdin.readline().rstrip("\n")
+    with database(settings) as db:
+        user = create_user(db, email=args.email, role=args.role, name=args.name,
+                           password=password, verified=True, actor="cli", ip="local",
+                           rounds=settings.bcrypt_rounds)
+    print(json.dumps({"id": user["_id"], "email": user["email"], "role": user["role"]}))
+    return 0
+
+
+def _pairing_code(args: argparse.Namespace, settings: ServerSettings) -> int:
+    from server.devices.service import issue_pairing_code
+
+    with database(settings) as db:
+        issued = issue_pairing_code(db, store_code=args.store, register_code=args.register,
+                                    minutes=settings.pairing_code_minutes, actor="cli", ip="local")
+    print(issued["code"])
+    print(f"register {issued['register_code']} of store {issued['store_code']}; "
+          f"valid until {issued['expires_at']:%H:%M:%S} UTC, once", file=sys.stderr)
+    return 0
+
+
+def _api_key(args: argparse.Namespace, settings: ServerSettings) -> int:
+    from server.users.service import create_api_key
+
+    with database(settings) as db:
+        key = create_api_key(db, name=args.name, role=args.role, actor="cli", ip="local")
+    print(key)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: ServerSettings) -> int:
+    import uvicorn
+
+    from server import logs
+
+    logs.configure()
+    embedded = None
+    if not settings.mongodb_uri:
+        embedded = EmbeddedDatabase(settings.data_dir)
+        os.environ["TILLPOINT_MONGODB_URI"] = embedded.connect_or_start()
+    if args.workers > 1:
+        os.environ["TILLPOINT_WORKER_DIES_WITH_PARENT"] = "1"
+    try:
+        uvicorn.run("server.app:create_app_from_env", factory=True, host=args.host,
+                    port=args.port, workers=args.workers, log_config=None,
+                    timeout_graceful_shutdown=30, proxy_headers=True,
+                    forwarded_allow_ips=os.environ.get("TILLPOINT_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = ServerSettings.from_env()
+    handlers = {"create-user": _create_user, "pairing-code": _pairing_code, "api-key": _api_key}
+    try:
+        if args.command is None:
+            if args.workers < 1:
+                print("tillpoint-server: --workers must be at least 1", file=sys.stderr)
+                return 2
+            return _serve(args, settings)
+        return handlers[args.command](args, settings)
+    except ApiError as exc:
+        print(f"tillpoint-server: {exc.message}", file=sys.stderr)
+        return 1
+    except (EmbeddedDatabaseError, PyMongoError) as exc:
+        print(f"tillpoint-server: database unavailable: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     BACK_OFFICE = "backoffice:open"
     OWN_ACCOUNT = "account:own"
+    DEVICE_SYNC = "device:sync"
 
 
 _P = Permission
@@ -51,8 +52,8 @@ _TILL = {_P.SELL, _P.REFUND, _P.SHIFT_OPERATE, _P.CASH_DRAWER, _P.CATALOG_READ, 
          _P.CUSTOMERS_READ, _P.CUSTOMERS_WRITE, _P.OWN_ACCOUNT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OWNER: frozenset(Permission),
-    Role.MANAGER: frozenset(set(Permission) - {_P.STORES_MANAGE}),
+    Role.OWNER: frozenset(set(Permission) - {_P.DEVICE_SYNC}),
+    Role.MANAGER: frozenset(set(Permission) - {_P.STORES_MANAGE, _P.DEVICE_SYNC}),
     Role.MODERATOR: frozenset({_P.CATALOG_READ, _P.CATALOG_WRITE, _P.CUSTOMERS_READ,
                                _P.CUSTOMERS_WRITE, _P.ORDERS_READ, _P.BACK_OFFICE, _P.OWN_ACCOUNT}),
     Role.SUPPORT: frozenset({_P.ORDERS_READ, _P.ORDERS_UPDATE, _P.CUSTOMERS_READ, _P.CATALOG_READ,
@@ -64,6 +65,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 STAFF_ROLES = tuple(r for r in Role if r is not Role.CUSTOMER)
+
+#: What a paired till may do with its device credential alone (staff actions carry the staff user).
+DEVICE_PERMISSIONS: frozenset[Permission] = frozenset({_P.DEVICE_SYNC, _P.CATALOG_READ})
 
 
 def parse_role(text: object, *, field: str = "role") -> Role:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.domain.errors import InvalidInput
-from app.domain.permissions import ROLE_PERMISSIONS, STAFF_ROLES, Permission, Role, can, parse_role
+from app.domain.permissions import DEVICE_PERMISSIONS, ROLE_PERMISSIONS, STAFF_ROLES, Permission, Role, can, parse_role
 
 P = Permission
 
@@ -17,14 +17,20 @@ def test_every_role_has_an_entry():
         assert perms <= set(Permission)
 
 
-def test_owner_has_everything():
+def test_owner_has_everything_a_person_can_have():
     for permission in Permission:
-        assert can(Role.OWNER, permission)
-        assert can("owner", permission)
+        if permission is not P.DEVICE_SYNC:  # a till's own credential, never a person's
+            assert can(Role.OWNER, permission)
+            assert can("owner", permission)
 
 
 def test_manager_has_everything_but_managing_stores():
-    assert {p for p in Permission if not can(Role.MANAGER, p)} == {P.STORES_MANAGE}
+    assert {p for p in Permission if not can(Role.MANAGER, p)} == {P.STORES_MANAGE, P.DEVICE_SYNC}
+
+
+def test_only_devices_sync_and_no_role_has_device_sync():
+    assert all(not can(role, P.DEVICE_SYNC) for role in Role)
+    assert P.DEVICE_SYNC in DEVICE_PERMISSIONS and P.USERS_MANAGE not in DEVICE_PERMISSIONS
 
 
 def test_cashier_works_the_till_only():

@@ -1,0 +1,82 @@
+"""Server configuration, read once from the environment (12-factor): every worker process of a
+deployment reads the same variables, so nothing needs to be shared in memory."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"tillpoint-server: {name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    mongodb_uri: str  # empty: the embedded database
+    database: str
+    data_dir: Path
+    jwt_secret: str  # empty: generated once and kept in the database
+    access_token_minutes: int = 24 * 60
+    refresh_token_days: int = 7
+    bcrypt_rounds: int = 12
+    max_body_bytes: int = 1_048_576
+    cors_origins: tuple[str, ...] = ()
+    trust_proxy_tls: bool = False  # behind a TLS-terminating proxy: send HSTS
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Tillpoint <no-reply@tillpoint.local>"
+    public_url: str = "http://127.0.0.1:8700"
+    email_worker: bool = True
+    login_max_failures: int = 5
+    lockout_minutes: int = 15
+    auth_rate_per_minute_ip: int = 30
+    auth_rate_per_minute_account: int = 10
+    pairing_code_minutes: int = 15
+    api_keys: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_env(cls) -> "ServerSettings":
+        data_dir = Path(_env("TILLPOINT_SERVER_DATA_DIR")
+                        or platformdirs.user_data_dir("tillpoint-server"))
+        return cls(
+            mongodb_uri=_env("TILLPOINT_MONGODB_URI"),
+            database=_env("TILLPOINT_MONGODB_DB", "tillpoint"),
+            data_dir=data_dir,
+            jwt_secret=_env("TILLPOINT_JWT_SECRET"),
+            access_token_minutes=_int("TILLPOINT_ACCESS_TOKEN_MINUTES", 24 * 60),
+            refresh_token_days=_int("TILLPOINT_REFRESH_TOKEN_DAYS", 7),
+            bcrypt_rounds=_int("TILLPOINT_BCRYPT_ROUNDS", 12),
+            max_body_bytes=_int("TILLPOINT_MAX_BODY_BYTES", 1_048_576),
+            cors_origins=tuple(o for o in _env("TILLPOINT_CORS_ORIGINS").split(",") if o),
+            trust_proxy_tls=_env("TILLPOINT_BEHIND_TLS_PROXY") in ("1", "true", "yes"),
+            smtp_host=_env("TILLPOINT_SMTP_HOST"),
+            smtp_port=_int("TILLPOINT_SMTP_PORT", 25),
+            smtp_user=_env("TILLPOINT_SMTP_USER"),
+            smtp_password=_env("TILLPOINT_SMTP_PASSWORD"),
+            smtp_starttls=_env("TILLPOINT_SMTP_STARTTLS") in ("1", "true", "yes"),
+            mail_from=_env("TILLPOINT_MAIL_FROM", "Tillpoint <no-reply@tillpoint.local>"),
+            public_url=_env("TILLPOINT_PUBLIC_URL", "http://127.0.0.1:8700"),
+            email_worker=_env("TILLPOINT_EMAIL_WORKER", "1") not in ("0", "false", "no"),
+            login_max_failures=_int("TILLPOINT_LOGIN_MAX_FAILURES", 5),
+            lockout_minutes=_int("TILLPOINT_LOCKOUT_MINUTES", 15),
+            auth_rate_per_minute_ip=_int("TILLPOINT_AUTH_RATE_PER_MINUTE_IP", 30),
+            auth_rate_per_minute_account=_int("TILLPOINT_AUTH_RATE_PER_MINUTE_ACCOUNT", 10),
+            pairing_code_minutes=_int("TILLPOINT_PAIRING_CODE_MINUTES", 15),
+        )

@@ -1,0 +1,62 @@
+"""The MongoDB connection and every collection's indexes (TTL ones included).
+
+Queries here are written for both real MongoDB and the embedded SecantusDB, whose planner uses
+an index only for plain equality / ``$in`` / bounded ranges on an indexed field: no top-level
+``$or``/``$and``, no ``find_one_and_update`` on big collections (``update_one`` then ``find_one``),
+no ``count_documents`` on hot paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pymongo
+from pymongo import ASCENDING, MongoClient
+from pymongo.database import Database
+
+TTL = {"expireAfterSeconds": 0}
+
+
+def connect(uri: str) -> MongoClient:
+    return MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000,
+                       connectTimeoutMS=5000, retryWrites=True, w="majority")
+
+
+def ensure_indexes(db: Database) -> None:
+    """Create every index the server relies on; idempotent, run at every start."""
+    db.users.create_index("email", unique=True)
+    db.refresh_tokens.create_index("family")
+    db.refresh_tokens.create_index("expires_at", **TTL)
+    db.token_families.create_index("expires_at", **TTL)
+    db.token_families.create_index("user_id")
+    db.revoked_access.create_index("expires_at", **TTL)
+    db.rate_limits.create_index("expires_at", **TTL)
+    db.email_tokens.create_index("expires_at", **TTL)
+    db.email_outbox.create_index("status")
+    db.stores.create_index("code", unique=True)
+    db.registers.create_index([("store_id", ASCENDING), ("code", ASCENDING)], unique=True)
+    db.pairing_codes.create_index("expires_at", **TTL)
+    db.devices.create_index("register_id")
+    db.api_keys.create_index("prefix", unique=True)
+    db.audit_log.create_index("at")
+
+
+@dataclass
+class Mongo:
+    client: MongoClient
+    db: Database
+
+    @classmethod
+    def open(cls, uri: str, database: str) -> "Mongo":
+        client = connect(uri)
+        return cls(client, client[database])
+
+    def ping(self) -> bool:
+        try:
+            self.client.admin.command("ping")
+            return True
+        except pymongo.errors.PyMongoError:
+            return False
+
+    def close(self) -> None:
+        self.client.close()

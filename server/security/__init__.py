@@ -1,0 +1,1 @@
+"""Passwords, tokens, principals and permissions, rate limits, signed webhooks, API keys."""
