@@ -12,13 +12,38 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     paths = Paths.resolve(args.data_dir)
-    if args.command in (None, "demo"):
-        if args.command == "demo":
-            ensure_demo(paths, products=args.products)
+    if args.command is None:
         from ui.app import run  # Qt is imported only when a window is wanted
 
         return run(paths)
+    if args.command == "demo":
+        return _demo(args, paths, ensure_demo)
     return dispatch(args, paths)
+
+
+def _demo(args, paths, ensure_demo) -> int:  # noqa: ANN001 - argparse namespace and callables
+    """The demo shop in the window, with a local central server beside it."""
+    from app.demo_server import DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD, LocalServer
+
+    ensure_demo(paths, products=args.products)
+    server = None
+    if not args.no_server:
+        server = LocalServer(paths.data_dir / "server", port=args.server_port)
+        if server.start():
+            print(f"tillpoint demo: local central server at {server.url} "
+                  f"(owner {DEMO_OWNER_EMAIL} / {DEMO_OWNER_PASSWORD}); log in "
+                  f"{server.data_dir / 'server.log'}", file=sys.stderr)
+        else:
+            print(f"tillpoint demo: working offline: {server.problem}", file=sys.stderr)
+            server = None
+    try:
+        from ui.app import run
+
+        return run(paths)
+    finally:
+        if server is not None:
+            print("tillpoint demo: stopping the local central server…", file=sys.stderr)
+            server.stop()
 
 
 if __name__ == "__main__":

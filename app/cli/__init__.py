@@ -45,8 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(handler=handler)
         return cmd
 
-    demo = add("demo", "open the desktop client on a demo shop (created on first use)", _window)
+    demo = add("demo", "open the desktop client on a demo shop (created on first use) with a "
+                       "local central server on its embedded database", _window)
     demo.add_argument("--products", type=int, default=500, help="size of the demo catalogue")
+    demo.add_argument("--no-server", action="store_true",
+                      help="do not start a local central server beside the client")
+    demo.add_argument("--server-port", type=int, default=8700)
     store_cmd.register(add)
     sale_cmd.register(add)
     config_cmd.register(add)

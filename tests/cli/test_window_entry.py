@@ -12,8 +12,8 @@ from app.status import read_till_status
 def test_demo_creates_the_shop_once_then_opens_the_window(tmp_path, monkeypatch):
     opened = []
     monkeypatch.setattr(ui.app, "run", lambda paths, argv=None: opened.append(paths) or 0)
-    assert main.main(["--data-dir", str(tmp_path), "demo", "--products", "50"]) == 0
-    assert main.main(["--data-dir", str(tmp_path), "demo", "--products", "50"]) == 0
+    assert main.main(["--data-dir", str(tmp_path), "demo", "--products", "50", "--no-server"]) == 0
+    assert main.main(["--data-dir", str(tmp_path), "demo", "--products", "50", "--no-server"]) == 0
     assert [p.data_dir for p in opened] == [tmp_path, tmp_path]
     store = LocalStore.open(tmp_path / "tillpoint.sqlite3")
     try:
