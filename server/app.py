@@ -38,7 +38,6 @@ def create_app(settings: ServerSettings, mongo: Mongo) -> FastAPI:
         finally:
             for stop in workers:
                 stop()
-            mongo.close()
 
     app = FastAPI(title="Tillpoint central API", version="1", lifespan=lifespan,
                   openapi_url=f"{API}/openapi.json", docs_url=None, redoc_url=None)

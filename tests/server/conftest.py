@@ -117,6 +117,7 @@ def client(settings: ServerSettings, mongo: Mongo):
     app = create_app(settings, Mongo.open(settings.mongodb_uri, settings.database))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+    app.state.mongo.close()
 
 
 @dataclass
