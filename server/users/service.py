@@ -12,10 +12,14 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from app.domain.errors import InvalidInput
-from app.domain.permissions import parse_role
+from app.domain.permissions import STAFF_ROLES, Role, parse_role
 from server import audit
 from server.errors import ApiError
+from server.security import apikeys
+from server.security.deps import Principal
 from server.security.passwords import hash_password, password_problem
+from server.users import pins, repository
+from server.users.schemas import UserCreate, UserUpdate
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -66,3 +70,176 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
             "active": user.get("active", True), "store_ids": user.get("store_ids", []),
             "created_at": user["created_at"].isoformat() if user.get("created_at") else None,
             "version": user.get("version", 1)}
+
+
+# --- staff management (the /users routes) -------------------------------------------------
+
+def staff_view(user: dict[str, Any]) -> dict[str, Any]:
+    """``public_user`` plus what a manager needs to see about a till account."""
+    return {**public_user(user), "has_pin": bool(user.get("pin_hash")),
+            "updated_at": user["updated_at"].isoformat() if user.get("updated_at") else None}
+
+
+def _staff_role(role: Role) -> str:
+    if role is Role.CUSTOMER:
+        raise ApiError(422, "validation_error", "role: staff accounts cannot have the customer "
+                       "role (customers sign up themselves)", {"field": "role"})
+    return role.value
+
+
+def _get_staff(db: Database, user_id: str) -> dict[str, Any]:
+    user = repository.get(db, user_id)
+    if user is None or user.get("role") == Role.CUSTOMER:  # customers are not managed here
+        raise ApiError(404, "not_found", f"no staff user {user_id}", {"id": user_id})
+    return user
+
+
+def _check_store_ids(db: Database, store_ids: list[str]) -> list[str]:
+    wanted = list(dict.fromkeys(store_ids))  # dedupe, keep order
+    unknown = [s for s in wanted if s not in repository.known_store_ids(db, wanted)]
+    if unknown:
+        raise ApiError(422, "validation_error", f"store_ids: no such store: {', '.join(unknown[:5])}",
+                       {"field": "store_ids", "unknown": unknown})
+    return wanted
+
+
+def _guard(principal: Principal, target_role: str | None, new_role: str | None, *,
+           target_id: str | None = None, deactivating: bool = False) -> None:
+    """The rules above the permission table: only owners touch owners (a manager manages every
+    other role), and nobody demotes or deactivates themselves, so the last owner cannot vanish
+    by accident and nobody escalates by editing their own account."""
+    if principal.role != Role.OWNER and Role.OWNER in (target_role, new_role):
+        raise ApiError(403, "owner_only", "only an owner may create, change or deactivate an owner")
+    if principal.kind == "user" and target_id is not None and principal.id == target_id:
+        if deactivating:
+            raise ApiError(403, "not_on_yourself", "you cannot deactivate your own account")
+        if new_role is not None and new_role != target_role:
+            raise ApiError(403, "not_on_yourself", "you cannot change your own role")
+
+
+def _conflict_or_missing(db: Database, user_id: str) -> ApiError:
+    current = repository.get(db, user_id)
+    if current is None:
+        return ApiError(404, "not_found", f"no staff user {user_id}", {"id": user_id})
+    return ApiError(409, "version_conflict", "the user was changed by someone else: reload and "
+                    "try again", {"current_version": current.get("version", 1)})
+
+
+def list_staff(db: Database, *, role: Role | None, page: int, per_page: int) -> dict[str, Any]:
+    """A page of staff accounts (all staff roles, or one)."""
+    roles = [_staff_role(role)] if role else [r.value for r in STAFF_ROLES]
+    rows = repository.page(db, roles=roles, skip=(page - 1) * per_page, limit=per_page + 1)
+    return {"items": [staff_view(u) for u in rows[:per_page]], "page": page,
+            "per_page": per_page, "has_more": len(rows) > per_page}
+
+
+def get_staff(db: Database, *, user_id: str) -> dict[str, Any]:
+    return staff_view(_get_staff(db, user_id))
+
+
+def create_staff(db: Database, *, body: UserCreate, principal: Principal, ip: str | None,
+                 request_id: str | None, rounds: int) -> dict[str, Any]:
+    """A verified staff account, created by a manager or owner."""
+    role = _staff_role(body.role)
+    _guard(principal, None, role)
+    store_ids = _check_store_ids(db, body.store_ids)
+    user = create_user(db, email=body.email, role=role, password=body.password, name=body.name,
+                       verified=True, actor=principal.actor, ip=ip, rounds=rounds,
+                       request_id=request_id, store_ids=store_ids)
+    return get_staff(db, user_id=user["_id"])  # as stored: BSON keeps milliseconds only
+
+
+def update_staff(db: Database, *, user_id: str, body: UserUpdate, principal: Principal,
+                 ip: str | None, request_id: str | None) -> dict[str, Any]:
+    """Change name, role, active flag or stores, if ``body.version`` is still current."""
+    target = _get_staff(db, user_id)
+    changes: dict[str, Any] = body.model_dump(exclude_none=True, exclude={"version"})
+    if not changes:
+        raise ApiError(422, "validation_error", "nothing to change: send name, role, active or "
+                       "store_ids", {"field": None})
+    if "role" in changes:
+        changes["role"] = _staff_role(body.role)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    if "store_ids" in changes:
+        changes["store_ids"] = _check_store_ids(db, changes["store_ids"])
+    _guard(principal, target["role"], changes.get("role"), target_id=user_id,
+           deactivating=changes.get("active") is False)
+    if not repository.update_if_version(db, user_id, body.version, changes):
+        raise _conflict_or_missing(db, user_id)
+    before = {k: target.get(k) for k in changes}
+    audit.record(db, actor=principal.actor, action="user.updated", target=user_id, ip=ip,
+                 request_id=request_id, details={"from": before, "to": changes,
+                                                 "version": body.version + 1})
+    return get_staff(db, user_id=user_id)
+
+
+def deactivate_staff(db: Database, *, user_id: str, principal: Principal, ip: str | None,
+                     request_id: str | None) -> dict[str, Any]:
+    """Deactivate (never delete: orders and the audit log keep pointing at the account). Its
+    access tokens stop working at once, because every request checks ``active``."""
+    target = _get_staff(db, user_id)
+    _guard(principal, target["role"], None, target_id=user_id, deactivating=True)
+    if not target.get("active", True):
+        return staff_view(target)  # already done: DELETE is idempotent
+    # Conditional on the version we checked the rules against, so a concurrent promotion to
+    # owner cannot slip past the owner-only rule.
+    if not repository.update_if_version(db, user_id, target.get("version", 1), {"active": False}):
+        raise _conflict_or_missing(db, user_id)
+    audit.record(db, actor=principal.actor, action="user.deactivated", target=user_id, ip=ip,
+                 request_id=request_id, details={"role": target["role"]})
+    return get_staff(db, user_id=user_id)
+
+
+def set_pin(db: Database, *, user_id: str, pin: str, principal: Principal, ip: str | None,
+            request_id: str | None) -> dict[str, Any]:
+    """Store a till PIN hash (PBKDF2, the tills' format); it reaches tills through sync."""
+    problem = pins.pin_problem(pin)
+    if problem:
+        raise ApiError(422, "validation_error", f"pin: {problem}", {"field": "pin"})
+    target = _get_staff(db, user_id)
+    _guard(principal, target["role"], None, target_id=user_id)
+    changes = {"pin_hash": pins.hash_pin(pin), "pin_set_at": datetime.now(timezone.utc)}
+    if not repository.update_if_version(db, user_id, target.get("version", 1), changes):
+        raise _conflict_or_missing(db, user_id)
+    audit.record(db, actor=principal.actor, action="user.pin_set", target=user_id, ip=ip,
+                 request_id=request_id)
+    return get_staff(db, user_id=user_id)
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+def create_api_key(db: Database, *, name: str, role: str, actor: str, ip: str | None,
+                   request_id: str | None = None) -> str:
+    """A new API key for a server-to-server client; the returned value is shown only once."""
+    label = name.strip() if isinstance(name, str) else ""
+    if not label or len(label) > 100:
+        raise ApiError(422, "validation_error", "name: 1 to 100 characters", {"field": "name"})
+    try:
+        role_value = _staff_role(parse_role(role))
+    except InvalidInput as exc:
+        raise ApiError(422, "validation_error", str(exc), {"field": "role"}) from None
+    for _ in range(5):  # an 8-character prefix collides almost never; retry rather than fail
+        key = apikeys.generate()
+        record = {"_id": str(uuid.uuid4()), "prefix": key.prefix, "hash": key.hash, "name": label,
+                  "role": role_value, "created_at": datetime.now(timezone.utc),
+                  "created_by": actor, "revoked_at": None}
+        try:
+            repository.insert_api_key(db, record)
+        except DuplicateKeyError:
+            continue
+        audit.record(db, actor=actor, action="api_key.created", target=record["_id"], ip=ip,
+                     request_id=request_id, details={"name": label, "role": role_value,
+                                                     "prefix": key.prefix})
+        return key.value
+    raise RuntimeError("could not find a free API key prefix after 5 tries")
+
+
+def revoke_api_key(db: Database, *, key_id: str, actor: str, ip: str | None,
+                   request_id: str | None = None) -> bool:
+    """Revoke a key (idempotent); ``False`` if it did not exist or was already revoked."""
+    revoked = repository.revoke_api_key(db, key_id)
+    if revoked:
+        audit.record(db, actor=actor, action="api_key.revoked", target=key_id, ip=ip,
+                     request_id=request_id)
+    return revoked
