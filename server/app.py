@@ -11,11 +11,12 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from server import errors
+from server import errors, logs, metrics
 from server.auth.router import router as auth_router
 from server.config import ServerSettings
 from server.database import Mongo, ensure_indexes
 from server.devices.router import router as devices_router
+from server.mail.worker import background_starter as email_worker
 from server.embedded import die_with_parent
 from server.middleware import RequestContext
 from server.ops.router import router as ops_router
@@ -46,6 +47,8 @@ def create_app(settings: ServerSettings, mongo: Mongo) -> FastAPI:
     app.state.mongo = mongo
     app.state.jwt_key = signing_key(mongo.db, settings.jwt_secret)
     app.state.background = []  # callables that start a worker and return its stop function
+    if settings.email_worker:
+        app.state.background.append(email_worker(mongo.db, settings))
     errors.install(app)
     for router in (auth_router, users_router, devices_router):
         app.include_router(router, prefix=API)
@@ -57,16 +60,20 @@ def create_app(settings: ServerSettings, mongo: Mongo) -> FastAPI:
                                           "X-API-Key", "If-None-Match"],
                            expose_headers=["X-Request-ID", "ETag"])
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes,
-                       hsts=settings.trust_proxy_tls)
+                       hsts=settings.trust_proxy_tls, observe=metrics.observe_request)
     return app
 
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn workers: the launcher passes everything through the environment."""
     if os.environ.get("TILLPOINT_WORKER_DIES_WITH_PARENT") == "1":
-        die_with_parent()  # a worker of a multi-process server never outlives its supervisor
+        # A worker of a multi-process server never outlives its supervisor.
+        supervisor = os.environ.get("TILLPOINT_SUPERVISOR_PID", "")
+        die_with_parent(int(supervisor) if supervisor.isdigit() else None)
+    logs.configure()  # a spawned worker starts with no logging set up: its access log would be lost
     settings = ServerSettings.from_env()
     if not settings.mongodb_uri:
         raise SystemExit("tillpoint-server: workers need TILLPOINT_MONGODB_URI "
                          "(the launcher sets it for the embedded database)")
-    return create_app(settings, Mongo.open(settings.mongodb_uri, settings.database))
+    return create_app(settings, Mongo.open(settings.mongodb_uri, settings.database,
+                                           event_listeners=[metrics.DATABASE_TIMER]))

@@ -14,7 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import sys
+import tempfile
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Iterator
@@ -110,6 +113,13 @@ def _api_key(args: argparse.Namespace, settings: ServerSettings) -> int:
     return 0
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _ignore_replayed_signal(signum: int, frame: object) -> None:
+    """Installed only while uvicorn runs, which has its own handlers meanwhile."""
+
+
 def _serve(args: argparse.Namespace, settings: ServerSettings) -> int:
     import uvicorn
 
@@ -119,17 +129,33 @@ def _serve(args: argparse.Namespace, settings: ServerSettings) -> int:
     embedded = None
     if not settings.mongodb_uri:
         embedded = EmbeddedDatabase(settings.data_dir)
-        os.environ["TILLPOINT_MONGODB_URI"] = embedded.connect_or_start()
+        os.environ["TILLPOINT_MONGODB_URI"] = embedded.start_owned()
+    metrics_dir = None
     if args.workers > 1:
         os.environ["TILLPOINT_WORKER_DIES_WITH_PARENT"] = "1"
+        os.environ["TILLPOINT_SUPERVISOR_PID"] = str(os.getpid())
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Workers write their metrics there and /metrics sums them; it must start empty
+            # (stale files would be added in), hence a fresh one per run, set before they start.
+            metrics_dir = tempfile.mkdtemp(prefix="tillpoint-metrics-")
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    # A single-process uvicorn re-raises the SIGTERM/SIGINT it handled once it has shut down,
+    # with the handlers it found: the default ones would kill this process there, before the
+    # embedded database is stopped, with status -15. Handlers that ignore that replay let the
+    # ``finally`` below run and the process exit 0. (A second signal after that kills.)
+    previous = {sig: signal.signal(sig, _ignore_replayed_signal) for sig in _STOP_SIGNALS}
     try:
         uvicorn.run("server.app:create_app_from_env", factory=True, host=args.host,
                     port=args.port, workers=args.workers, log_config=None,
                     timeout_graceful_shutdown=30, proxy_headers=True,
                     forwarded_allow_ips=os.environ.get("TILLPOINT_FORWARDED_ALLOW_IPS", "127.0.0.1"))
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if embedded is not None:
             embedded.stop()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

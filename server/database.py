@@ -9,17 +9,21 @@ no ``count_documents`` on hot paths.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import pymongo
 from pymongo import ASCENDING, MongoClient
 from pymongo.database import Database
+from pymongo.monitoring import CommandListener
 
 TTL = {"expireAfterSeconds": 0}
 
 
-def connect(uri: str) -> MongoClient:
+def connect(uri: str, event_listeners: Sequence[CommandListener] = ()) -> MongoClient:
+    """``event_listeners``: pymongo command listeners (the API's workers pass the metrics one)."""
     return MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000,
-                       connectTimeoutMS=5000, retryWrites=True, w="majority")
+                       connectTimeoutMS=5000, retryWrites=True, w="majority",
+                       event_listeners=list(event_listeners))
 
 
 def ensure_indexes(db: Database) -> None:
@@ -47,8 +51,9 @@ class Mongo:
     db: Database
 
     @classmethod
-    def open(cls, uri: str, database: str) -> "Mongo":
-        client = connect(uri)
+    def open(cls, uri: str, database: str,
+             event_listeners: Sequence[CommandListener] = ()) -> "Mongo":
+        client = connect(uri, event_listeners)
         return cls(client, client[database])
 
     def ping(self) -> bool:

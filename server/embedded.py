@@ -9,12 +9,20 @@ instance for the duration of the command.
 The child always runs with ``--sync-on-commit``: without it, acknowledged writes were lost on
 SIGKILL in tests here. On Linux the child is started with ``PR_SET_PDEATHSIG`` so that the
 kernel stops it if its owner dies, even by SIGKILL: it is never left orphaned.
+
+That signal is SIGKILL, not SIGTERM: the kernel sends it again each time the child is handed
+to another thread of its dying (multi-threaded) owner, and SecantusDB's SIGTERM handler, run
+again while it holds a lock, deadlocks: the orphan then ran on forever, holding WiredTiger's
+lock. An owner that dies has not stopped cleanly anyway; the database's durability on a kill
+is what ``--sync-on-commit`` is for (the kill test checks it). A clean stop is ``stop()``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -31,7 +39,7 @@ from pymongo.errors import PyMongoError
 
 log = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 45  # SecantusDB takes 10–20 s to stop cleanly
+STOP_TIMEOUT_S = 45  # SecantusDB usually stops in a few seconds; give it ample time
 START_TIMEOUT_S = 60
 _PR_SET_PDEATHSIG = 1
 
@@ -46,15 +54,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def die_with_parent() -> None:
-    """Ask the kernel to send SIGTERM to this process when its parent dies (Linux)."""
+def die_with_parent(parent: int | None = None, sig: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send ``sig`` to this process when its parent dies (Linux); it may
+    come more than once (see above), so its handler must allow that.
+
+    ``parent``: the pid the parent had. A parent that died before the request was made (a
+    worker takes a second to import the app) is already gone: then this process stops itself.
+    """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(_PR_SET_PDEATHSIG, sig)
+        if parent is not None and os.getppid() != parent:
+            os.kill(os.getpid(), sig)
 
 
-def _child_setup() -> None:  # runs in the database child between fork and exec
-    die_with_parent()
+def _child_setup(parent: int) -> None:  # runs in the database child between fork and exec
+    die_with_parent(parent, signal.SIGKILL)
     os.setpgrp()  # not in the parent's process group: a Ctrl+C reaches the server only
 
 
@@ -118,21 +133,71 @@ class EmbeddedDatabase:
         """The URI of the running instance, starting one (and owning it) if none runs."""
         if self._try_lock():
             return self._start()
-        # Another process owns the database; it may still be writing its state file.
+        # Another process owns the database; it may still be starting it and writing its state
+        # file. Short attempts, re-reading the file each time: until the owner rewrites it, it
+        # may name a port of the previous run.
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
                 state = json.loads(self.state_file.read_text())
                 uri = uri_for(int(state["port"]))
-                wait_until_ready(uri, timeout=max(1.0, deadline - time.monotonic()))
+                wait_until_ready(uri, timeout=2.0)
                 self.uri = uri
                 return uri
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, TypeError, EmbeddedDatabaseError):
                 time.sleep(0.2)
         raise EmbeddedDatabaseError(f"another process holds {self.data_dir}/embedded.lock but its "
                                     "database never became reachable")
 
+    def start_owned(self, *, wait: float = START_TIMEOUT_S) -> str:
+        """Start the database and own it, as a server must: a server that merely borrowed the
+        instance of an admin command would lose its database when that command ends. Waits
+        for a short-lived holder to finish; refuses when another server keeps the lock."""
+        deadline = time.monotonic() + wait
+        while not self._try_lock():
+            if time.monotonic() > deadline:
+                raise EmbeddedDatabaseError(
+                    f"another tillpoint-server (or admin command) is using the embedded database "
+                    f"in {self.data_dir}; stop it, or set TILLPOINT_SERVER_DATA_DIR to another "
+                    "directory")
+            time.sleep(0.25)
+        return self._start()
+
+    def _previous_child(self) -> int | None:
+        """The pid of the database child of a previous owner, if it still runs (Linux)."""
+        try:
+            pid = int(json.loads(self.state_file.read_text())["pid"])
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        # The pid may have been reused: only a database on this very storage counts (a zombie
+        # has an empty command line).
+        return pid if os.fsencode(str(self.storage)) in argv else None
+
+    def _wait_for_previous_child(self) -> None:
+        """The child of a previous owner that died may still be going (its kill takes a
+        moment; or an older version left it stopping), holding WiredTiger's lock: a new
+        instance would fail with "resource busy" (a supervisor restarting a crashed server at
+        once). Wait for it, kill it if it hangs."""
+        pid = self._previous_child()
+        if pid is None:
+            return
+        log.warning("the embedded database of a previous run (pid %s) is still stopping; "
+                    "waiting for it", pid)
+        deadline, killed = time.monotonic() + STOP_TIMEOUT_S, False
+        while self._previous_child() == pid:
+            if time.monotonic() > deadline:
+                if killed:
+                    return  # starting will fail, and say why
+                log.error("the previous embedded database (pid %s) did not stop; killing it", pid)
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                deadline, killed = time.monotonic() + 5, True
+            time.sleep(0.2)
+
     def _start(self) -> str:
+        self._wait_for_previous_child()
+        self.state_file.unlink(missing_ok=True)  # it names the previous run's port
         port = free_port()
         self.storage.mkdir(parents=True, exist_ok=True)
         logfile = open(self.data_dir / "database.log", "ab")  # noqa: SIM115 - owned by the child
@@ -140,7 +205,8 @@ class EmbeddedDatabase:
                    str(self.storage), "--host", "127.0.0.1", "--port", str(port), "--sync-on-commit"]
         try:
             self._process = subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, preexec_fn=_child_setup)
+                                             stdin=subprocess.DEVNULL,
+                                             preexec_fn=functools.partial(_child_setup, os.getpid()))
         except OSError as exc:
             self._release()
             raise EmbeddedDatabaseError(f"cannot start the embedded database ({command[0]}): {exc}") from exc

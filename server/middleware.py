@@ -3,6 +3,7 @@ request metrics. Pure ASGI (no ``BaseHTTPMiddleware``) so streaming and cancella
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -11,6 +12,7 @@ import uuid
 from typing import Any, Awaitable, Callable
 
 from server.errors import error_body
+from server.logs import REQUEST_ID
 
 log = logging.getLogger("tillpoint.access")
 
@@ -60,16 +62,20 @@ class RequestContext:
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        # Every log line of this request carries the id. Not reset at the end: the request runs
+        # in its own task (its own context), and the 500 handler, which runs outside this
+        # middleware, should still see it.
+        REQUEST_ID.set(request_id)
         extra = [(b"x-request-id", request_id.encode())] + SECURITY_HEADERS
         forwarded_tls = headers.get(b"x-forwarded-proto", b"") == b"https"
         if self.hsts and (scope.get("scheme") == "https" or forwarded_tls):
             extra.append(HSTS)
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder = {"status": 500, "started": False}
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
+                status_holder["status"], status_holder["started"] = message["status"], True
                 existing = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
                     (k, v) for k, v in extra if k not in existing]
@@ -96,6 +102,16 @@ class RequestContext:
             await _send_json(send, 413, error_body(
                 "payload_too_large", f"the request body is larger than {self.max_body} bytes",
                 {"limit": self.max_body}), extra)
+        except Exception:
+            # The 500 that Starlette's outermost error middleware would send bypasses this one,
+            # so it would lack the request id and security headers: send it from here (same
+            # body as server.errors), then re-raise so that the error handler still logs it.
+            if not status_holder["started"]:
+                with contextlib.suppress(Exception):  # e.g. the client is gone: keep the cause
+                    await _send_json(send, 500, error_body(
+                        "internal_error", "something went wrong on the server; it has been logged",
+                        {"request_id": request_id}), extra)
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
