@@ -11,10 +11,13 @@ from app import __version__
 BIN = Path(sys.executable).parent
 
 
-def test_tillpoint_server_reports_its_version_and_refuses_to_pretend():
+def test_tillpoint_server_reports_its_version():
     result = subprocess.run([str(BIN / "tillpoint-server"), "--version"], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == f"tillpoint-server {__version__}"
-    result = subprocess.run([str(BIN / "tillpoint-server")], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 2 and "not built yet" in result.stderr
+
+
+def test_tillpoint_server_refuses_a_bad_worker_count():
+    result = subprocess.run([str(BIN / "tillpoint-server"), "--workers", "0"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and "--workers must be at least 1" in result.stderr
