@@ -71,9 +71,11 @@ class RequestContext:
         if self.hsts and (scope.get("scheme") == "https" or forwarded_tls):
             extra.append(HSTS)
         started = time.perf_counter()
-        status_holder = {"status": 500, "started": False}
+        status_holder = {"status": 500, "started": False, "too_large": False}
 
         async def send_with_headers(message: dict[str, Any]) -> None:
+            if status_holder["too_large"]:
+                return  # the app's answer to a cut-off body (often a 400) gives way to the 413
             if message["type"] == "http.response.start":
                 status_holder["status"], status_holder["started"] = message["status"], True
                 existing = {k.lower() for k, _ in message.get("headers", [])}
@@ -88,16 +90,28 @@ class RequestContext:
             received = 0
 
             async def limited_receive() -> dict[str, Any]:
+                # Raising here would be swallowed by the framework's body parser (a 400); telling
+                # the app the client went away stops it reading, and the 413 is sent below.
                 nonlocal received
+                if status_holder["too_large"]:
+                    return {"type": "http.disconnect"}
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body:
-                        raise _TooLarge
+                        status_holder["too_large"] = True
+                        return {"type": "http.disconnect"}
                 return message
 
-            await self.app(scope, limited_receive, send_with_headers)
+            try:
+                await self.app(scope, limited_receive, send_with_headers)
+            except Exception:
+                if not status_holder["too_large"]:
+                    raise
+            if status_holder["too_large"]:
+                raise _TooLarge
         except _TooLarge:
+            status_holder["too_large"] = False
             status_holder["status"] = 413
             await _send_json(send, 413, error_body(
                 "payload_too_large", f"the request body is larger than {self.max_body} bytes",
