@@ -67,23 +67,33 @@ def _invalid_token(what: str) -> ApiError:
                     f"mistyped", {"field": "token"})
 
 
+def _spend_token(ctx: AuthContext, session: ClientSession, *, token: str, kind: str, what: str,
+                 attempt: str, need_active: bool) -> dict[str, Any] | None:
+    """The account an emailed token belongs to, spending the token; ``None`` when this very
+    request already spent it (a transaction re-run). Invalid, used or stale: a 400."""
+    found, replayed = repo.consume_email_token(ctx.db, token_digest=digest(token), kind=kind,
+                                               attempt=attempt, session=session)
+    if found is None:
+        raise _invalid_token(what)
+    if replayed:
+        return None
+    user = repo.find_user(ctx.db, found["user_id"], session=session)
+    # The account went, or changed its address since the mail was sent.
+    if user is None or user["email"] != found["email"] or (need_active and not user.get("active", True)):
+        raise _invalid_token(what)
+    return user
+
+
 def verify_email(ctx: AuthContext, *, token: str) -> None:
     """Mark the account verified; the token works once."""
     ctx.limit("verify")
     attempt = uuid.uuid4().hex
 
     def verify(session: ClientSession) -> None:
-        found, replayed = repo.consume_email_token(ctx.db, token_digest=digest(token),
-                                                   kind=VERIFY_EMAIL, attempt=attempt,
-                                                   session=session)
-        if found is None:
-            raise _invalid_token("verification")
-        if replayed:
-            return  # this very request already committed it
-        user = repo.find_user(ctx.db, found["user_id"], session=session)
-        if user is None or user["email"] != found["email"]:
-            raise _invalid_token("verification")  # the account went, or changed its address
-        repo.mark_verified(ctx.db, user["_id"], session=session)
+        user = _spend_token(ctx, session, token=token, kind=VERIFY_EMAIL, what="verification",
+                            attempt=attempt, need_active=False)
+        if user is not None:
+            repo.mark_verified(ctx.db, user["_id"], session=session)
 
     ctx.transaction(verify)
 
@@ -113,16 +123,10 @@ def confirm_password_reset(ctx: AuthContext, *, token: str, password: str) -> No
     attempt = uuid.uuid4().hex
 
     def reset(session: ClientSession) -> None:
-        found, replayed = repo.consume_email_token(ctx.db, token_digest=digest(token),
-                                                   kind=PASSWORD_RESET, attempt=attempt,
-                                                   session=session)
-        if found is None:
-            raise _invalid_token("password reset")
-        if replayed:
+        user = _spend_token(ctx, session, token=token, kind=PASSWORD_RESET, what="password reset",
+                            attempt=attempt, need_active=True)
+        if user is None:
             return
-        user = repo.find_user(ctx.db, found["user_id"], session=session)
-        if user is None or user["email"] != found["email"] or not user.get("active", True):
-            raise _invalid_token("password reset")
         repo.set_password(ctx.db, user["_id"], password_hash, session=session)
         ended = repo.revoke_user_families(ctx.db, user["_id"], reason="password reset",
                                           session=session)
