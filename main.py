@@ -10,8 +10,14 @@ def main(argv: list[str] | None = None) -> int:
     from app.cli.store_cmd import ensure_demo
     from app.config.paths import Paths
 
+    from app.domain.errors import DomainError
+
     args = build_parser().parse_args(argv)
-    paths = Paths.resolve(args.data_dir)
+    try:
+        paths = Paths.resolve(args.data_dir)
+    except DomainError as exc:
+        print(f"tillpoint: {exc}", file=sys.stderr)
+        return 1
     if args.command is None:
         from ui.app import run  # Qt is imported only when a window is wanted
 

@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app import audit, outbox
+from app.domain.permissions import Permission
+from app.staff import active_staff
 from app.domain.errors import RuleViolation
 from app.domain.orders import OrderStatus, check_transition
 from app.sales.refunds import find_order
 from db.base import utcnow
-from db.models import Order, StaffUser
+from db.models import Order
 
 
 def change_status(session: Session, *, order_ref: str, target: str, staff_id: str,
@@ -21,9 +23,7 @@ def change_status(session: Session, *, order_ref: str, target: str, staff_id: st
     the allowed moves otherwise). ``refunded`` is reached only through a refund, which returns
     the money; a stale ``expected_version`` is refused so two people cannot both move it."""
     now = now or utcnow()
-    staff = session.get(StaffUser, staff_id)
-    if staff is None or not staff.active:
-        raise RuleViolation("the member of staff is unknown or deactivated", field="staff")
+    staff = active_staff(session, staff_id, Permission.ORDERS_UPDATE)
     order = find_order(session, order_ref)
     if expected_version is not None and expected_version != order.version:
         raise RuleViolation(f"order {order.number} was changed meanwhile (version {order.version}, "

@@ -68,7 +68,11 @@ def run(argv: list[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 2
-    paths = Paths.resolve(args.data_dir)
+    try:
+        paths = Paths.resolve(args.data_dir)
+    except DomainError as exc:
+        print(f"tillpoint: {exc}", file=sys.stderr)
+        return 1
     return dispatch(args, paths)
 
 

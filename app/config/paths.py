@@ -9,6 +9,8 @@ from pathlib import Path
 
 import platformdirs
 
+from app.domain.errors import InvalidInput
+
 APP_NAME = "tillpoint"
 ENV_DATA_DIR = "TILLPOINT_DATA_DIR"
 
@@ -19,6 +21,9 @@ class Paths:
 
     @classmethod
     def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> "Paths":
+        if data_dir is not None and not str(data_dir).strip():
+            # An unset shell variable must not quietly select the live store.
+            raise InvalidInput("an empty --data-dir names no directory", field="data_dir")
         chosen = data_dir or os.environ.get(ENV_DATA_DIR) or platformdirs.user_data_dir(APP_NAME)
         return cls(Path(chosen).expanduser().resolve())
 

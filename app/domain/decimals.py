@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from app.domain.errors import InvalidInput
 
 #: ASCII digits only, an optional sign and decimal point; no exponents, underscores or spaces.
-_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")  # \d would admit "１２" and "١٢"
 #: No figure Tillpoint handles has more integer digits than this.
 MAX_INTEGER_DIGITS = 18
 

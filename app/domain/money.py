@@ -31,7 +31,7 @@ def exponent(currency: str) -> int:
 
 def check_currency(currency: str, *, field: str = "currency") -> str:
     """Return the upper-case ISO 4217 code, or refuse one that is not three letters."""
-    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+    if not isinstance(currency, str) or len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
         raise InvalidInput(f"{currency!r} is not a three-letter currency code", field=field)
     return currency.upper()
 

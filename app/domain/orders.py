@@ -1,7 +1,7 @@
 """The order state machine of the original design, and the arithmetic of refunds.
 
     pending → confirmed → processing → shipped → delivered → refunded
-       ↓          ↓           ↓
+       ↓          ↓           ↓            ↘ refunded (returned in full)
     cancelled ← cancelled ← cancelled → refunded
 
 A sale at the till is handed over at the counter, so it is born ``delivered``. Partial refunds
@@ -33,7 +33,7 @@ TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
     OrderStatus.PENDING: (OrderStatus.CONFIRMED, OrderStatus.CANCELLED),
     OrderStatus.CONFIRMED: (OrderStatus.PROCESSING, OrderStatus.CANCELLED),
     OrderStatus.PROCESSING: (OrderStatus.SHIPPED, OrderStatus.CANCELLED),
-    OrderStatus.SHIPPED: (OrderStatus.DELIVERED,),
+    OrderStatus.SHIPPED: (OrderStatus.DELIVERED, OrderStatus.REFUNDED),
     OrderStatus.DELIVERED: (OrderStatus.REFUNDED,),
     OrderStatus.CANCELLED: (OrderStatus.REFUNDED,),
     OrderStatus.REFUNDED: (),

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit, inventory, outbox
+from app.domain.permissions import Permission
+from app.staff import active_staff
 from app.domain.coupons import CouponRules, check_coupon, normalise_code
 from app.domain.errors import NotFound, RuleViolation
 from app.domain.money import format_amount
@@ -27,7 +29,7 @@ from app.sales.numbering import order_number, take_next
 from app.sales.serialize import order_to_dict
 from db.base import new_id, utcnow
 from db.models import (Coupon, CouponRedemption, CreditMovement, Customer, Order, OrderLine,
-                       OrderLineTax, Payment, Register, StaffUser)
+                       OrderLineTax, Payment, Register)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +77,7 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
     """Record a completed, fully paid sale; see the module docstring."""
     now = now or utcnow()
     store, register = this_register(session)
-    staff = session.get(StaffUser, staff_id)
-    if staff is None or not staff.active:
-        raise RuleViolation("the cashier is unknown or deactivated", field="staff")
+    staff = active_staff(session, staff_id, Permission.SELL)
     if cart.customer_id is not None and session.get(Customer, cart.customer_id) is None:
         raise NotFound(f"no customer {cart.customer_id}", field="customer")
 

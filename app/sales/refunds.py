@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit, inventory, outbox
+from app.catalog import get_variant
+from app.domain.permissions import Permission
+from app.staff import active_staff
 from app.domain.errors import NotFound, RuleViolation
 from app.domain.orders import (RETURNABLE, TRANSITIONS, LineRefundState, OrderStatus,
                                TenderBalance, refund_line, refund_to_tenders)
@@ -18,12 +20,7 @@ from app.sales.identity import this_register
 from app.sales.numbering import refund_number, take_next
 from app.sales.serialize import order_to_dict, refund_to_dict
 from db.base import utcnow
-from db.models import (CreditMovement, Order, Payment, Refund, RefundLine, RefundPayment,
-                       Register, StaffUser)
-
-#: Refunds a card through its payment provider and returns the provider's refund reference.
-CardRefunder = Callable[[Payment, int], str]
-
+from db.models import CreditMovement, Order, Refund, RefundLine, RefundPayment, Register
 
 @dataclass(frozen=True, slots=True)
 class ReturnRequest:
@@ -38,21 +35,30 @@ def find_order(session: Session, ref: str) -> Order:
     return order
 
 
+def refund_destination(paid_with: str, to_method: str | None) -> str:
+    """What a share of a refund is paid back as. ``original``: the way it was paid.
+    ``credit``: store credit. ``cash``: cash for card shares (a card that cannot take the
+    refund), while store credit stays store credit — credit never turns into cash."""
+    if to_method in (None, "original"):
+        return paid_with
+    if to_method == "cash" and paid_with == "credit":
+        return "credit"
+    return to_method
+
+
 def refund(session: Session, *, order_ref: str, staff_id: str,
            lines: list[ReturnRequest] | None = None, reason: str = "",
-           to_method: str | None = None, card_refunder: CardRefunder | None = None,
-           shift_id: str | None = None, restock: bool = True,
+           to_method: str | None = None, shift_id: str | None = None, restock: bool = True,
            now: datetime | None = None) -> Refund:
     """Return ``lines`` of an order (all that is left when ``None``) and pay the money back.
 
-    Money goes to the original tenders (cards first, cash last) unless ``to_method`` names
-    ``cash`` or ``credit`` (store credit, which needs a customer on the order).
+    The money comes off the original payments (cards first, cash last) and goes back as
+    :func:`refund_destination` says. Card shares are recorded ``pending`` for the payment
+    provider to carry out after the commit.
     """
     now = now or utcnow()
     store, register = this_register(session)
-    staff = session.get(StaffUser, staff_id)
-    if staff is None or not staff.active:
-        raise RuleViolation("the member of staff is unknown or deactivated", field="staff")
+    staff = active_staff(session, staff_id, Permission.REFUND)
     order = find_order(session, order_ref)
     if OrderStatus(order.status) not in RETURNABLE:
         raise RuleViolation(f"order {order.number} is {order.status}: nothing can be returned",
@@ -76,23 +82,23 @@ def refund(session: Session, *, order_ref: str, staff_id: str,
         qty = req.quantity_milli
         if qty is None:
             qty = line.quantity_milli - line.refunded_quantity_milli
+        elif qty % 1000 and not get_variant(session, line.variant_id).product.sold_by_weight:
+            raise RuleViolation("must be a whole number for items sold by the piece",
+                                field=f"{where}.quantity")
         state = LineRefundState(line.quantity_milli, line.total, line.tax,
                                 line.refunded_quantity_milli, line.refunded_total, line.refunded_tax)
         plan.append((line, refund_line(state, qty, field=f"{where}.quantity")))
 
     amount = sum(r.amount for _, r in plan)
     tax = sum(r.tax for _, r in plan)
-    if to_method in (None, "original"):
-        balances = [TenderBalance(p.id, p.method, p.amount, p.refunded) for p in order.payments]
-        tender_plan = refund_to_tenders(amount, balances, currency=order.currency)
-    elif to_method in ("cash", "credit"):
-        if to_method == "credit" and order.customer_id is None:
-            raise RuleViolation("store credit needs a customer on the order", field="to")
-        if amount > order.paid_total - order.refunded_total:
-            raise RuleViolation("refund is more than what is left of the payment", field="amount")
-        tender_plan = [(TenderBalance("", to_method, amount, 0), amount)] if amount else []
-    else:
+    if to_method not in (None, "original", "cash", "credit"):
         raise RuleViolation(f"cannot refund to {to_method!r} (original, cash or credit)", field="to")
+    if to_method == "credit" and order.customer_id is None:
+        raise RuleViolation("store credit needs a customer on the order", field="to")
+    # Always planned against the original payments, so each one records what it gave back
+    # and no payment ever returns more than it took — whatever the money goes back as.
+    balances = [TenderBalance(p.id, p.method, p.amount, p.refunded) for p in order.payments]
+    tender_plan = refund_to_tenders(amount, balances, currency=order.currency)
 
     seq = take_next(session, register, Register.next_refund_seq)
     record = Refund(number=refund_number(store.code, register.code, seq), order_id=order.id,
@@ -103,18 +109,16 @@ def refund(session: Session, *, order_ref: str, staff_id: str,
 
     payments = {p.id: p for p in order.payments}
     for balance, part in tender_plan:
-        reference = None
-        payment = payments.get(balance.payment_id)
-        if payment is not None:
-            if payment.method == "card":
-                if card_refunder is None:
-                    raise RuleViolation("card refunds need the card reader's payment provider; "
-                                        "refund to cash or store credit instead", field="to")
-                reference = card_refunder(payment, part)
-            payment.refunded += part
-        session.add(RefundPayment(refund_id=record.id, payment_id=balance.payment_id or None,
-                                  method=balance.method, amount=part, reference=reference))
-        if balance.method == "credit":
+        payment = payments[balance.payment_id]
+        payment.refunded += part
+        destination = refund_destination(payment.method, to_method)
+        # A card refund goes to the payment provider only after this transaction commits
+        # (money must never leave for a refund the till failed to record): it waits as
+        # "pending", keyed by this refund payment's id for the provider's idempotency.
+        status = "pending" if destination == "card" else "done"
+        session.add(RefundPayment(refund_id=record.id, payment_id=payment.id, method=destination,
+                                  amount=part, status=status))
+        if destination == "credit":
             session.add(CreditMovement(customer_id=order.customer_id, amount=part, kind="refund",
                                        order_id=order.id, refund_id=record.id, at=now))
 

@@ -76,5 +76,5 @@ def refund_to_dict(refund: Refund, order: Order) -> dict[str, Any]:
                    "quantity_milli": l.quantity_milli, "amount": l.amount, "tax": l.tax}
                   for l in refund.lines],
         "payments": [{"payment_id": p.payment_id, "method": p.method, "amount": p.amount,
-                      "reference": p.reference} for p in refund.payments],
+                      "status": p.status, "reference": p.reference} for p in refund.payments],
     }

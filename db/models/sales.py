@@ -161,8 +161,10 @@ class RefundPayment(IdMixin, Base):
 
     refund_id: Mapped[str] = mapped_column(ForeignKey("refunds.id"), index=True)
     payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id"))
-    method: Mapped[str] = mapped_column(String(10))
+    method: Mapped[str] = mapped_column(String(10))  # what the money went back as
     amount: Mapped[int]
+    # "done", or "pending" for a card refund the payment provider carries out after the commit
+    status: Mapped[str] = mapped_column(String(10), default="done")
     reference: Mapped[str | None] = mapped_column(String(100))
 
 

@@ -11,10 +11,10 @@ from app.domain.tenders import TenderMethod
 from app.sales.cart import Cart
 from app.sales.checkout import Tender, checkout, credit_balance
 from app.sales.refunds import ReturnRequest, refund
-from db.models import Order, OutboxEntry, Refund, Register
+from db.models import CreditMovement, Order, OutboxEntry, Refund, RefundPayment, Register
 from tests.support import catalog
 
-CASH, CARD = TenderMethod.CASH, TenderMethod.CARD
+CASH, CARD, CREDIT = TenderMethod.CASH, TenderMethod.CARD, TenderMethod.CREDIT
 
 
 @pytest.fixture
@@ -35,32 +35,29 @@ def sale(blank_shop):
     return blank_shop, ids
 
 
-def card_refunder(log):
-    def refund_card(payment, amount):
-        log.append((payment.reference, amount))
-        return f"re_{len(log)}"
-    return refund_card
+def card_shares(session) -> list[tuple[str, int, str]]:
+    return [(p.method, p.amount, p.status) for p in session.scalars(
+        select(RefundPayment).join(Refund).order_by(Refund.number)).all() if p.method == "card"]
 
 
 def test_partial_returns_add_up_to_exactly_what_was_paid(sale):
     store, ids = sale
-    log: list = []
     amounts = []
     for _ in range(3):
         with store.write() as s:
             r = refund(s, order_ref=ids["order"], staff_id=ids["cashier"],
-                       lines=[ReturnRequest(1, 1000)], card_refunder=card_refunder(log))
+                       lines=[ReturnRequest(1, 1000)])
             amounts.append(r.amount)
     assert amounts == [333, 333, 333]
     with store.write() as s:
-        r = refund(s, order_ref=ids["order"], staff_id=ids["cashier"],
-                   card_refunder=card_refunder(log))
+        r = refund(s, order_ref=ids["order"], staff_id=ids["cashier"])
         assert r.amount == 1000
         order = s.scalar(select(Order).where(Order.number == ids["order"]))
         assert order.refunded_total == order.total == 1999
         assert order.status == "refunded"
-        # Cards are refunded first, never more than they paid; the rest goes back as cash.
-        assert log == [("pi_1", 333), ("pi_1", 167)]
+        # Cards are refunded first, never more than they paid; the rest goes back as cash. Card
+        # shares wait for the payment provider, which acts only after the commit.
+        assert card_shares(s) == [("card", 333, "pending"), ("card", 167, "pending")]
         assert [(p.method, p.refunded) for p in order.payments] == [("card", 500), ("cash", 1499)]
         assert inventory.level(s, store_id=order.store_id, variant_id=ids["pen"]) == 10_000
         assert integrity.check_all(s) == []
@@ -88,15 +85,61 @@ def test_a_refund_can_never_exceed_what_is_left(sale):
         assert s.scalar(select(Register.next_refund_seq)) == 2
 
 
-def test_card_refunds_need_the_payment_provider_and_roll_back_without_it(sale):
+def test_refund_to_cash_pays_card_shares_in_cash_and_records_each_payment(sale):
     store, ids = sale
-    with pytest.raises(RuleViolation, match="card refunds need"):
-        with store.write() as s:
-            refund(s, order_ref=ids["order"], staff_id=ids["cashier"])
-    with store.read() as s:
-        assert s.scalar(select(func.count()).select_from(Refund)) == 0
+    with store.write() as s:
+        r = refund(s, order_ref=ids["order"], staff_id=ids["cashier"], to_method="cash")
         order = s.scalar(select(Order).where(Order.number == ids["order"]))
-        assert order.refunded_total == 0 and order.status == "delivered"
+        assert [(p.method, p.amount, p.status) for p in r.payments] == [
+            ("cash", 500, "done"), ("cash", 1499, "done")]
+        assert [(p.method, p.refunded) for p in order.payments] == [("card", 500), ("cash", 1499)]
+
+
+def test_store_credit_never_turns_into_cash(blank_shop):
+    with blank_shop.write() as s:
+        cashier = catalog.staff(s)
+        item = catalog.product(s, "Vase", 1807)
+        ada = catalog.customer(s)
+        s.add(CreditMovement(customer_id=ada.id, amount=1000, kind="issue"))
+        cart = Cart(customer_id=ada.id)
+        cart.add(item.id, 1000)
+        order = checkout(s, cart=cart, tenders=[Tender(CREDIT, 1000), Tender(CASH)],
+                         staff_id=cashier.id)
+        r = refund(s, order_ref=order.number, staff_id=cashier.id, to_method="cash")
+        assert sorted((p.method, p.amount) for p in r.payments) == [("cash", 807), ("credit", 1000)]
+        assert credit_balance(s, ada.id) == 1000
+        assert [p.refunded for p in order.payments] == [1000, 807]
+
+
+def test_a_support_user_may_neither_sell_nor_refund(sale):
+    store, ids = sale
+    with store.write() as s:
+        support = catalog.staff(s, role="support").id
+    with pytest.raises(RuleViolation, match="support may not"):
+        with store.write() as s:
+            refund(s, order_ref=ids["order"], staff_id=support, to_method="cash")
+    cart = Cart()
+    cart.add(ids["ink"], 1000)
+    with pytest.raises(RuleViolation, match="support may not"):
+        with store.write() as s:
+            checkout(s, cart=cart, tenders=[Tender(CASH)], staff_id=support)
+
+
+def test_half_a_piece_cannot_be_returned(sale):
+    store, ids = sale
+    with pytest.raises(RuleViolation, match="whole number"):
+        with store.write() as s:
+            refund(s, order_ref=ids["order"], staff_id=ids["cashier"],
+                   lines=[ReturnRequest(2, 500)], to_method="cash")
+
+
+def test_a_shipped_order_returned_in_full_becomes_refunded(sale):
+    store, ids = sale
+    with store.write() as s:
+        s.scalar(select(Order).where(Order.number == ids["order"])).status = "shipped"
+    with store.write() as s:
+        refund(s, order_ref=ids["order"], staff_id=ids["cashier"], to_method="cash")
+        assert s.scalar(select(Order.status).where(Order.number == ids["order"])) == "refunded"
 
 
 def test_refund_to_store_credit_needs_a_customer_and_credits_the_balance(sale):

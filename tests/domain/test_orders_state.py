@@ -14,7 +14,7 @@ EXPECTED = {
     "pending": {"confirmed", "cancelled"},
     "confirmed": {"processing", "cancelled"},
     "processing": {"shipped", "cancelled"},
-    "shipped": {"delivered"},
+    "shipped": {"delivered", "refunded"},  # refunded: returned in full
     "delivered": {"refunded"},
     "cancelled": {"refunded"},
     "refunded": set(),
@@ -27,8 +27,8 @@ REFUSED_PAIRS = [(a, b) for a, b in itertools.product(ALL, ALL) if b not in EXPE
 def test_every_status_is_in_the_table():
     assert {s.value for s in OrderStatus} == set(EXPECTED)
     assert {s.value for s in TRANSITIONS} == set(EXPECTED)
-    assert len(ALLOWED_PAIRS) == 9
-    assert len(REFUSED_PAIRS) == 49 - 9
+    assert len(ALLOWED_PAIRS) == 10
+    assert len(REFUSED_PAIRS) == 49 - 10
 
 
 @pytest.mark.parametrize(("current", "target"), ALLOWED_PAIRS)

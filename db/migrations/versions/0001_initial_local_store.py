@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 17:08:53.601455
+Create Date: 2026-11-25 18:36:55.894123
 """
 from alembic import op
 import sqlalchemy as sa
@@ -453,6 +453,7 @@ def upgrade() -> None:
     sa.Column('payment_id', sa.String(length=36), nullable=True),
     sa.Column('method', sa.String(length=10), nullable=False),
     sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('reference', sa.String(length=100), nullable=True),
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_refund_payments_payment_id_payments')),
