@@ -16,6 +16,8 @@ from typing import Callable
 from app import __version__
 from app.config.paths import Paths
 from app.config.secrets import SecretStoreUnavailable
+from sqlalchemy.exc import OperationalError
+
 from app.domain.errors import DomainError
 from db.engine import StoreError
 
@@ -85,6 +87,13 @@ def dispatch(args: argparse.Namespace, paths: Paths) -> int:
         return 1
     except (StoreError, SecretStoreUnavailable) as exc:
         print(f"tillpoint: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:  # locked by another writer, disk full, I/O error
+        print(f"tillpoint: the store could not be used: {exc.orig}; nothing was written",
+              file=sys.stderr)
+        return 1
+    except OSError as exc:  # an export target that is a directory, not writable, …
+        print(f"tillpoint: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("tillpoint: interrupted; nothing was half-written", file=sys.stderr)

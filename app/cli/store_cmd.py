@@ -65,6 +65,8 @@ def ensure_demo(paths: Paths, *, products: int = 500, customers: int = 200,
                 return False
         if not 1 <= products <= 1_000_000:
             raise InvalidInput("must be between 1 and 1,000,000", field="products")
+        if not 0 <= history_days <= 3660:
+            raise InvalidInput("must be between 0 and 3660 (ten years)", field="history_days")
         with store.write() as session:
             demo.generate(session, products=products, customers=customers,
                           progress=_progress if products >= 20_000 else None)

@@ -171,3 +171,29 @@ def test_data_dir_comes_from_the_environment_when_not_given(tmp_path, capsys, mo
 def test_sale_without_a_shop_says_what_to_do(tmp_path, capsys):
     code, _, err = run(capsys, "--data-dir", str(tmp_path), "sale", "--item", PEN, "--pay", "cash")
     assert code == 1 and "tillpoint init" in err
+
+
+def test_environment_failures_are_clear_messages_not_tracebacks(demo_dir, capsys, tmp_path):
+    code, _, err = run(capsys, "--data-dir", str(demo_dir), "export", "stock", str(tmp_path))
+    assert code == 1 and err.startswith("tillpoint: ") and "Traceback" not in err
+    code, _, err = run(capsys, "--data-dir", "", "selfcheck")
+    assert code == 1 and "empty --data-dir" in err
+    code, _, err = run(capsys, "--data-dir", str(tmp_path / "x"), "init", "--demo",
+                       "--history-days", "99999999999")
+    assert code == 1 and "history_days" in err
+
+
+def test_a_store_locked_by_another_writer_is_reported_not_crashed(demo_dir, capsys):
+    import sqlite3
+
+    holder = sqlite3.connect(demo_dir / "tillpoint.sqlite3", timeout=1)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing and keeps the lock
+    try:
+        code, out, err = run(capsys, "--data-dir", str(demo_dir), "sale", "--item", PEN,
+                             "--pay", "cash")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert "locked" in err or "could not be used" in err or "not a usable" in err
+    assert order_count(demo_dir) == 0
