@@ -9,14 +9,24 @@ no ``count_documents`` on hot paths.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import pymongo
 from pymongo import ASCENDING, MongoClient
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.monitoring import CommandListener
 
 TTL = {"expireAfterSeconds": 0}
+T = TypeVar("T")
+
+
+def in_transaction(db: Database, work: Callable[[ClientSession], T]) -> T:
+    """Run ``work`` in one transaction and return what it returns. ``with_transaction`` may
+    call ``work`` again (transient error), so ``work`` must be idempotent: conditional writes,
+    and ids (audit entries included) made before the transaction."""
+    with db.client.start_session() as session:
+        return session.with_transaction(work)
 
 
 def connect(uri: str, event_listeners: Sequence[CommandListener] = ()) -> MongoClient:
@@ -29,6 +39,7 @@ def connect(uri: str, event_listeners: Sequence[CommandListener] = ()) -> MongoC
 def ensure_indexes(db: Database) -> None:
     """Create every index the server relies on; idempotent, run at every start."""
     db.users.create_index("email", unique=True)
+    db.users.create_index([("role", ASCENDING), ("email", ASCENDING)])  # GET /users, by role
     db.refresh_tokens.create_index("family")
     db.refresh_tokens.create_index("expires_at", **TTL)
     db.token_families.create_index("expires_at", **TTL)
@@ -37,6 +48,7 @@ def ensure_indexes(db: Database) -> None:
     db.rate_limits.create_index("expires_at", **TTL)
     db.email_tokens.create_index("expires_at", **TTL)
     db.email_outbox.create_index("status")
+    db.email_outbox.create_index("purge_at", **TTL)  # set when a mail is sent or given up
     db.stores.create_index("code", unique=True)
     db.registers.create_index([("store_id", ASCENDING), ("code", ASCENDING)], unique=True)
     db.pairing_codes.create_index("expires_at", **TTL)

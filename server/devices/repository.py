@@ -34,14 +34,15 @@ def stores_page(db: Database, *, skip: int, limit: int) -> list[Doc]:
     return list(db.stores.find({}).sort("code", ASCENDING).skip(skip).limit(limit))
 
 
-def insert_store(db: Database, store: Doc) -> None:
-    db.stores.insert_one(store)
+def insert_store(db: Database, store: Doc, session: Session = None) -> None:
+    db.stores.insert_one(store, session=session)
 
 
 def update_store_if_version(db: Database, store_id: str, version: int, changes: Doc,
-                            now: datetime) -> bool:
+                            now: datetime, session: Session = None) -> bool:
     result = db.stores.update_one({"_id": store_id, "version": version},
-                                  {"$set": {**changes, "updated_at": now}, "$inc": {"version": 1}})
+                                  {"$set": {**changes, "updated_at": now}, "$inc": {"version": 1}},
+                                  session=session)
     return result.modified_count == 1
 
 
@@ -59,8 +60,8 @@ def registers_of(db: Database, store_id: str) -> list[Doc]:
     return list(db.registers.find({"store_id": store_id}).sort("code", ASCENDING))
 
 
-def insert_register(db: Database, register: Doc) -> None:
-    db.registers.insert_one(register)
+def insert_register(db: Database, register: Doc, session: Session = None) -> None:
+    db.registers.insert_one(register, session=session)
 
 
 def attach_device(db: Database, register_id: str, device_id: str, now: datetime,
@@ -77,8 +78,8 @@ def detach_device(db: Database, register_id: str, device_id: str, session: Sessi
 
 # pairing codes --------------------------------------------------------------------------------
 
-def insert_pairing_code(db: Database, issued: Doc) -> None:
-    db.pairing_codes.insert_one(issued)
+def insert_pairing_code(db: Database, issued: Doc, session: Session = None) -> None:
+    db.pairing_codes.insert_one(issued, session=session)
 
 
 def get_pairing_code(db: Database, code_digest: str, session: Session = None) -> Doc | None:

@@ -67,9 +67,15 @@ def _insert_register(db: Database, store: dict[str, Any], code: str, name: str, 
                      ip: str | None, request_id: str | None) -> dict[str, Any]:
     register = {"_id": str(uuid.uuid4()), "store_id": store["_id"], "code": code,
                 "name": name.strip(), "device_id": None, "paired_at": None, "created_at": _now()}
-    repo.insert_register(db, register)  # unique (store_id, code) refuses a duplicate
-    audit.record(db, actor=actor, action="register.created", target=register["_id"], ip=ip,
-                 request_id=request_id, details={"store": store["code"], "code": code})
+    audit_id = str(uuid.uuid4())
+
+    def work(session: ClientSession) -> None:  # the register and its audit entry, or neither
+        repo.insert_register(db, register, session)  # unique (store_id, code) refuses a duplicate
+        audit.record(db, actor=actor, action="register.created", target=register["_id"], ip=ip,
+                     request_id=request_id, details={"store": store["code"], "code": code},
+                     session=session, audit_id=audit_id)
+
+    _transaction(db, work)
     return register
 
 
@@ -108,14 +114,20 @@ def _issue(db: Database, store: dict[str, Any], register: dict[str, Any], *, min
     expires_at = now + timedelta(minutes=minutes)
     # The digest is the _id: the exchange is one indexed lookup, and the code itself is never
     # stored. The TTL index on expires_at removes it afterwards.
-    repo.insert_pairing_code(db, {"_id": digest(normalise_code(code)), "store_id": store["_id"],
-                                  "register_id": register["_id"], "created_at": now,
-                                  "expires_at": expires_at, "used_at": None, "device_id": None,
-                                  "issued_by": actor})
-    audit.record(db, actor=actor, action="pairing_code.issued", target=register["_id"], ip=ip,
-                 request_id=request_id, details={"store": store["code"],
-                                                 "register": register["code"],
-                                                 "expires_at": expires_at.isoformat()})
+    issued = {"_id": digest(normalise_code(code)), "store_id": store["_id"],
+              "register_id": register["_id"], "created_at": now, "expires_at": expires_at,
+              "used_at": None, "device_id": None, "issued_by": actor}
+    audit_id = str(uuid.uuid4())
+
+    def work(session: ClientSession) -> None:  # the code and its audit entry, or neither
+        repo.insert_pairing_code(db, issued, session)
+        audit.record(db, actor=actor, action="pairing_code.issued", target=register["_id"],
+                     ip=ip, request_id=request_id, details={"store": store["code"],
+                                                            "register": register["code"],
+                                                            "expires_at": expires_at.isoformat()},
+                     session=session, audit_id=audit_id)
+
+    _transaction(db, work)
     return {"code": code, "expires_at": expires_at, "store_id": store["_id"],
             "store_code": store["code"], "register_id": register["_id"],
             "register_code": register["code"]}
@@ -218,13 +230,13 @@ def revoke_device(db: Database, *, device_id: str, actor: str, ip: str | None,
     if device is None:
         raise ApiError(404, "not_found", f"no device {device_id}", {"id": device_id})
     if device.get("revoked_at") is None:
-        now = _now()
+        now, audit_id = _now(), str(uuid.uuid4())
 
         def work(session: ClientSession) -> None:
             if repo.revoke_device(db, device_id, now, "revoked", session):
                 repo.detach_device(db, device["register_id"], device_id, session)
                 audit.record(db, actor=actor, action="device.revoked", target=device_id, ip=ip,
-                             request_id=request_id, session=session)
+                             request_id=request_id, session=session, audit_id=audit_id)
 
         _transaction(db, work)
     return device_view(repo.get_device(db, device_id))

@@ -7,10 +7,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from server import audit
+from server.database import in_transaction
 from server.devices import repository as repo
 from server.devices.schemas import StoreCreate, StoreUpdate
 from server.errors import ApiError
@@ -57,9 +59,16 @@ def _insert(db: Database, fields: dict[str, Any], *, actor: str, ip: str | None,
     now = now_ms()
     store = {"_id": str(uuid.uuid4()), **fields, "version": 1, "created_at": now,
              "updated_at": now}
-    repo.insert_store(db, store)  # the unique index on code refuses a second S01
-    audit.record(db, actor=actor, action="store.created", target=store["_id"], ip=ip,
-                 request_id=request_id, details={"code": store["code"], "name": store["name"]})
+    audit_id = str(uuid.uuid4())
+
+    def work(session: ClientSession) -> None:  # the store and its audit entry, or neither
+        repo.insert_store(db, store, session)  # the unique index on code refuses a second S01
+        audit.record(db, actor=actor, action="store.created", target=store["_id"], ip=ip,
+                     request_id=request_id, details={"code": store["code"],
+                                                     "name": store["name"]},
+                     session=session, audit_id=audit_id)
+
+    in_transaction(db, work)
     return store
 
 
@@ -80,13 +89,21 @@ def update_store(db: Database, *, store_id: str, body: StoreUpdate, actor: str, 
     changes = body.model_dump(exclude_none=True, exclude={"version"})
     if not changes:
         raise ApiError(422, "validation_error", "nothing to change", {"field": None})
-    if not repo.update_store_if_version(db, store_id, body.version, changes, now_ms()):
+    audit_id, now = str(uuid.uuid4()), now_ms()
+
+    def work(session: ClientSession) -> bool:  # the change and its audit entry, or neither
+        if not repo.update_store_if_version(db, store_id, body.version, changes, now, session):
+            return False
+        audit.record(db, actor=actor, action="store.updated", target=store_id, ip=ip,
+                     request_id=request_id, details={"from": {k: before.get(k) for k in changes},
+                                                     "to": changes},
+                     session=session, audit_id=audit_id)
+        return True
+
+    if not in_transaction(db, work):
         current = require_store(db, store_id)
         raise ApiError(409, "version_conflict", "the store was changed by someone else: reload "
                        "and try again", {"current_version": current.get("version", 1)})
-    audit.record(db, actor=actor, action="store.updated", target=store_id, ip=ip,
-                 request_id=request_id, details={"from": {k: before.get(k) for k in changes},
-                                                 "to": changes})
     return get_store(db, store_id=store_id)
 
 

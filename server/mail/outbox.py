@@ -2,7 +2,8 @@
 one) and delivered later by ``server.mail.worker``; a request never waits for an SMTP server.
 
 Document: ``{_id, to, subject, text, kind, sensitive, status, attempts, next_attempt_at,
-lease_until, created_at}`` with ``status`` one of ``pending`` → ``sending`` → ``sent`` |
+lease_until, created_at}``, plus ``purge_at`` once it is ``sent`` or ``failed`` (a TTL index
+removes it then) with ``status`` one of ``pending`` → ``sending`` → ``sent`` |
 ``failed``. A *sensitive* mail (one carrying a live token) loses its text once it is delivered
 or given up, so that the database never keeps a usable secret longer than it must.
 """

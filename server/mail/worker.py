@@ -37,6 +37,8 @@ POLL_SECONDS = 0.5
 BATCH = 50
 _BACKOFF_FIRST_SECONDS = 30
 _BACKOFF_MAX_SECONDS = 3600
+#: how long a sent or given-up mail stays in the outbox (a TTL index on ``purge_at`` removes it)
+KEEP_DONE = timedelta(days=30)
 
 Sender = Callable[[ServerSettings, dict[str, Any]], None]
 
@@ -109,19 +111,29 @@ class EmailWorker:
         except (smtplib.SMTPException, OSError) as exc:
             self._failed(mail, mine, exc)
             return
+        except Exception as exc:  # noqa: BLE001 - one bad mail must never stop the worker
+            # Not a delivery problem but a mail that cannot be built or sent at all (an
+            # address the header parser refuses, say): retrying would fail the same way.
+            log.exception("mail cannot be sent, giving up", extra={"mail_id": mail["_id"]})
+            self._failed(mail, mine, exc, final=True)
+            return
         now = datetime.now(timezone.utc)
         self.db.email_outbox.update_one(mine, {"$set": {"status": MailStatus.SENT.value,
                                                         "sent_at": now, "lease_until": None,
-                                                        "last_error": None, **_erased(mail)}})
+                                                        "last_error": None,
+                                                        "purge_at": now + KEEP_DONE,
+                                                        **_erased(mail)}})
         log.info("mail sent", extra={"mail_id": mail["_id"], "kind": mail.get("kind"),
                                      "attempts": mail["attempts"]})
 
-    def _failed(self, mail: dict[str, Any], mine: dict[str, Any], exc: Exception) -> None:
+    def _failed(self, mail: dict[str, Any], mine: dict[str, Any], exc: Exception, *,
+                final: bool = False) -> None:
         attempts = mail["attempts"]
         error = f"{type(exc).__name__}: {exc}"[:500]
-        if attempts >= MAX_ATTEMPTS:
+        if final or attempts >= MAX_ATTEMPTS:
+            now = datetime.now(timezone.utc)
             update = {"status": MailStatus.FAILED.value, "lease_until": None, "last_error": error,
-                      "failed_at": datetime.now(timezone.utc), **_erased(mail)}
+                      "failed_at": now, "purge_at": now + KEEP_DONE, **_erased(mail)}
             log.error("mail failed for good", extra={"mail_id": mail["_id"], "error": error})
         else:
             update = {"status": MailStatus.PENDING.value, "lease_until": None, "last_error": error,
@@ -151,6 +163,8 @@ class EmailWorker:
             except PyMongoError:
                 # The database is away (restart, failover): log and try again next poll.
                 log.exception("email worker: database error, retrying")
+            except Exception:  # noqa: BLE001 - the thread must outlive any single failure
+                log.exception("email worker: unexpected error in a pass, carrying on")
             self._stopping.wait(self.poll_seconds)
 
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import re
 import uuid
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.utils import parseaddr
 from datetime import datetime, timezone
 from typing import Any
 
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from app.domain.errors import InvalidInput
 from app.domain.permissions import STAFF_ROLES, Role, parse_role
 from server import audit
+from server.database import in_transaction
 from server.errors import ApiError
 from server.security import apikeys
 from server.security.deps import Principal
@@ -21,13 +26,31 @@ from server.security.passwords import hash_password, password_problem
 from server.users import pins, repository
 from server.users.schemas import UserCreate, UserUpdate
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# A dot-atom local part of RFC 5322 ``atext`` (no quoting, no comments, no control or
+# non-ASCII characters) and a domain of LDH labels: what every SMTP server and the stdlib's
+# header parser accept, so a stored address can always be turned into a message.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"(?=[^@]{{1,64}}@){_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
+
+
+def _header_safe(address: str) -> bool:
+    """The address survives a round-trip through the stdlib's header parser unchanged."""
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, TypeError, HeaderParseError):
+        return False
+    return parseaddr(address)[1] == address and parsed.addr_spec == address
 
 
 def normalise_email(email: object, *, field: str = "email") -> str:
-    if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email.strip()):
+    if not isinstance(email, str) or len(email.strip()) > 254:
         raise ApiError(422, "validation_error", f"{field}: not an email address", {"field": field})
-    return email.strip().lower()
+    address = email.strip()
+    if not address.isascii() or not address.isprintable() or not _EMAIL.fullmatch(address) \
+            or not _header_safe(address):
+        raise ApiError(422, "validation_error", f"{field}: not an email address", {"field": field})
+    return address.lower()
 
 
 def check_password(password: str, *, field: str = "password") -> None:
@@ -38,9 +61,11 @@ def check_password(password: str, *, field: str = "password") -> None:
 
 def create_user(db: Database, *, email: str, role: str, password: str, name: str = "",
                 verified: bool, actor: str, ip: str | None, rounds: int = 12,
-                request_id: str | None = None, store_ids: list[str] | None = None) -> dict[str, Any]:
-    """Insert a user; 409 if the email is taken. The unique index makes a retried request
-    (after a lost reply or a commit retry) a clean conflict, never a second account."""
+                request_id: str | None = None, store_ids: list[str] | None = None,
+                session: ClientSession | None = None) -> dict[str, Any]:
+    """Insert a user and its audit entry in one transaction (the caller's, when it passes
+    ``session``); 409 if the email is taken. The unique index makes a retried request (after a
+    lost reply or a commit retry) a clean conflict, never a second account."""
     address = normalise_email(email)
     try:
         role_value = parse_role(role).value
@@ -53,13 +78,19 @@ def create_user(db: Database, *, email: str, role: str, password: str, name: str
             "verified": verified, "active": True, "store_ids": store_ids or [],
             "failed_logins": 0, "locked_until": None, "created_at": now, "updated_at": now,
             "version": 1}
+    audit_id = str(uuid.uuid4())
+
+    def work(s: ClientSession) -> None:
+        db.users.insert_one(user, session=s)
+        audit.record(db, actor=actor, action="user.created", target=user["_id"], ip=ip,
+                     request_id=request_id, details={"email": address, "role": role_value},
+                     session=s, audit_id=audit_id)
+
     try:
-        db.users.insert_one(user)
+        work(session) if session is not None else in_transaction(db, work)
     except DuplicateKeyError:
         raise ApiError(409, "email_taken", f"an account with {address} already exists",
                        {"field": "email"}) from None
-    audit.record(db, actor=actor, action="user.created", target=user["_id"], ip=ip,
-                 request_id=request_id, details={"email": address, "role": role_value})
     return user
 
 
@@ -121,8 +152,28 @@ def _conflict_or_missing(db: Database, user_id: str) -> ApiError:
     current = repository.get(db, user_id)
     if current is None:
         return ApiError(404, "not_found", f"no staff user {user_id}", {"id": user_id})
+    return _version_conflict(current.get("version", 1))
+
+
+def _version_conflict(current_version: int) -> ApiError:
     return ApiError(409, "version_conflict", "the user was changed by someone else: reload and "
-                    "try again", {"current_version": current.get("version", 1)})
+                    "try again", {"current_version": current_version})
+
+
+def _audited_update(db: Database, user_id: str, version: int, changes: dict[str, Any],
+                    **entry: Any) -> None:
+    """Apply ``changes`` if the account is still at ``version`` and write the audit entry, in
+    one transaction: either both are stored or neither; 409/404 when the version moved on."""
+    audit_id = str(uuid.uuid4())
+
+    def work(s: ClientSession) -> bool:
+        if not repository.update_if_version(db, user_id, version, changes, session=s):
+            return False
+        audit.record(db, **entry, target=user_id, session=s, audit_id=audit_id)
+        return True
+
+    if not in_transaction(db, work):
+        raise _conflict_or_missing(db, user_id)
 
 
 def list_staff(db: Database, *, role: Role | None, page: int, per_page: int) -> dict[str, Any]:
@@ -165,12 +216,16 @@ def update_staff(db: Database, *, user_id: str, body: UserUpdate, principal: Pri
         changes["store_ids"] = _check_store_ids(db, changes["store_ids"])
     _guard(principal, target["role"], changes.get("role"), target_id=user_id,
            deactivating=changes.get("active") is False)
-    if not repository.update_if_version(db, user_id, body.version, changes):
-        raise _conflict_or_missing(db, user_id)
+    # The rules were checked against the document as read: the edit must be based on that very
+    # version, and the write is conditioned on it (not on the client's number), so a concurrent
+    # change (a promotion to owner, say) cannot slip past them.
+    version = target.get("version", 1)
+    if body.version != version:
+        raise _version_conflict(version)
     before = {k: target.get(k) for k in changes}
-    audit.record(db, actor=principal.actor, action="user.updated", target=user_id, ip=ip,
-                 request_id=request_id, details={"from": before, "to": changes,
-                                                 "version": body.version + 1})
+    _audited_update(db, user_id, version, changes, actor=principal.actor, action="user.updated",
+                    ip=ip, request_id=request_id, details={"from": before, "to": changes,
+                                                           "version": version + 1})
     return get_staff(db, user_id=user_id)
 
 
@@ -184,10 +239,9 @@ def deactivate_staff(db: Database, *, user_id: str, principal: Principal, ip: st
         return staff_view(target)  # already done: DELETE is idempotent
     # Conditional on the version we checked the rules against, so a concurrent promotion to
     # owner cannot slip past the owner-only rule.
-    if not repository.update_if_version(db, user_id, target.get("version", 1), {"active": False}):
-        raise _conflict_or_missing(db, user_id)
-    audit.record(db, actor=principal.actor, action="user.deactivated", target=user_id, ip=ip,
-                 request_id=request_id, details={"role": target["role"]})
+    _audited_update(db, user_id, target.get("version", 1), {"active": False},
+                    actor=principal.actor, action="user.deactivated", ip=ip,
+                    request_id=request_id, details={"role": target["role"]})
     return get_staff(db, user_id=user_id)
 
 
@@ -200,10 +254,8 @@ def set_pin(db: Database, *, user_id: str, pin: str, principal: Principal, ip: s
     target = _get_staff(db, user_id)
     _guard(principal, target["role"], None, target_id=user_id)
     changes = {"pin_hash": pins.hash_pin(pin), "pin_set_at": datetime.now(timezone.utc)}
-    if not repository.update_if_version(db, user_id, target.get("version", 1), changes):
-        raise _conflict_or_missing(db, user_id)
-    audit.record(db, actor=principal.actor, action="user.pin_set", target=user_id, ip=ip,
-                 request_id=request_id)
+    _audited_update(db, user_id, target.get("version", 1), changes, actor=principal.actor,
+                    action="user.pin_set", ip=ip, request_id=request_id)
     return get_staff(db, user_id=user_id)
 
 
@@ -224,13 +276,20 @@ def create_api_key(db: Database, *, name: str, role: str, actor: str, ip: str | 
         record = {"_id": str(uuid.uuid4()), "prefix": key.prefix, "hash": key.hash, "name": label,
                   "role": role_value, "created_at": datetime.now(timezone.utc),
                   "created_by": actor, "revoked_at": None}
+        audit_id = str(uuid.uuid4())
+
+        def work(s: ClientSession, record: dict[str, Any] = record,
+                 audit_id: str = audit_id, prefix: str = key.prefix) -> None:
+            repository.insert_api_key(db, record, session=s)
+            audit.record(db, actor=actor, action="api_key.created", target=record["_id"], ip=ip,
+                         request_id=request_id, details={"name": label, "role": role_value,
+                                                         "prefix": prefix},
+                         session=s, audit_id=audit_id)
+
         try:
-            repository.insert_api_key(db, record)
+            in_transaction(db, work)
         except DuplicateKeyError:
             continue
-        audit.record(db, actor=actor, action="api_key.created", target=record["_id"], ip=ip,
-                     request_id=request_id, details={"name": label, "role": role_value,
-                                                     "prefix": key.prefix})
         return key.value
     raise RuntimeError("could not find a free API key prefix after 5 tries")
 
@@ -238,8 +297,13 @@ def create_api_key(db: Database, *, name: str, role: str, actor: str, ip: str | 
 def revoke_api_key(db: Database, *, key_id: str, actor: str, ip: str | None,
                    request_id: str | None = None) -> bool:
     """Revoke a key (idempotent); ``False`` if it did not exist or was already revoked."""
-    revoked = repository.revoke_api_key(db, key_id)
-    if revoked:
+    audit_id = str(uuid.uuid4())
+
+    def work(s: ClientSession) -> bool:
+        if not repository.revoke_api_key(db, key_id, session=s):
+            return False
         audit.record(db, actor=actor, action="api_key.revoked", target=key_id, ip=ip,
-                     request_id=request_id)
-    return revoked
+                     request_id=request_id, session=s, audit_id=audit_id)
+        return True
+
+    return in_transaction(db, work)
