@@ -47,6 +47,7 @@ def ensure_indexes(db: Database) -> None:
     db.revoked_access.create_index("expires_at", **TTL)
     db.rate_limits.create_index("expires_at", **TTL)
     db.email_tokens.create_index("expires_at", **TTL)
+    db.email_tokens.create_index("user_id")
     db.email_outbox.create_index("status")
     db.email_outbox.create_index("purge_at", **TTL)  # set when a mail is sent or given up
     db.stores.create_index("code", unique=True)

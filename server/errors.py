@@ -41,6 +41,10 @@ def _response(status: int, code: str, message: str, details: Any = None,
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":  # its location is a character offset, not a field
+            details.append({"field": "", "message": f"malformed JSON: {err.get('msg', '')}",
+                            "type": "json_invalid"})
+            continue
         details.append({"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
                         "message": err.get("msg", ""), "type": err.get("type", "")})
     return details

@@ -30,21 +30,48 @@ def find_user(db: Database, user_id: str, *, session: Session = None) -> Doc | N
     return db.users.find_one({"_id": user_id}, session=session)
 
 
-def record_failed_login(db: Database, user_id: str, *, max_failures: int,
-                        lockout: timedelta) -> datetime | None:
-    """Count a failed login; when it is the ``max_failures``-th, lock the account and return
-    until when. The counter lives in the user document so that every worker agrees."""
-    db.users.update_one({"_id": user_id}, {"$inc": {"failed_logins": 1}})
+def reserve_login_attempt(db: Database, user: Doc, *, max_failures: int) -> bool:
+    """Count a login attempt *before* its password is checked, atomically: only while the
+    account is not locked and fewer than ``max_failures`` attempts are counted. So however
+    many guesses arrive at once, at most ``max_failures`` of them reach bcrypt. False: no
+    attempt is left (the caller answers "locked"). The count stays when the password is wrong
+    and is reset by the right one (``record_right_password``)."""
+    now = _now()
+    locked_until = user.get("locked_until")
+    if locked_until is not None and locked_until <= now:
+        # The lock is over: clear it (conditionally: of several workers, one does it).
+        db.users.update_one({"_id": user["_id"], "locked_until": locked_until},
+                            {"$set": {"locked_until": None, "failed_logins": 0}})
+    if user.get("failed_logins") is None:  # an account written before the counter existed
+        db.users.update_one({"_id": user["_id"], "failed_logins": None},
+                            {"$set": {"failed_logins": 0}})
+    result = db.users.update_one(
+        {"_id": user["_id"], "locked_until": None, "failed_logins": {"$lt": max_failures}},
+        {"$inc": {"failed_logins": 1}})
+    return result.modified_count == 1
+
+
+def lock_if_spent(db: Database, user_id: str, *, max_failures: int,
+                  lockout: timedelta) -> datetime | None:
+    """Lock the account when ``max_failures`` attempts are counted (all wrong, or still being
+    checked); returns until when, or ``None`` when this call did not lock it. Conditional, so
+    of several concurrent callers exactly one locks and resets the count."""
     locked_until = _now() + lockout
-    # Conditional, so of several concurrent failures exactly one locks and resets the count.
-    result = db.users.update_one({"_id": user_id, "failed_logins": {"$gte": max_failures}},
-                                 {"$set": {"failed_logins": 0, "locked_until": locked_until}})
+    result = db.users.update_one(
+        {"_id": user_id, "locked_until": None, "failed_logins": {"$gte": max_failures}},
+        {"$set": {"failed_logins": 0, "locked_until": locked_until}})
     return locked_until if result.modified_count == 1 else None
 
 
-def record_successful_login(db: Database, user_id: str) -> None:
-    db.users.update_one({"_id": user_id}, {"$set": {"failed_logins": 0, "locked_until": None,
-                                                    "last_login_at": _now()}})
+def record_right_password(db: Database, user_id: str, *, logged_in: bool) -> bool:
+    """The password was right: forgive the counted attempts — unless the account got locked
+    while it was being checked (False: the caller refuses the login). ``logged_in`` also
+    records the login time."""
+    update: Doc = {"failed_logins": 0}
+    if logged_in:
+        update["last_login_at"] = _now()
+    result = db.users.update_one({"_id": user_id, "locked_until": None}, {"$set": update})
+    return result.matched_count == 1
 
 
 def mark_verified(db: Database, user_id: str, *, session: Session) -> None:
@@ -105,8 +132,11 @@ def insert_family(db: Database, *, family: str, user_id: str, expires_at: dateti
 
 
 def extend_family(db: Database, family: str, *, expires_at: datetime, session: Session) -> None:
-    """Keep the family as long as its newest refresh token (sliding expiry)."""
-    db.token_families.update_one({"_id": family}, {"$max": {"expires_at": expires_at}},
+    """Keep the family as long as its newest refresh token (sliding expiry). It always writes
+    the document (``rotated_at``): in a rotation's transaction, that write conflicts with a
+    concurrent ``revoke_family``, so the two serialise instead of both succeeding."""
+    db.token_families.update_one({"_id": family}, {"$max": {"expires_at": expires_at},
+                                                   "$set": {"rotated_at": _now()}},
                                  session=session)
 
 
@@ -127,8 +157,8 @@ def find_refresh_token(db: Database, token_digest: str) -> Doc | None:
     return db.refresh_tokens.find_one({"_id": token_digest})
 
 
-def find_family(db: Database, family: str) -> Doc | None:
-    return db.token_families.find_one({"_id": family})
+def find_family(db: Database, family: str, *, session: Session = None) -> Doc | None:
+    return db.token_families.find_one({"_id": family}, session=session)
 
 
 def mark_refresh_used(db: Database, token_digest: str, *, replaced_by: str,
@@ -163,6 +193,15 @@ def revoke_family(db: Database, family: str, *, reason: str, session: Session = 
         expires = token.get("access_expires_at")
         if token.get("access_jti") and expires is not None and expires > now:
             revoke_access(db, token["access_jti"], expires, session=session)
+
+
+def spend_user_email_tokens(db: Database, user_id: str, *, kind: str, attempt: str,
+                            session: Session) -> None:
+    """Mark every outstanding token of ``kind`` of the user used (a successful password reset
+    makes the other reset links of the account worthless)."""
+    db.email_tokens.update_many({"user_id": user_id, "kind": kind, "used_at": None},
+                                {"$set": {"used_at": _now(), "used_by": f"superseded:{attempt}"}},
+                                session=session)
 
 
 def revoke_user_families(db: Database, user_id: str, *, reason: str, session: Session) -> int:

@@ -47,8 +47,9 @@ def register(ctx: AuthContext, *, email: str, password: str, name: str) -> dict[
     ctx.limit("register")
     address = normalise_email(email)
     ctx.limit("register", account=address, per_ip=False)
-    # create_user inserts on its own (it takes no session): a crash before the mail is queued
-    # leaves an unverified account whose owner can still get in through password reset.
+    # The account (with its audit entry) and the verification token are two transactions: a
+    # retried commit must not turn a created account into a 409. A crash between them leaves
+    # an unverified account whose owner can still get in through password reset.
     user = create_user(ctx.db, email=address, role=Role.CUSTOMER.value, password=password,
                        name=name, verified=False, actor="anonymous", ip=ctx.ip,
                        rounds=ctx.settings.bcrypt_rounds, request_id=ctx.request_id)
@@ -128,6 +129,9 @@ def confirm_password_reset(ctx: AuthContext, *, token: str, password: str) -> No
         if user is None:
             return
         repo.set_password(ctx.db, user["_id"], password_hash, session=session)
+        # Any other reset link of the account (an older mail) stops working with this one.
+        repo.spend_user_email_tokens(ctx.db, user["_id"], kind=PASSWORD_RESET, attempt=attempt,
+                                     session=session)
         ended = repo.revoke_user_families(ctx.db, user["_id"], reason="password reset",
                                           session=session)
         audit.record(ctx.db, actor=f"user:{user['_id']}", action="auth.password_reset",

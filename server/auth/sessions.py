@@ -34,6 +34,12 @@ def _invalid_refresh(code: str, message: str) -> ApiError:
     return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _revoked() -> ApiError:
+    return _invalid_refresh("refresh_token_revoked",
+                            "this session was ended (logout, password reset or a reused "
+                            "token): log in again")
+
+
 def _locked(until: datetime) -> ApiError:
     seconds = max(1, int((until - datetime.now(timezone.utc)).total_seconds()) + 1)
     return ApiError(403, "account_locked",
@@ -57,40 +63,68 @@ def _issue_pair(ctx: AuthContext, user: dict[str, Any], family: str, *,
                      expires_in=ctx.settings.access_token_minutes * 60)
 
 
-def _access_token(ctx: AuthContext, user: dict[str, Any]) -> tuple[str, str, datetime]:
+def _access_token(ctx: AuthContext, user: dict[str, Any],
+                  family: str) -> tuple[str, str, datetime]:
     token, jti, expires = issue_access_token(ctx.jwt_key, user_id=user["_id"], email=user["email"],
                                              role=user["role"],
-                                             minutes=ctx.settings.access_token_minutes)
+                                             minutes=ctx.settings.access_token_minutes,
+                                             family=family)
     return token, jti, expires.replace(microsecond=0)  # the whole second of the "exp" claim
 
 
+def _lock_if_spent(ctx: AuthContext, user_id: str) -> datetime | None:
+    lock = repo.lock_if_spent(ctx.db, user_id, max_failures=ctx.settings.login_max_failures,
+                              lockout=timedelta(minutes=ctx.settings.lockout_minutes))
+    if lock is not None:
+        audit.record(ctx.db, actor="anonymous", action="auth.account_locked",
+                     target=user_id, ip=ctx.ip, request_id=ctx.request_id,
+                     details={"locked_until": lock.isoformat()})
+    return lock
+
+
+def _refuse_locked(ctx: AuthContext, user_id: str) -> ApiError:
+    """The 403 for an account with no attempt left: locked, or its last attempts are being
+    checked right now (then it is locked here, as those attempts count as failures)."""
+    _lock_if_spent(ctx, user_id)
+    current = repo.find_user(ctx.db, user_id) or {}
+    until = current.get("locked_until")
+    if until is None or until <= datetime.now(timezone.utc):
+        until = datetime.now(timezone.utc) + timedelta(minutes=ctx.settings.lockout_minutes)
+    return _locked(until)
+
+
 def login(ctx: AuthContext, *, email: str, password: str) -> TokenPair:
-    """Check the credentials and start a session; 401/403/429 as the contract says."""
+    """Check the credentials and start a session; 401/403/429 as the contract says.
+
+    Lockout: an attempt is counted (``reserve_login_attempt``) before its password is
+    checked, so concurrent guesses cannot outrun the lock: at most ``login_max_failures``
+    bcrypt checks per lock period. A wrong password keeps its count (the one reaching the
+    limit locks); the right one resets it, unless the account was locked meanwhile."""
     address = email.strip().lower()
     ctx.limit("login", account=address)
+    rounds = ctx.settings.bcrypt_rounds
     user = repo.find_user_by_email(ctx.db, address)
-    now = datetime.now(timezone.utc)
-    locked_until = user.get("locked_until") if user else None
-    if locked_until is not None and locked_until > now:
-        raise _locked(locked_until)  # even with the right password: that is what a lock means
-    # verify_password spends a bcrypt check on unknown accounts too (no timing oracle).
-    if not verify_password(password, user.get("password_hash") if user else None):
-        if user is not None:
-            lock = repo.record_failed_login(
-                ctx.db, user["_id"], max_failures=ctx.settings.login_max_failures,
-                lockout=timedelta(minutes=ctx.settings.lockout_minutes))
-            if lock is not None:
-                audit.record(ctx.db, actor="anonymous", action="auth.account_locked",
-                             target=user["_id"], ip=ctx.ip, request_id=ctx.request_id,
-                             details={"locked_until": lock.isoformat()})
+    if user is None:
+        # A bcrypt check of the configured cost anyway: no timing oracle for unknown accounts.
+        verify_password(password, None, rounds=rounds)
         raise _invalid_credentials()
-    if not user.get("active", True):
+    if not repo.reserve_login_attempt(ctx.db, user, max_failures=ctx.settings.login_max_failures):
+        raise _refuse_locked(ctx, user["_id"])  # even with the right password: that is a lock
+    if not verify_password(password, user.get("password_hash"), rounds=rounds):
+        _lock_if_spent(ctx, user["_id"])
+        raise _invalid_credentials()
+    active = user.get("active", True)
+    unverified = user["role"] == Role.CUSTOMER.value and not user.get("verified", False)
+    if not repo.record_right_password(ctx.db, user["_id"], logged_in=active and not unverified):
+        raise _refuse_locked(ctx, user["_id"])  # locked while this password was checked
+    if not active:
         raise _invalid_credentials()  # the same answer: a deactivated account is no account
-    if user["role"] == Role.CUSTOMER.value and not user.get("verified", False):
+    if unverified:
         raise ApiError(403, "email_not_verified",
                        "confirm your e-mail address first: open the link in the mail we sent")
-    repo.record_successful_login(ctx.db, user["_id"])
-    family, refresh_secret, access = new_secret(16), new_secret(), _access_token(ctx, user)
+    now = datetime.now(timezone.utc)
+    family, refresh_secret = new_secret(16), new_secret()
+    access = _access_token(ctx, user, family)
 
     def start(session: ClientSession) -> TokenPair:
         repo.insert_family(ctx.db, family=family, user_id=user["_id"],
@@ -114,17 +148,22 @@ def refresh(ctx: AuthContext, *, refresh_token: str) -> TokenPair:
     ctx.limit("refresh", account=token["user_id"], per_ip=False)
     family = repo.find_family(ctx.db, token["family"])
     if family is None or family.get("revoked"):
-        raise _invalid_refresh("refresh_token_revoked",
-                               "this session was ended (logout, password reset or a reused "
-                               "token): log in again")
+        raise _revoked()
     user = repo.find_user(ctx.db, token["user_id"])
     if user is None or not user.get("active", True):
         raise _invalid_refresh("invalid_refresh_token",
                                "the account no longer exists or is deactivated")
-    refresh_secret, access = new_secret(), _access_token(ctx, user)
+    refresh_secret, access = new_secret(), _access_token(ctx, user, token["family"])
     new_digest = digest(refresh_secret)
 
     def rotate(session: ClientSession) -> TokenPair | None:
+        # Again inside the transaction: the family may have been revoked (logout, password
+        # reset) since the check above. _issue_pair writes the family document in this same
+        # transaction, so a revocation running concurrently conflicts with it and one of the
+        # two goes first: a rotation can never outlive the revocation of its family.
+        current = repo.find_family(ctx.db, token["family"], session=session)
+        if current is None or current.get("revoked"):
+            raise _revoked()
         if not repo.mark_refresh_used(ctx.db, old_digest, replaced_by=new_digest,
                                       session=session):
             return None  # used before: reuse (revoked below, outside this transaction)

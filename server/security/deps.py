@@ -3,7 +3,8 @@
 
 Callers identify themselves with one of:
 - ``Authorization: Bearer <JWT>`` — a person (staff or customer); the token's ``jti`` must not
-  have been revoked (logout) and the account must still be active;
+  have been revoked (logout), the session (``fam`` claim: the refresh-token family) it belongs
+  to must not have been ended, and the account must still be active;
 - ``Authorization: Device <device_id>:<device_key>`` — a paired till;
 - ``X-API-Key: tpk_<prefix>_<secret>`` — a server-to-server client with a role.
 """
@@ -71,6 +72,12 @@ def _user(request: Request, token: str) -> Principal:
     db = get_db(request)
     if db.revoked_access.find_one({"_id": claims["jti"]}, {"_id": 1}) is not None:
         raise _unauthorized("the access token was revoked (logged out)")
+    family = claims.get("fam")
+    if family is not None:  # tokens without a family (issued before "fam" existed) pass
+        found = db.token_families.find_one({"_id": family}, {"revoked": 1})
+        if found is None or found.get("revoked"):
+            raise _unauthorized("the session of this access token was ended (logout, password "
+                                "reset or a reused refresh token): log in again")
     user = db.users.find_one({"_id": claims["sub"]}, {"active": 1, "role": 1, "email": 1})
     if user is None or not user.get("active", True):
         raise _unauthorized("the account no longer exists or is deactivated")

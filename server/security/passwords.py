@@ -6,6 +6,9 @@ import bcrypt
 
 MIN_LENGTH = 10
 MAX_BYTES = 72  # bcrypt ignores anything after 72 bytes: refuse rather than truncate silently
+DEFAULT_ROUNDS = 12
+# Dummy hashes by cost. Process-local on purpose: it is a constant per cost, not shared state.
+_DUMMIES: dict[int, bytes] = {}
 
 
 def password_problem(password: str) -> str | None:
@@ -19,19 +22,27 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def hash_password(password: str, *, rounds: int = 12) -> str:
+def hash_password(password: str, *, rounds: int = DEFAULT_ROUNDS) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
 
-def verify_password(password: str, hashed: str | None) -> bool:
+def dummy_hash(rounds: int = DEFAULT_ROUNDS) -> bytes:
+    """A throwaway hash of the given cost, made once per cost and kept: checking against it
+    takes as long as checking a real password hashed with that cost."""
+    cached = _DUMMIES.get(rounds)
+    if cached is None:
+        cached = _DUMMIES.setdefault(rounds, bcrypt.hashpw(b"dummy", bcrypt.gensalt(rounds)))
+    return cached
+
+
+def verify_password(password: str, hashed: str | None, *, rounds: int = DEFAULT_ROUNDS) -> bool:
+    """``rounds`` is the configured cost: an unknown account (``hashed`` empty) is checked
+    against a dummy hash of that cost, so that timing does not reveal which accounts exist."""
     if not hashed:
-        # Spend the same time as a real check so timing does not reveal unknown accounts.
-        bcrypt.checkpw(b"not-the-password", _DUMMY)
+        bcrypt.checkpw(b"not-the-password", dummy_hash(rounds))
         return False
     try:
         return bcrypt.checkpw(password.encode("utf-8")[:MAX_BYTES], hashed.encode("ascii"))
     except ValueError:
         return False
 
-
-_DUMMY = bcrypt.hashpw(b"dummy", bcrypt.gensalt(4))

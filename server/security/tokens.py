@@ -29,14 +29,18 @@ def signing_key(db: Database, configured: str) -> str:
 
 
 def issue_access_token(key: str, *, user_id: str, email: str, role: str, minutes: int,
-                       now: datetime | None = None) -> tuple[str, str, datetime]:
-    """Returns (token, jti, expiry)."""
+                       now: datetime | None = None,
+                       family: str | None = None) -> tuple[str, str, datetime]:
+    """Returns (token, jti, expiry). ``family`` is the login session (refresh-token family)
+    the token belongs to, put in the ``fam`` claim: revoking the family refuses the token."""
     now = now or datetime.now(timezone.utc)
     expires = now + timedelta(minutes=minutes)
     jti = secrets.token_urlsafe(16)
     claims = {"userId": user_id, "sub": user_id, "email": email, "role": role,
               "iat": int(now.timestamp()), "exp": int(expires.timestamp()), "jti": jti,
               "iss": ISSUER, "typ": "access"}
+    if family is not None:
+        claims["fam"] = family
     return jwt.encode(claims, key, algorithm=ALGORITHM), jti, expires
 
 

@@ -26,3 +26,13 @@ def test_a_real_server_process_serves_health_and_openapi(server_factory):
     assert requests.get(server.url("/health"), timeout=5).json() == {"status": "ok"}
     spec = requests.get(server.url("/api/v1/openapi.json"), timeout=5).json()
     assert spec["info"]["title"] == "Tillpoint central API"
+
+
+def test_malformed_json_is_a_422_that_says_so(client):
+    response = client.post("/api/v1/auth/login", content=b'{"email": "a@b.c", "password": ',
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    body = response.json()["error"]
+    assert body["code"] == "validation_error"
+    assert body["details"][0]["type"] == "json_invalid"
+    assert "malformed JSON" in body["details"][0]["message"]
