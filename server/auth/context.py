@@ -10,7 +10,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from server.config import ServerSettings
-from server.database import Mongo
+from server.database import Mongo, in_transaction
 from server.security import ratelimit
 
 T = TypeVar("T")
@@ -33,8 +33,7 @@ class AuthContext:
         """Run ``work(session)`` in one transaction. ``with_transaction`` may run ``work`` again
         (transient errors, or a commit retried after a restart), so ``work`` must be idempotent:
         its writes are upserts with ``$setOnInsert`` or conditional updates."""
-        with self.mongo.client.start_session() as session:
-            return session.with_transaction(work)
+        return in_transaction(self.db, work)
 
     def limit(self, action: str, *, account: str | None = None, per_ip: bool = True) -> None:
         """Count this request against the per-IP limit of ``action`` and, when the account is

@@ -19,6 +19,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from server import audit
+from server.database import in_transaction
 from server.devices import repository as repo
 from server.devices.schemas import RegisterCreate, parse_code
 from server.devices.stores import now_ms, require_store, store_for_pairing
@@ -38,13 +39,6 @@ def _now() -> datetime:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def _transaction(db: Database, work: Callable[[ClientSession], None]) -> None:
-    # ``with_transaction`` may run ``work`` again (transient error, commit retried after a
-    # restart), so every ``work`` here is idempotent: conditional updates checked by result.
-    with db.client.start_session() as session:
-        session.with_transaction(work)
 
 
 def register_view(register: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +69,7 @@ def _insert_register(db: Database, store: dict[str, Any], code: str, name: str, 
                      request_id=request_id, details={"store": store["code"], "code": code},
                      session=session, audit_id=audit_id)
 
-    _transaction(db, work)
+    in_transaction(db, work)
     return register
 
 
@@ -127,7 +121,7 @@ def _issue(db: Database, store: dict[str, Any], register: dict[str, Any], *, min
                                                             "expires_at": expires_at.isoformat()},
                      session=session, audit_id=audit_id)
 
-    _transaction(db, work)
+    in_transaction(db, work)
     return {"code": code, "expires_at": expires_at, "store_id": store["_id"],
             "store_code": store["code"], "register_id": register["_id"],
             "register_code": register["code"]}
@@ -207,7 +201,7 @@ def pair_device(db: Database, *, code: str, ip: str | None,
                      ip=ip, request_id=request_id, session=session,
                      details={"register_id": register["_id"], "replaced": replaced})
 
-    _transaction(db, work)
+    in_transaction(db, work)
     store = repo.get_store(db, paired["store_id"])
     return {"device_id": device_id, "device_key": key, **paired,
             "store_code": store["code"] if store else None}
@@ -238,7 +232,7 @@ def revoke_device(db: Database, *, device_id: str, actor: str, ip: str | None,
                 audit.record(db, actor=actor, action="device.revoked", target=device_id, ip=ip,
                              request_id=request_id, session=session, audit_id=audit_id)
 
-        _transaction(db, work)
+        in_transaction(db, work)
     return device_view(repo.get_device(db, device_id))
 
 

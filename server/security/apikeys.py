@@ -41,7 +41,7 @@ def generate() -> NewKey:
 
 
 def prefix_of(value: str) -> str | None:
-    """The lookup prefix of a well-formed key, else ``None`` (same parsing as ``deps``)."""
+    """The lookup prefix of a well-formed key, else ``None`` (``deps`` authenticates with it)."""
     parts = value.split("_")
     if len(parts) != 3 or parts[0] != SCHEME or not parts[1] or not parts[2]:
         return None

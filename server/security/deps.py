@@ -21,6 +21,7 @@ from pymongo.database import Database
 
 from app.domain.permissions import DEVICE_PERMISSIONS, ROLE_PERMISSIONS, Permission, Role
 from server.errors import ApiError
+from server.security.apikeys import prefix_of
 from server.security.tokens import decode_access_token, digest
 
 
@@ -97,10 +98,10 @@ def _device(request: Request, credential: str) -> Principal:
 
 
 def _api_key(request: Request, value: str) -> Principal:
-    parts = value.split("_")
-    if len(parts) != 3 or parts[0] != "tpk":
+    prefix = prefix_of(value)
+    if prefix is None:
         raise _unauthorized("the API key is malformed")
-    key = get_db(request).api_keys.find_one({"prefix": parts[1]})
+    key = get_db(request).api_keys.find_one({"prefix": prefix})
     if key is None or key.get("revoked_at") is not None or \
             not hmac.compare_digest(key["hash"], digest(value)):
         raise _unauthorized("the API key is not valid or was revoked")

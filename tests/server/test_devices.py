@@ -213,13 +213,13 @@ def test_a_pairing_transaction_run_again_after_its_commit_is_a_no_op(client, mon
     _, owner = as_role(client, "owner")
     _, register = store_and_register(client, owner)
     code = issue(client, owner, register["id"])["code"]
-    real = service._transaction
+    real = service.in_transaction
 
     def committed_then_rerun(db, work):
         real(db, work)
         real(db, work)
 
-    monkeypatch.setattr(service, "_transaction", committed_then_rerun)
+    monkeypatch.setattr(service, "in_transaction", committed_then_rerun)
     paired = client.post(f"{API}/devices/pair", json={"code": code})
     assert paired.status_code == 200, paired.text
     db = client.app.state.mongo.db
