@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Callable
 
 from app.config.paths import Paths
@@ -26,6 +27,8 @@ def _show(value: object) -> str:
 
 def cmd_config(args: argparse.Namespace, paths: Paths) -> int:
     settings = Settings(paths.settings)
+    for problem in settings.problems:
+        print(f"tillpoint: warning: {problem}", file=sys.stderr)
     if args.action == "list":
         for spec, value in settings.items():
             print(f"{spec.key} = {_show(value)}    # {spec.description}")

@@ -95,6 +95,8 @@ class Settings:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: values in the file that were refused (and are replaced by defaults until set again)
+        self.problems: list[str] = []
         self._values = self._load()
 
     def _load(self) -> dict[str, Any]:
@@ -112,7 +114,11 @@ class Settings:
             for name, value in table.items():
                 key = f"{section}.{name}"
                 if key in _BY_KEY:
-                    flat[key] = coerce(_BY_KEY[key], value)
+                    # One bad value must not lock every other setting (or its own fix) away.
+                    try:
+                        flat[key] = coerce(_BY_KEY[key], value)
+                    except InvalidInput as exc:
+                        self.problems.append(f"{self.path}: {exc}; using the default")
         return flat
 
     def get(self, key: str) -> Any:

@@ -109,3 +109,14 @@ def test_secrets_go_to_the_keyring_and_the_environment_overrides(monkeypatch):
     finally:
         from keyring.backends import fail
         keyring.set_keyring(fail.Keyring())
+
+
+def test_one_bad_value_in_the_file_is_reported_and_can_be_fixed(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text('[receipt]\nwidth = "60mm"\n[till]\nlock_after_seconds = 90\n')
+    settings = Settings(path)
+    assert settings.get("receipt.width") == "80mm"  # the default stands in
+    assert settings.get("till.lock_after_seconds") == 90
+    assert any("receipt.width" in p for p in settings.problems)
+    settings.set("receipt.width", "58mm")
+    assert Settings(path).problems == [] and Settings(path).get("receipt.width") == "58mm"
