@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Callable
 
 from sqlalchemy import select
@@ -137,8 +138,7 @@ def cmd_sale(args: argparse.Namespace, paths: Paths) -> int:
             result = order_to_dict(order)
     finally:
         store.close()
-    print(json.dumps(result, indent=2, ensure_ascii=False))
-    return 0
+    return _print_recorded(result, f"sale {result['number']}")
 
 
 def _return_requests(lines: list[str]) -> list[ReturnRequest] | None:
@@ -166,5 +166,18 @@ def cmd_refund(args: argparse.Namespace, paths: Paths) -> int:
             result = refund_to_dict(record, find_order(session, args.order))
     finally:
         store.close()
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return _print_recorded(result, f"refund {result['number']}")
+
+
+#: Exit code for "committed, but the JSON could not be written": a script must not retry.
+EXIT_RECORDED_OUTPUT_FAILED = 3
+
+
+def _print_recorded(result: dict, what: str) -> int:
+    try:
+        print(json.dumps(result, indent=2, ensure_ascii=False), flush=True)
+    except OSError as exc:
+        sys.stderr.write(f"tillpoint: {what} is recorded, but its JSON could not be written "
+                         f"({exc.strerror or exc}); do not ring it up again\n")
+        return EXIT_RECORDED_OUTPUT_FAILED
     return 0

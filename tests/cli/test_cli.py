@@ -197,3 +197,13 @@ def test_a_store_locked_by_another_writer_is_reported_not_crashed(demo_dir, caps
     assert code == 1 and out == "" and "Traceback" not in err
     assert "locked" in err or "could not be used" in err or "not a usable" in err
     assert order_count(demo_dir) == 0
+
+
+def test_a_recorded_sale_whose_output_fails_says_so_with_exit_3(demo_dir):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([str(Path(sys.executable).parent / "tillpoint"), "--data-dir",
+                                 str(demo_dir), "sale", "--item", PEN, "--pay", "cash"],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == 3
+    assert "S01-R01-000001 is recorded" in result.stderr and "do not ring it up again" in result.stderr
+    assert order_count(demo_dir) == 1
