@@ -76,9 +76,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def migrate(path: Path, engine: Engine) -> None:
-    """Bring the schema to the newest revision, after copying an existing file aside."""
-    current = current_revision(engine)
+def migrate(path: Path, engine: Engine, *, reader: Engine | None = None) -> None:
+    """Bring the schema to the newest revision, after copying an existing file aside. The
+    version is read through ``reader`` when given, so opening a current store never waits
+    for the write lock (a till selling in another process holds it often)."""
+    current = current_revision(reader or engine)
     head = head_revision()
     if current == head:
         return
@@ -119,9 +121,12 @@ class LocalStore:
     def open(cls, path: Path) -> "LocalStore":
         store = cls(path)
         try:
-            migrate(path, store.writer)
+            migrate(path, store.writer, reader=store.reader)
         except (sqlite3.DatabaseError, DBAPIError) as exc:
             store.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError(f"{path} is busy: another program kept it locked for over "
+                                 f"{BUSY_TIMEOUT_MS // 1000} s; try again") from exc
             raise StoreError(f"{path} is not a usable Tillpoint store: {exc}") from exc
         except Exception:
             store.close()

@@ -66,3 +66,20 @@ def test_an_older_store_is_copied_aside_before_migrating(tmp_path: Path) -> None
         pytest.skip("only one migration exists yet: nothing older to upgrade from")
     LocalStore.open(path).close()
     assert (tmp_path / f"s.sqlite3.before-{head}").exists()
+
+
+def test_opening_a_current_store_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    LocalStore.open(path).close()
+    holder = sqlite3.connect(path, timeout=1)
+    # A till in another process holds the write lock for as long as this test runs: an open
+    # that needed it would fail with "busy" after the busy timeout.
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        store = LocalStore.open(path)
+        with store.read() as session:
+            assert session.execute(text("SELECT count(*) FROM orders")).scalar() == 0
+        store.close()
+    finally:
+        holder.rollback()
+        holder.close()
