@@ -11,8 +11,9 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from server import errors, logs, metrics
+from server import domains, errors, logs, metrics
 from server.auth.router import router as auth_router
+from server.carts.abandoned import background_starter as cart_worker
 from server.config import ServerSettings
 from server.database import Mongo, ensure_indexes
 from server.devices.router import router as devices_router
@@ -20,6 +21,7 @@ from server.mail.worker import background_starter as email_worker
 from server.embedded import die_with_parent
 from server.middleware import RequestContext
 from server.ops.router import router as ops_router
+from server.search.follower import background_starter as search_worker
 from server.security.tokens import signing_key
 from server.users.router import router as users_router
 
@@ -49,8 +51,12 @@ def create_app(settings: ServerSettings, mongo: Mongo) -> FastAPI:
     app.state.background = []  # callables that start a worker and return its stop function
     if settings.email_worker:
         app.state.background.append(email_worker(mongo.db, settings))
+    if settings.search_worker:
+        app.state.background.append(search_worker(mongo.db, settings))
+    if settings.cart_worker:
+        app.state.background.append(cart_worker(mongo.db, settings))
     errors.install(app)
-    for router in (auth_router, users_router, devices_router):
+    for router in (auth_router, users_router, devices_router, *domains.routers()):
         app.include_router(router, prefix=API)
     app.include_router(ops_router)
     if settings.cors_origins:

@@ -50,6 +50,15 @@ class ServerSettings:
     auth_rate_per_minute_account: int = 10
     pairing_code_minutes: int = 15
     api_keys: tuple[str, ...] = field(default=())
+    # commerce (issue 5)
+    online_store_code: str = ""  # the store online orders belong to ("" = the first store)
+    search_worker: bool = True  # follow the change log into the search read model
+    search_dir: Path | None = None  # the read model's files (default: <data_dir>/search)
+    cart_worker: bool = True  # abandoned-cart mails
+    abandoned_cart_hours: int = 24
+    shipping_flat_minor: int = 495  # online orders' shipping, in the store currency's minor units
+    free_shipping_from_minor: int = 5000  # merchandise total from which shipping is free (0: never)
+    max_image_bytes: int = 5 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> "ServerSettings":
@@ -78,5 +87,13 @@ class ServerSettings:
             lockout_minutes=_int("TILLPOINT_LOCKOUT_MINUTES", 15),
             auth_rate_per_minute_ip=_int("TILLPOINT_AUTH_RATE_PER_MINUTE_IP", 30),
             auth_rate_per_minute_account=_int("TILLPOINT_AUTH_RATE_PER_MINUTE_ACCOUNT", 10),
+            online_store_code=_env("TILLPOINT_ONLINE_STORE"),
+            search_worker=_env("TILLPOINT_SEARCH_WORKER", "1") not in ("0", "false", "no"),
+            search_dir=Path(_env("TILLPOINT_SEARCH_DIR")) if _env("TILLPOINT_SEARCH_DIR") else None,
+            cart_worker=_env("TILLPOINT_CART_WORKER", "1") not in ("0", "false", "no"),
+            abandoned_cart_hours=_int("TILLPOINT_ABANDONED_CART_HOURS", 24),
+            shipping_flat_minor=_int("TILLPOINT_SHIPPING_FLAT", 495),
+            free_shipping_from_minor=_int("TILLPOINT_FREE_SHIPPING_FROM", 5000),
+            max_image_bytes=_int("TILLPOINT_MAX_IMAGE_BYTES", 5 * 1024 * 1024),
             pairing_code_minutes=_int("TILLPOINT_PAIRING_CODE_MINUTES", 15),
         )

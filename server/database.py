@@ -56,6 +56,11 @@ def ensure_indexes(db: Database) -> None:
     db.devices.create_index("register_id")
     db.api_keys.create_index("prefix", unique=True)
     db.audit_log.create_index("at")
+    from server import domains  # late: the domains' index modules import this module
+    from server.changes import log as change_log
+
+    change_log.ensure_indexes(db)
+    domains.ensure_indexes(db)
 
 
 @dataclass

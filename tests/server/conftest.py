@@ -98,7 +98,8 @@ def make_settings(mongo_uri: str, db_name: str, tmp_path: Path, smtp_port: int =
                   **overrides) -> ServerSettings:
     base = ServerSettings(mongodb_uri=mongo_uri, database=db_name, data_dir=tmp_path / "server",
                           jwt_secret="x" * 48, bcrypt_rounds=FAST_BCRYPT, smtp_host="127.0.0.1",
-                          smtp_port=smtp_port, email_worker=False)
+                          smtp_port=smtp_port, email_worker=False,
+                          search_worker=False, cart_worker=False)
     return replace(base, **overrides)
 
 

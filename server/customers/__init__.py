@@ -1,0 +1,1 @@
+"""Customers: CRUD, addresses, purchase history, GDPR export and erase: ``/customers``."""

@@ -1,0 +1,1 @@
+"""Product images: validated by content, resized, stored behind one interface (GridFS), served with caching headers."""

@@ -1,0 +1,1 @@
+"""Products often bought together, from order history: ``/products/{id}/recommendations``."""
