@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from app.domain.money import MAX_MINOR
 
@@ -25,8 +25,10 @@ def _encodable(value: str) -> str:
     return value
 
 
-def _aware(value: str) -> datetime:
+def _aware(value: object) -> datetime:
     """ISO 8601 text with a timezone → UTC datetime to the millisecond (what BSON keeps)."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError("must be ISO 8601 text with a timezone, e.g. 2026-12-01T00:00:00Z")
     try:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None or parsed.utcoffset() is None:
@@ -42,7 +44,7 @@ def _aware(value: str) -> datetime:
 Text = Annotated[str, AfterValidator(_encodable)]
 Code = Annotated[Text, Field(min_length=1, max_length=64)]
 Description = Annotated[Text, Field(max_length=500)]
-When = Annotated[str, Field(max_length=64), AfterValidator(_aware)]
+When = Annotated[datetime, BeforeValidator(_aware)]
 Minor = Annotated[StrictInt, Field(ge=0, le=MAX_MINOR)]
 Uses = Annotated[StrictInt, Field(ge=1, le=MAX_USES)]
 Version = Annotated[StrictInt, Field(ge=1, le=MAX_VERSION)]
