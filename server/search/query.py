@@ -1,0 +1,263 @@
+"""Queries against the read model: ranked full-text search with filters and facets, typo
+correction against the vocabulary, and suggestions while typing. Pure SQLite: no MongoDB here.
+
+Matching: the query is folded like the indexed text and split into words; each word of three
+or more letters must occur as a substring (trigram index) in some column; words of one or two
+letters are expanded to the most frequent vocabulary words they begin (they cannot use the
+trigram index) or, when longer words are present, ignored. Ranking is FTS5's bm25 with the
+column weights of ``readmodel.WEIGHTS``, ties broken by row id (stable pages).
+
+Facets and totals: the ranked matches are read once, up to ``WINDOW`` rows (or as deep as the
+page asked for); facets are counted over them. When there are more matches than that, the total
+is counted separately (exact) and the facets are flagged ``facets_approximate`` (they describe
+the best ``WINDOW`` matches): a broad word at 1M products matches half the catalogue, and
+counting facets over all of it is what made such queries slow.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from server.search import readmodel
+from server.search.text import MAX_QUERY_CHARS, distance, fold, max_typos, words
+
+WINDOW = 2000
+MAX_WORDS = 10
+SHORT_EXPANSIONS = 20
+PRICE_EDGES = (0, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
+MAX_CHAR = "\U0010ffff"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    q: str = ""
+    category: str | None = None
+    brand: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool | None = None
+    page: int = 1
+    per_page: int = 20
+    currency: str = "EUR"
+
+
+def _phrase(word: str) -> str:
+    return f'"{word}"'  # words hold letters and digits only: nothing to escape
+
+
+def has_match(conn: sqlite3.Connection, word: str) -> bool:
+    return conn.execute("SELECT 1 FROM products_fts WHERE products_fts MATCH ? LIMIT 1",
+                        (_phrase(word),)).fetchone() is not None
+
+
+def correct(conn: sqlite3.Connection, word: str) -> str | None:
+    """The vocabulary word nearest to ``word`` (at most ``max_typos`` edits; ties: the more
+    frequent), or ``None``."""
+    limit = max_typos(word)
+    grams = sorted({word[i:i + 3] for i in range(len(word) - 2)})
+    candidates: set[tuple[str, int]] = set()
+    if grams:
+        candidates.update(conn.execute(
+            "SELECT v.word, v.count FROM vocab_fts f JOIN vocab v ON v.id = f.rowid "
+            "WHERE vocab_fts MATCH ? ORDER BY f.rank LIMIT 300",
+            (" OR ".join(_phrase(g) for g in grams),)).fetchall())
+    # Short words share few trigrams with their misspellings: also try words that begin alike.
+    candidates.update(conn.execute(
+        "SELECT word, count FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? "
+        "AND ? LIMIT 500", (word[:2], word[:2] + MAX_CHAR, len(word) - limit,
+                            len(word) + limit)).fetchall())
+    best: tuple[int, int, str] | None = None
+    for candidate, count in candidates:
+        d = distance(word, candidate, limit)
+        if d <= limit and (best is None or (d, -count, candidate) < best):
+            best = (d, -count, candidate)
+    return best[2] if best else None
+
+
+def completions(conn: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
+    """The most frequent vocabulary words that begin with ``prefix``."""
+    return [r[0] for r in conn.execute(
+        "SELECT word FROM vocab WHERE word >= ? AND word < ? ORDER BY count DESC, word LIMIT ?",
+        (prefix, prefix + MAX_CHAR, limit))]
+
+
+def plan(conn: sqlite3.Connection, q: str) -> tuple[str | None, list[str], bool]:
+    """``(FTS5 MATCH expression or None for "no text", the words searched, corrected?)``; the
+    expression is ``""`` when the text can match nothing."""
+    terms = words(q[:MAX_QUERY_CHARS])[:MAX_WORDS]
+    if not terms:
+        return None, [], False
+    long_terms = [t for t in terms if len(t) >= 3]
+    searched: list[str] = []
+    corrected = False
+    groups: list[str] = []
+    if long_terms:
+        for term in long_terms:
+            if not has_match(conn, term):
+                better = correct(conn, term)
+                if better is not None and better != term:
+                    term, corrected = better, True
+            searched.append(term)
+            groups.append(_phrase(term))
+    else:
+        for term in terms:
+            expanded = completions(conn, term, SHORT_EXPANSIONS)
+            if not expanded:
+                return "", terms, False
+            searched.append(term)
+            groups.append("(" + " OR ".join(_phrase(w) for w in expanded) + ")")
+    return " AND ".join(groups), searched, corrected
+
+
+def _filters(conn: sqlite3.Connection, query: SearchQuery) -> tuple[str, list[Any]] | None:
+    """SQL conditions on ``p`` (products) and ``pr`` (prices), or ``None`` if nothing can match."""
+    sql: list[str] = []
+    args: list[Any] = []
+    if query.category:
+        ids = readmodel.descendants(conn, query.category)
+        if not ids:
+            return None
+        sql.append(f"p.category_id IN ({','.join('?' * len(ids))})")
+        args.extend(ids)
+    if query.brand:
+        sql.append("p.brand_key = ?")
+        args.append(fold(query.brand).strip())
+    if query.min_price is not None:
+        sql.append("pr.price >= ?")
+        args.append(query.min_price)
+    if query.max_price is not None:
+        sql.append("pr.price <= ?")
+        args.append(query.max_price)
+    if query.in_stock is not None:
+        sql.append("p.in_stock = ?")
+        args.append(1 if query.in_stock else 0)
+    return "".join(f" AND {s}" for s in sql), args
+
+
+def search(conn: sqlite3.Connection, query: SearchQuery) -> dict[str, Any]:
+    """One page of ranked matches with ``total`` and ``facets``."""
+    expression, searched, corrected = plan(conn, query.q)
+    filters = _filters(conn, query)
+    if filters is None or expression == "":
+        return empty_result()
+    where, args = filters
+    depth = max(WINDOW, query.page * query.per_page)
+    join = "LEFT JOIN prices pr ON pr.rowid = p.rowid AND pr.currency = ?"
+    if expression is None:
+        source = f"FROM products p {join} WHERE 1 = 1{where}"
+        params = [query.currency, *args]
+        order = "p.name_key, p.rowid"
+        score = "NULL"
+    else:
+        source = (f"FROM products_fts f JOIN products p ON p.rowid = f.rowid {join} "
+                  f"WHERE products_fts MATCH ?{where}")
+        params = [query.currency, expression, *args]
+        order = "f.rank, p.rowid"
+        score = "f.rank"
+    rows = conn.execute(f"SELECT p.rowid, p.category_id, p.brand_key, p.brand, pr.price, "
+                        f"p.in_stock, {score} {source} ORDER BY {order} LIMIT ?",
+                        (*params, depth)).fetchall()
+    approximate = len(rows) == depth
+    total = conn.execute(f"SELECT count(*) {source}", params).fetchone()[0] if approximate \
+        else len(rows)
+    start = (query.page - 1) * query.per_page
+    page = rows[start:start + query.per_page]
+    return {"items": _summaries(conn, page, query.currency), "total": total,
+            "facets": _facets(conn, rows[:WINDOW]),
+            "facets_approximate": approximate and total > WINDOW,
+            "did_you_mean": " ".join(searched) if corrected else None}
+
+
+def empty_result() -> dict[str, Any]:
+    """What a search answers when nothing can match (or there is no read model yet)."""
+    return {"items": [], "total": 0, "facets": _facets(None, []), "facets_approximate": False,
+            "did_you_mean": None}
+
+
+def _summaries(conn: sqlite3.Connection, rows: list[tuple], currency: str) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    found = {r[0]: json.loads(r[1]) for r in conn.execute(
+        f"SELECT rowid, summary FROM products WHERE rowid IN ({','.join('?' * len(ids))})", ids)}
+    items = []
+    for rowid, _category, _brand_key, _brand, price, in_stock, rank in rows:
+        item = dict(found[rowid])
+        item.update({"price": price, "currency": currency, "in_stock": bool(in_stock),
+                     "score": None if rank is None else round(-rank, 4)})
+        items.append(item)
+    return items
+
+
+def _facets(conn: sqlite3.Connection | None, rows: list[tuple]) -> dict[str, Any]:
+    """Counts by category (a product counts for its category and every ancestor), brand, price
+    bucket and availability."""
+    direct = Counter(r[1] for r in rows if r[1])
+    brands: Counter[str] = Counter()
+    brand_names: dict[str, str] = {}
+    buckets: Counter[int] = Counter()
+    stock = Counter(bool(r[5]) for r in rows)
+    for _rowid, _category, brand_key, brand, price, _in_stock, _rank in rows:
+        if brand_key:
+            brands[brand_key] += 1
+            brand_names.setdefault(brand_key, brand)
+        if price is not None:
+            buckets[max(i for i, edge in enumerate(PRICE_EDGES) if price >= edge)] += 1
+    categories: Counter[str] = Counter()
+    names: dict[str, tuple[str, str | None]] = {}
+    if direct and conn is not None:
+        ids = list(direct)
+        paths = {r[0]: json.loads(r[1]) for r in conn.execute(
+            f"SELECT id, path FROM categories WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        for category_id, count in direct.items():
+            for node in {*paths.get(category_id, []), category_id}:
+                categories[node] += count
+        wanted = list(categories)
+        names = {r[0]: (r[1], r[2]) for r in conn.execute(
+            f"SELECT id, name, parent_id FROM categories WHERE id IN "
+            f"({','.join('?' * len(wanted))})", wanted)}
+    price_facet = []
+    for i in sorted(buckets):
+        upper = PRICE_EDGES[i + 1] if i + 1 < len(PRICE_EDGES) else None
+        price_facet.append({"min": PRICE_EDGES[i], "max": upper, "count": buckets[i]})
+    return {
+        "category": [{"id": c, "name": names.get(c, ("", None))[0],
+                      "parent_id": names.get(c, ("", None))[1], "count": n}
+                     for c, n in sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "brand": [{"brand": brand_names[b], "count": n}
+                  for b, n in sorted(brands.items(), key=lambda kv: (-kv[1], kv[0]))[:50]],
+        "price": price_facet,
+        "in_stock": {"true": stock[True], "false": stock[False]},
+    }
+
+
+def suggest(conn: sqlite3.Connection, q: str, limit: int = 8) -> dict[str, Any]:
+    """Completions of the last word typed (whole queries) and products whose name matches:
+    names that begin with the text first (an index range), then names containing the words.
+    Only names are matched while typing: broad prefixes over every column were the slow case."""
+    terms = words(q[:MAX_QUERY_CHARS])[:MAX_WORDS]
+    if not terms:
+        return {"completions": [], "products": []}
+    head, last = terms[:-1], terms[-1]
+    done = [" ".join([*head, w]) for w in completions(conn, last, limit)]
+    text = " ".join(terms)
+    rows = conn.execute("SELECT rowid, summary FROM products WHERE name_key >= ? AND "
+                        "name_key < ? ORDER BY name_key LIMIT ?",
+                        (text, text + MAX_CHAR, limit)).fetchall()
+    long_terms = [t for t in terms if len(t) >= 3]
+    if len(rows) < limit and long_terms:
+        seen = {r[0] for r in rows}
+        expression = " AND ".join(f"name : {_phrase(t)}" for t in long_terms)
+        for row in conn.execute("SELECT p.rowid, p.summary FROM products_fts f JOIN products p "
+                                "ON p.rowid = f.rowid WHERE products_fts MATCH ? LIMIT ?",
+                                (expression, limit * 2)):
+            if row[0] not in seen and len(rows) < limit:
+                rows.append(row)
+                seen.add(row[0])
+    products = [{k: v for k, v in json.loads(r[1]).items() if k in ("id", "name", "brand",
+                                                                     "image")} for r in rows]
+    return {"completions": done, "products": products}
