@@ -31,6 +31,17 @@ SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
 ]
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+# Routes whose bodies may exceed the global limit, with the setting that bounds them instead:
+# an image upload is the raw image (a few MB), every other body stays small.
+_LARGE_BODIES = [("POST", re.compile(r"^/api/v1/products/[^/]+/images/?$"), "max_image_bytes")]
+
+
+def _body_limit(scope: Scope, default: int) -> int:
+    for method, path, setting in _LARGE_BODIES:
+        if scope.get("method") == method and path.match(scope.get("path", "")):
+            settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+            return int(getattr(settings, setting, default))
+    return default
 
 
 class _TooLarge(Exception):
@@ -84,8 +95,9 @@ class RequestContext:
             await send(message)
 
         declared = headers.get(b"content-length")
+        max_body = _body_limit(scope, self.max_body)
         try:
-            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            if declared is not None and (not declared.isdigit() or int(declared) > max_body):
                 raise _TooLarge
             received = 0
 
@@ -98,7 +110,7 @@ class RequestContext:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > self.max_body:
+                    if received > max_body:
                         status_holder["too_large"] = True
                         return {"type": "http.disconnect"}
                 return message
@@ -114,8 +126,8 @@ class RequestContext:
             status_holder["too_large"] = False
             status_holder["status"] = 413
             await _send_json(send, 413, error_body(
-                "payload_too_large", f"the request body is larger than {self.max_body} bytes",
-                {"limit": self.max_body}), extra)
+                "payload_too_large", f"the request body is larger than {max_body} bytes",
+                {"limit": max_body}), extra)
         except Exception:
             # The 500 that Starlette's outermost error middleware would send bypasses this one,
             # so it would lack the request id and security headers: send it from here (same

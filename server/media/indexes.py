@@ -1,9 +1,12 @@
-"""Indexes of this domain's collections; idempotent, run at every start."""
+"""Indexes of the image blobs: GridFS makes its own (``images.chunks`` by file and chunk number)
+on first write; products by image id are indexed by the catalogue."""
 
 from __future__ import annotations
 
+from pymongo import ASCENDING
 from pymongo.database import Database
 
 
 def ensure_indexes(db: Database) -> None:
-    """Create this domain's indexes (none yet)."""
+    """The GridFS chunk index, made at start so the first upload does not race to make it."""
+    db["images.chunks"].create_index([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)
