@@ -27,6 +27,7 @@ from server.search.text import MAX_QUERY_CHARS, distance, fold, max_typos, words
 
 WINDOW = 2000
 MAX_WORDS = 10
+MAX_WORD = 64  # a longer "word" is noise (a pasted hash, a cat on the keyboard): ignored
 SHORT_EXPANSIONS = 20
 PRICE_EDGES = (0, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000)
 MAX_CHAR = "\U0010ffff"
@@ -88,7 +89,7 @@ def completions(conn: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
 def plan(conn: sqlite3.Connection, q: str) -> tuple[str | None, list[str], bool]:
     """``(FTS5 MATCH expression or None for "no text", the words searched, corrected?)``; the
     expression is ``""`` when the text can match nothing."""
-    terms = words(q[:MAX_QUERY_CHARS])[:MAX_WORDS]
+    terms = [w for w in words(q[:MAX_QUERY_CHARS]) if len(w) <= MAX_WORD][:MAX_WORDS]
     if not terms:
         return None, [], False
     long_terms = [t for t in terms if len(t) >= 3]

@@ -277,7 +277,7 @@ def _category(conn: sqlite3.Connection, category_id: str, data: dict[str, Any] |
 def descendants(conn: sqlite3.Connection, category_id: str) -> list[str]:
     """``category_id`` and every category below it."""
     return [r[0] for r in conn.execute(
-        "SELECT id FROM categories WHERE id = ? OR EXISTS (SELECT 1 FROM json_each(path) "
+        "SELECT id FROM categories WHERE id = ? OR EXISTS (SELECT 1 FROM json_each(categories.path) "
         "WHERE value = ?)", (category_id, category_id))]
 
 
