@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 Doc = dict[str, Any]
 Session = ClientSession | None
@@ -48,7 +49,12 @@ def move_codes(db: Database, product_id: str, before: dict[str, CodeEntry],
     new = [{"_id": code, "kind": kind, "product_id": product_id, "variant_id": variant_id}
            for code, (kind, variant_id) in after.items() if code not in before]
     if new:
-        db.codes.insert_many(new, ordered=True, session=session)
+        try:
+            db.codes.insert_many(new, ordered=True, session=session)
+        except BulkWriteError as exc:
+            if any(e.get("code") == 11000 for e in exc.details.get("writeErrors", [])):
+                raise DuplicateKeyError("a code is taken", 11000) from None
+            raise
 
 
 def _brand_key(product: Doc | None) -> str | None:
