@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pymongo.database import Database
 
 from app.domain.permissions import Permission
@@ -93,7 +93,7 @@ def list_movements(request: Request, store_id: IdParam = None,
 
 
 @router.post("/movements", status_code=201)
-def post_movement(request: Request, body: MovementCreate = Body(...),
+def post_movement(body: MovementCreate, request: Request,
                   db: Database = Depends(get_db),
                   principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """An adjustment (signed, with a reason), a receipt or a count; idempotent by

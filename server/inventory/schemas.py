@@ -3,9 +3,9 @@ unknown fields; ``kind`` picks the shape of a posted movement."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from app.domain.quantity import MAX_QUANTITY_MILLI
 from server.users.schemas import STRICT, Id, Text, Version
@@ -61,8 +61,27 @@ class CountCreate(_MovementBase):
     counted_milli: NonNegative
 
 
-MovementCreate = Annotated[Union[AdjustmentCreate, ReceiptCreate, CountCreate],
-                           Field(discriminator="kind")]
+class _UnknownKind(BaseModel):
+    """What a body with a missing or unknown ``kind`` is checked against, so that the error
+    names ``kind`` (its tag is ``body``, which the error shape leaves out of field names)."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["adjustment", "receipt", "count"]
+
+
+_KINDS = {"adjustment", "receipt", "count"}
+
+
+def _kind_of(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if isinstance(kind, str) and kind in _KINDS else "body"
+
+
+MovementCreate = Annotated[Union[Annotated[AdjustmentCreate, Tag("adjustment")],
+                                 Annotated[ReceiptCreate, Tag("receipt")],
+                                 Annotated[CountCreate, Tag("count")],
+                                 Annotated[_UnknownKind, Tag("body")]],
+                           Discriminator(_kind_of)]
 
 
 class TransferLine(BaseModel):
