@@ -13,6 +13,7 @@ from server.auth.context import AuthContext
 from server.auth.schemas import (LoginRequest, LogoutRequest, PasswordResetConfirm,
                                  PasswordResetRequest, RefreshRequest, RegisterRequest,
                                  TokenPair, VerifyEmailRequest)
+from server.carts.merge import merge_guest_cart
 from server.security.deps import Principal, client_ip, public, require
 from server.users.service import public_user
 
@@ -46,8 +47,13 @@ def verify_email(body: VerifyEmailRequest, request: Request,
 def login(body: LoginRequest, request: Request,
           _: Principal = Depends(public("this is how a caller gets credentials"))) -> TokenPair:
     """Exchange e-mail and password for an access token and a refresh token."""
-    # body.cart_id (a guest cart to merge) is validated and otherwise ignored until carts exist.
-    return sessions.login(_context(request), email=body.email, password=body.password)
+    ctx = _context(request)
+    pair = sessions.login(ctx, email=body.email, password=body.password)
+    if body.cart_id:  # a guest cart to merge into the customer's; never fails the login
+        user = ctx.db.users.find_one({"email": body.email.strip().lower()})
+        if user is not None:
+            merge_guest_cart(ctx.db, ctx.settings, body.cart_id, user)
+    return pair
 
 
 @router.post("/refresh")

@@ -38,7 +38,7 @@ class VerifyEmailRequest(_Body):
 class LoginRequest(_Body):
     email: Email
     password: Password
-    cart_id: CartId | None = None  # a guest cart to merge on login (carts arrive later)
+    cart_id: CartId | None = None  # a guest cart to merge into the customer's on login
 
 
 class RefreshRequest(_Body):

@@ -1,9 +1,14 @@
-"""Indexes of this domain's collections; idempotent, run at every start."""
+"""Indexes of ``orders`` and ``refunds``; idempotent, run at every start."""
 
 from __future__ import annotations
 
+from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
 
 def ensure_indexes(db: Database) -> None:
-    """Create this domain's indexes (none yet)."""
+    """The list filters (each an equality beside a date range) and refunds by order."""
+    db.orders.create_index([("created_at", DESCENDING)])
+    for name in ("store_id", "status", "channel", "customer_id"):
+        db.orders.create_index([(name, ASCENDING), ("created_at", DESCENDING)])
+    db.refunds.create_index("order_id")

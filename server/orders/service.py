@@ -14,6 +14,11 @@ register_id | None, history: [{at, from, to, actor, reason}], flags: [str], vers
 created_at, updated_at}``. Refunds: ``refunds`` ``{_id, order_id, lines: [{index,
 quantity_milli, amount, tax}], amount, reason, actor, at}``.
 
+Additions of this implementation: orders also keep ``user_id`` and ``cart_id`` (online),
+``shipping_refunded``, ``tracking_number``, ``received_at`` (till); lines ``sold_by_weight``,
+``cost`` and ``refunded_tax``; payments ``refunded`` and ``at``; refunds ``shipping`` and
+``tenders: [{payment_id, method, amount}]``.
+
 Each order and refund updates the report rollups (``server.reports``) and the co-purchase
 counts (``server.recommendations``) in the same transaction, and appends an ``order`` entry to
 its store's feed.
@@ -21,14 +26,25 @@ its store's feed.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from app.domain.pricing import PricedOrder
+from server.common.paging import page_of, parse_sort
 from server.config import ServerSettings
+from server.errors import ApiError
+from server.orders import checkout, till
+from server.orders import repository as repo
+from server.orders.lifecycle import add_payment, change_status, load  # noqa: F401 - entry points
+from server.orders.refunds import refund  # noqa: F401 - entry point
+from server.orders.views import order_view, refund_view
 from server.security.deps import Principal
+
+SORTS = {"created_at": "created_at", "number": "number", "total": "total", "status": "status"}
+FILTERS = ("status", "channel", "store_id", "customer_id", "from", "to", "sort", "page",
+           "per_page")
 
 
 def create_online_order(db: Database, *, settings: ServerSettings, cart: dict[str, Any],
@@ -42,7 +58,9 @@ def create_online_order(db: Database, *, settings: ServerSettings, cart: dict[st
     Idempotent per cart (a retried checkout returns the same order). Returns the order's API
     view. Raises ``ApiError`` 409 (out of stock, cart already checked out) or 422 (empty cart,
     no price, coupon no longer valid)."""
-    raise NotImplementedError
+    return checkout.create_online_order(db, settings=settings, cart=cart, principal=principal,
+                                        email=email, shipping_address=shipping_address,
+                                        request_id=request_id)
 
 
 def record_till_order(db: Database, *, session: ClientSession,
@@ -50,4 +68,43 @@ def record_till_order(db: Database, *, session: ClientSession,
     """Store a completed, paid till sale that arrived by sync (append-only: never rejected;
     problems become ``flags``), with its rollups and co-purchases, in the caller's
     transaction. Idempotent per order id: returns ``"applied"`` or ``"duplicate"``."""
-    raise NotImplementedError
+    return till.record_till_order(db, session=session, order=order)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def list_orders(db: Database, *, filters: dict[str, Any], sort: str | None, page: int,
+                per_page: int) -> dict[str, Any]:
+    """Orders matching equality filters and a ``from``/``to`` day range (UTC, both days
+    included), sorted by an allow-listed field, a page at a time."""
+    query: dict[str, Any] = {k: filters[k] for k in ("status", "channel", "store_id",
+                                                      "customer_id") if filters.get(k)}
+    start, end = filters.get("from"), filters.get("to")
+    if start and end and end < start:
+        raise ApiError(422, "validation_error", "to: is before from", {"field": "to"})
+    # a bounded range always: SecantusDB's planner serves only bounded ranges from an index
+    low = _day_start(start) if start else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    high = _day_start(end + timedelta(days=1)) if end else datetime(9999, 1, 1,
+                                                                    tzinfo=timezone.utc)
+    query["created_at"] = {"$gte": low, "$lt": high}
+    keys = parse_sort(sort, SORTS, "-created_at")
+    if not any(k == "_id" for k, _ in keys):
+        keys.append(("_id", 1))  # a total order, so pages never repeat or skip a row
+    return page_of(repo.find(db, query, keys), page=page, per_page=per_page, view=order_view)
+
+
+def get_order(db: Database, order_id: str) -> dict[str, Any]:
+    """One order with its refunds."""
+    view = order_view(load(db, order_id))
+    view["refunds"] = [refund_view(r) for r in repo.refunds_of(db, order_id)]
+    return view
+
+
+def orders_of_customer(db: Database, customer_id: str, *, page: int,
+                       per_page: int) -> dict[str, Any]:
+    """A customer's own orders, newest first."""
+    cursor = repo.find(db, {"customer_id": customer_id},
+                       [("created_at", -1), ("_id", 1)])
+    return page_of(cursor, page=page, per_page=per_page, view=order_view)

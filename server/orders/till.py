@@ -1,0 +1,117 @@
+"""Till sales that arrive by sync: append-only and never rejected (the sale happened, the money
+was taken); whatever does not add up is stored as ``flags`` for review. Idempotent per order id.
+Their stock movements are posted by sync through ``server.inventory``, not here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from app.domain.orders import OrderStatus
+from server.common.versioning import now_ms
+from server.orders import repository as repo
+from server.orders.lifecycle import publish
+from server.recommendations import service as recommendations
+from server.reports import rollups
+
+Doc = dict[str, Any]
+_LINE_INTS = ("quantity_milli", "unit_price", "gross", "discount", "tax", "total")
+_ORDER_INTS = ("subtotal", "discount_total", "tax_total", "total")
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _when(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+def _line(index: int, raw: Any, flags: list[str]) -> Doc:
+    raw = raw if isinstance(raw, dict) else {}
+    line: Doc = {"index": index, "product_id": raw.get("product_id"),
+                 "variant_id": raw.get("variant_id"), "sku": str(raw.get("sku") or ""),
+                 "name": str(raw.get("name") or ""), "category_id": raw.get("category_id"),
+                 "brand": str(raw.get("brand") or ""),
+                 "taxes": raw.get("taxes") if isinstance(raw.get("taxes"), list) else [],
+                 "refunded_quantity_milli": 0, "refunded_amount": 0, "refunded_tax": 0}
+    for name in _LINE_INTS:
+        value = _int(raw.get(name))
+        if value is None:
+            flags.append(f"lines[{index}].{name}: missing or not a whole number")
+        line[name] = value or 0
+    if not line["variant_id"]:
+        flags.append(f"lines[{index}]: no variant")
+    return line
+
+
+def normalise(order: Doc) -> Doc:
+    """The stored document for a till sale, flagging (never refusing) what is wrong."""
+    flags: list[str] = [str(f) for f in order.get("flags") or [] if isinstance(f, str)]
+    lines = [_line(i, raw, flags) for i, raw in enumerate(order.get("lines") or [])]
+    if not lines:
+        flags.append("no lines")
+    doc: Doc = {"_id": str(order.get("id") or order.get("_id")), "channel": "till",
+                "status": OrderStatus.DELIVERED.value, "lines": lines}
+    for name in ("number", "store_id", "register_id", "cashier_id", "customer_id", "email",
+                 "coupon_code", "currency"):
+        doc[name] = order.get(name)
+    for name in ("number", "store_id", "currency"):
+        if not doc[name]:
+            flags.append(f"{name}: missing")
+    doc["prices_include_tax"] = bool(order.get("prices_include_tax", True))
+    for name in _ORDER_INTS:
+        value = _int(order.get(name))
+        if value is None:
+            value = sum(ln[{"subtotal": "gross", "discount_total": "discount",
+                            "tax_total": "tax", "total": "total"}[name]] for ln in lines)
+            flags.append(f"{name}: missing, computed from the lines")
+        doc[name] = value
+    if doc["total"] != sum(ln["total"] for ln in lines):
+        flags.append("total differs from the sum of the lines")
+    payments = [p for p in order.get("payments") or [] if isinstance(p, dict)]
+    doc["payments"] = [{"id": str(p.get("id") or f"{doc['_id']}:{i}"),
+                        "method": str(p.get("method") or "unknown"),
+                        "amount": _int(p.get("amount")) or 0,
+                        "status": str(p.get("status") or "succeeded"),
+                        "provider_ref": p.get("provider_ref"), "refunded": 0}
+                       for i, p in enumerate(payments)]
+    doc["paid_total"] = sum(p["amount"] for p in doc["payments"])
+    if doc["paid_total"] < doc["total"]:
+        flags.append("paid less than the total")
+    now = now_ms()
+    created = _when(order.get("created_at")) or now
+    if _when(order.get("created_at")) is None:
+        flags.append("created_at: missing or not a date, the time it arrived is used")
+    doc.update(shipping_total=0, shipping_refunded=0, refunded_total=0, shipping_address=None,
+               history=[{"at": created, "from": None, "to": OrderStatus.DELIVERED.value,
+                         "actor": f"register:{doc['register_id']}", "reason": "sold at the till"}],
+               flags=flags, version=1, created_at=created, updated_at=now, received_at=now)
+    return doc
+
+
+def record_till_order(db: Database, *, session: ClientSession, order: Doc) -> str:
+    """See ``server.orders.service.record_till_order``."""
+    order_id = order.get("id") or order.get("_id")
+    if not order_id:
+        raise ValueError("a till order carries its id (the mutation's order id)")
+    if repo.get(db, str(order_id), session) is not None:
+        return "duplicate"
+    doc = normalise(order)
+    repo.insert(db, doc, session)  # a concurrent copy conflicts here; its retry finds it above
+    rollups.apply_order(db, session=session, order=doc)
+    recommendations.record_order(db, session=session, order=doc)
+    if doc["store_id"]:
+        publish(db, doc, session)
+    return "applied"
