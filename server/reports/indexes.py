@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pymongo import ASCENDING
 from pymongo.database import Database
 
 
 def ensure_indexes(db: Database) -> None:
-    """Create this domain's indexes (none yet)."""
+    """A report reads one dimension over a range of days, for the chain or for one store."""
+    db.sales_rollups.create_index([("dimension", ASCENDING), ("day", ASCENDING)])
+    db.sales_rollups.create_index([("store_id", ASCENDING), ("dimension", ASCENDING),
+                                   ("day", ASCENDING)])
