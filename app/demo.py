@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.domain.barcodes import in_store_ean13, make_ean13
+from app.domain import demo_recipe as recipe
 from app.local_auth import hash_pin
 from app.setup import initialise
 from db.models import (Barcode, Category, Coupon, CreditMovement, Customer, Product, StaffUser,
@@ -25,63 +25,9 @@ from db.models import (Barcode, Category, Coupon, CreditMovement, Customer, Prod
 
 Progress = Callable[[str, int, int], None]
 
-#: PINs of the demo staff (shown in the README and on the sign-in screen of the demo).
-DEMO_STAFF = (
-    ("Olivia Owner", "owner@demo.tillpoint", "owner", "1111"),
-    ("Max Manager", "manager@demo.tillpoint", "manager", "2222"),
-    ("Cara Cashier", "cara@demo.tillpoint", "cashier", "3333"),
-    ("Carl Cashier", "carl@demo.tillpoint", "cashier", "4444"),
-    ("Stan Stock", "stock@demo.tillpoint", "stock_clerk", "5555"),
-    ("Sue Support", "support@demo.tillpoint", "support", "6666"),
-)
-
-_CATEGORIES = {
-    "Groceries": ["Fruit & Veg", "Dairy", "Pantry", "Frozen"],
-    "Bakery": ["Bread", "Pastry"],
-    "Drinks": ["Coffee & Tea", "Soft Drinks", "Wine"],
-    "Clothing": ["T-shirts", "Jumpers", "Socks"],
-    "Home": ["Kitchen", "Candles", "Textiles"],
-    "Stationery": ["Notebooks", "Pens"],
-    "Toys": ["Puzzles", "Plush"],
-    "Beauty": ["Soap", "Skin Care"],
-}
-_TAX_FOR = {"Groceries": "Reduced", "Bakery": "Reduced", "Drinks": "Standard",
-            "Clothing": "Standard", "Home": "Standard", "Stationery": "Standard",
-            "Toys": "Standard", "Beauty": "Standard"}
-_NOUNS = {
-    "Fruit & Veg": ["Apples", "Bananas", "Tomatoes", "Carrots", "Pears", "Grapes", "Leeks"],
-    "Dairy": ["Milk", "Butter", "Yoghurt", "Cheddar", "Brie", "Cream", "Skyr"],
-    "Pantry": ["Olive Oil", "Pasta", "Rice", "Lentils", "Honey", "Jam", "Flour"],
-    "Frozen": ["Peas", "Ice Cream", "Pizza", "Berries", "Spinach"],
-    "Bread": ["Sourdough", "Baguette", "Rye Loaf", "Bagels", "Focaccia"],
-    "Pastry": ["Croissant", "Pain au Chocolat", "Cinnamon Bun", "Éclair", "Tart"],
-    "Coffee & Tea": ["Espresso Beans", "Green Tea", "Earl Grey", "Filter Coffee", "Chai"],
-    "Soft Drinks": ["Lemonade", "Cola", "Ginger Beer", "Sparkling Water", "Iced Tea"],
-    "Wine": ["Rioja", "Chianti", "Riesling", "Rosé", "Prosecco"],
-    "T-shirts": ["Crew T-shirt", "V-neck T-shirt", "Pocket Tee", "Long-sleeve Tee"],
-    "Jumpers": ["Wool Jumper", "Cardigan", "Hoodie", "Fleece"],
-    "Socks": ["Ankle Socks", "Wool Socks", "Sport Socks"],
-    "Kitchen": ["Chef's Knife", "Cutting Board", "Mug", "Teapot", "Colander"],
-    "Candles": ["Pillar Candle", "Tealights", "Scented Candle"],
-    "Textiles": ["Tea Towel", "Cushion", "Throw", "Napkins"],
-    "Notebooks": ["Notebook A5", "Sketchbook", "Planner", "Jotter"],
-    "Pens": ["Fountain Pen", "Gel Pen", "Pencil Set", "Marker"],
-    "Puzzles": ["Jigsaw 500", "Jigsaw 1000", "Brain Teaser"],
-    "Plush": ["Teddy Bear", "Plush Fox", "Plush Whale"],
-    "Soap": ["Olive Soap", "Lavender Soap", "Oat Soap"],
-    "Skin Care": ["Hand Cream", "Lip Balm", "Face Oil"],
-}
-_ADJECTIVES = ["Organic", "Classic", "Rustic", "Fresh", "Nordic", "Golden", "Smoky", "Wild",
-               "Crème", "Alpine", "Sunny", "Velvet", "Tiny", "Grand", "Ελληνικό", "Русский",
-               "Spiced", "Heritage", "Coastal", "Midnight"]
-_BRANDS = ["Hearth & Co", "Fjord", "Maison Lune", "Greenfield", "Atlas", "Kettle Bros",
-           "Papyrus", "Bloom", "Northwind", "Olivar"]
-_SIZES = ["S", "M", "L", "XL"]
-_COLOURS = ["Black", "Navy", "Oat", "Forest"]
-_FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Greta", "Hugo", "Ines", "Jonas",
-          "Kofi", "Lena", "Mateo", "Nora", "Omar", "Paula", "Quinn", "Rosa", "Sven", "Yara"]
-_LAST = ["Almeida", "Berg", "Costa", "Dubois", "Evans", "Fischer", "García", "Horvat", "Ivanova",
-         "Jensen", "Kowalski", "López", "Müller", "Novak", "Okafor", "Papadopoulos", "Rossi"]
+#: The recipe (names, prices, codes) lives in app.domain.demo_recipe, shared with the server.
+DEMO_STAFF = recipe.DEMO_STAFF
+_CATEGORIES, _FIRST, _LAST = recipe.CATEGORIES, recipe.FIRST_NAMES, recipe.LAST_NAMES
 
 BATCH = 5000
 
@@ -138,7 +84,7 @@ def generate(session: Session, *, products: int = 500, customers: int = 200, see
     store.tax_number = "BE0123456789"
 
     tax_ids: dict[str, str] = {}
-    for name, rate in (("Standard", 210_000), ("Reduced", 60_000), ("Zero", 0)):
+    for name, rate in recipe.TAX_CLASSES:
         tax_ids[name] = ids()
         session.add(TaxClass(id=tax_ids[name], name=name, updated_at=now))
         session.add(TaxRate(id=ids(), tax_class_id=tax_ids[name], name=f"VAT {rate // 10000}%",
@@ -194,45 +140,29 @@ def _catalogue(session: Session, rng: random.Random, ids: _Ids, store: Store,
         product_rows, variant_rows, barcode_rows, level_rows, movement_rows = [], [], [], [], []
         for n in range(start, min(count, start + BATCH)):
             cat_id, leaf, top = leaves[n % len(leaves)]
-            noun = rng.choice(_NOUNS[leaf])
-            name = f"{rng.choice(_ADJECTIVES)} {noun}" + (f" #{n // 997}" if n >= 997 else "")
-            # Some fruit is sold by weight from a scale label (only the first 100,000 products:
-            # the label's item field has five digits).
-            by_weight = leaf == "Fruit & Veg" and n % 3 == 0 and n < 100_000
+            made = recipe.product_recipe(rng, n, leaf, top, barcode_no=barcode_no,
+                                         initial_stock=initial_stock)
+            barcode_no += len(made.variants)
             product_id = ids()
             product_rows.append(dict(
-                id=product_id, name=name, description=f"{name} from {rng.choice(_BRANDS)}.",
-                brand=rng.choice(_BRANDS), tags=f"{top.lower()},{leaf.lower()}",
-                category_id=cat_id, tax_class_id=tax_ids[_TAX_FOR[top]], sold_by_weight=by_weight,
+                id=product_id, name=made.name, description=made.description, brand=made.brand,
+                tags=",".join(made.tags), category_id=cat_id,
+                tax_class_id=tax_ids[made.tax_class], sold_by_weight=made.sold_by_weight,
                 low_stock_threshold=5000, archived=False, version=1, updated_at=now))
-            base_price = rng.randrange(49, 5000) if top != "Clothing" else rng.randrange(900, 8000)
-            if top == "Clothing":
-                options = [(s, c) for s in _SIZES for c in rng.sample(_COLOURS, 2)]
-            else:
-                options = [None]
-            for option in options:
+            for variant in made.variants:
                 variant_id = ids()
-                sku = f"D{n:07d}" + (f"-{option[0]}-{option[1][:3].upper()}" if option else "")
                 variant_rows.append(dict(
-                    id=variant_id, product_id=product_id, sku=sku,
-                    name=f"{option[0]} / {option[1]}" if option else "",
-                    attributes=f"size={option[0]};colour={option[1]}" if option else "",
-                    price=base_price, cost=base_price * rng.randrange(35, 70) // 100,
-                    archived=False, version=1, updated_at=now))
-                if by_weight:
-                    # A scale label for this item: 25 IIIII 00000 C (weight in grams embedded).
-                    code = make_ean13(f"25{n:05d}00000")
-                else:
-                    code = in_store_ean13(barcode_no)
-                barcode_no += 1
-                barcode_rows.append(dict(code=code, variant_id=variant_id))
+                    id=variant_id, product_id=product_id, sku=variant.sku, name=variant.name,
+                    attributes=";".join(f"{k}={v}" for k, v in variant.attributes.items()),
+                    price=variant.price, cost=variant.cost, archived=False, version=1,
+                    updated_at=now))
+                barcode_rows.append(dict(code=variant.barcode, variant_id=variant_id))
                 if initial_stock:
-                    qty = rng.randrange(0, 80) * 1000
                     level_rows.append(dict(store_id=store.id, variant_id=variant_id,
-                                           quantity_milli=qty))
+                                           quantity_milli=variant.quantity_milli))
                     movement_rows.append(dict(id=ids(), store_id=store.id, variant_id=variant_id,
-                                              quantity_milli=qty, kind="receipt",
-                                              reason="opening stock", at=now))
+                                              quantity_milli=variant.quantity_milli,
+                                              kind="receipt", reason="opening stock", at=now))
         # Core inserts (executemany): the ORM's bulk path costs more than SQLite itself here.
         conn = session.connection()
         conn.execute(insert(Product.__table__), product_rows)
