@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
 
 def ensure_indexes(db: Database) -> None:
-    """Create this domain's indexes (none yet)."""
+    """A product's partners, most bought first."""
+    db.co_purchases.create_index([("a", ASCENDING), ("count", DESCENDING)])
