@@ -231,7 +231,12 @@ def remember_email(db: Database, settings: ServerSettings, cart: Doc, email: str
     """A guest gave an address at checkout: kept for the abandoned-cart mail."""
     if cart.get("email") == email or cart["status"] != ACTIVE:
         return cart
-    return write(db, settings, cart, lambda _: {"email": email})
+    try:
+        return write(db, settings, cart, lambda _: {"email": email})
+    except ApiError as exc:
+        if exc.code != "cart_closed":
+            raise
+        return repo.get(db, cart["_id"]) or cart  # checked out meanwhile: checkout answers it
 
 
 def check_coupon(db: Database, settings: ServerSettings, cart: Doc, code: str) -> None:

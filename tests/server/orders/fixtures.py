@@ -76,7 +76,7 @@ def level(client, variant_id: str) -> dict[str, Any]:
 
 
 def coupon(client, owner: dict[str, str], **fields) -> dict[str, Any]:
-    body = {"code": f"C{uuid.uuid4().hex[:8].upper()}", "kind": "percent", "value": 100_000,
+    body = {"code": f"C{uuid.uuid4().hex[:8].upper()}", "kind": "percent", "value": "10",
             **fields}
     response = client.post(f"{API}/coupons", headers=owner, json=body)
     assert response.status_code == 201, response.text
