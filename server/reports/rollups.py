@@ -117,11 +117,12 @@ def _order_rows(order: Doc, sign: int) -> _Rows:
 
 def refund_split(db: Database, order: Doc, refund: Doc,
                  session: ClientSession | None) -> list[tuple[str, int]]:
-    """(method, amount) of a refund: as the refund says, or else as the domain's rule
-    (``refund_to_tenders``: non-cash first, never more than a tender holds) spreads it after
-    the order's other refunds, so the split is the same whoever computes it."""
-    if refund.get("payments"):
-        return [(p["method"], int(p["amount"])) for p in refund["payments"]]
+    """(method, amount) of a refund: as the refund says (its ``tenders``), or else as the
+    domain's rule (``refund_to_tenders``: non-cash first, never more than a tender holds)
+    spreads it after the order's other refunds, so the split is the same whoever computes it."""
+    given = refund.get("tenders") or refund.get("payments")  # the orders domain writes tenders
+    if given:
+        return [(t["method"], int(t["amount"])) for t in given if t.get("amount")]
     taken = taken_payments(order)
     earlier = sum(int(r["amount"]) for r in db.refunds.find(
         {"order_id": order["_id"]}, {"amount": 1}, session=session) if r["_id"] != refund["_id"])
