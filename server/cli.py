@@ -4,6 +4,7 @@
     tillpoint-server create-user --email E --role ROLE [--name NAME]   (password on stdin)
     tillpoint-server pairing-code [--store S] --register NAME
     tillpoint-server api-key --name NAME --role ROLE
+    tillpoint-server seed-demo [--products N] [--customers N] [--staff-password-stdin]
 
 Without ``TILLPOINT_MONGODB_URI`` the embedded database (SecantusDB) is used; admin commands
 use the running instance when a server owns it, and start one for themselves otherwise.
@@ -59,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("api-key", help="create an API key for a server-to-server client")
     key.add_argument("--name", required=True)
     key.add_argument("--role", required=True)
+    demo = sub.add_parser("seed-demo", help="fill an empty central store with the demo shop "
+                                            "(catalogue, stock, staff, customers)")
+    demo.add_argument("--products", type=int, default=500)
+    demo.add_argument("--customers", type=int, default=200)
+    demo.add_argument("--seed", type=int, default=7, help="the same seed gives the same shop")
+    demo.add_argument("--store", help="store code for the stock (may be left out when there "
+                                      "is one store)")
+    demo.add_argument("--staff-password-stdin", action="store_true",
+                      help="read the demo staff's password from standard input (otherwise "
+                           "one is generated and printed)")
     return parser
 
 
@@ -113,6 +124,21 @@ def _api_key(args: argparse.Namespace, settings: ServerSettings) -> int:
     return 0
 
 
+def _seed_demo(args: argparse.Namespace, settings: ServerSettings) -> int:
+    from server.seed.runner import seed
+
+    password = sys.stdin.readline().rstrip("\n") if args.staff_password_stdin else None
+    with database(settings) as db:
+        summary, generated = seed(db, products=args.products, customers=args.customers,
+                                  seed_value=args.seed, staff_password=password,
+                                  bcrypt_rounds=settings.bcrypt_rounds, store_code=args.store)
+    result = summary.as_json()
+    if generated:
+        result["staff_password"] = generated  # shown once: the accounts are real
+    print(json.dumps(result))
+    return 0
+
+
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -162,7 +188,8 @@ def _serve(args: argparse.Namespace, settings: ServerSettings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = ServerSettings.from_env()
-    handlers = {"create-user": _create_user, "pairing-code": _pairing_code, "api-key": _api_key}
+    handlers = {"create-user": _create_user, "pairing-code": _pairing_code, "api-key": _api_key,
+                "seed-demo": _seed_demo}
     try:
         if args.command is None:
             if args.workers < 1:

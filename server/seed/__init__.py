@@ -1,0 +1,1 @@
+"""``tillpoint-server seed-demo``: the demo shop (the desktop demo's recipe) in the central store."""
