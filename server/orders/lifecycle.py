@@ -22,6 +22,7 @@ from server.inventory import service as inventory
 from server.orders import mails
 from server.orders import repository as repo
 from server.orders.views import order_view
+from server.reports import rollups
 from server.security.deps import Principal
 
 Doc = dict[str, Any]
@@ -74,8 +75,9 @@ def change_status(db: Database, *, order_id: str, status: str, reason: str, vers
             mails.shipped(db, order, tracking_number=tracking_number, session=session)
         elif target is OrderStatus.CANCELLED:
             inventory.release(db, session=session, order_id=order_id, actor=principal.actor)
-            if order["paid_total"] == 0:
+            if order["paid_total"] == 0:  # never a sale: its coupon use and rollups go back
                 coupons.unredeem(db, session=session, order_id=order_id)
+                rollups.remove_order(db, session=session, order=order)
         audit.record(db, actor=principal.actor, action="order.status", target=order_id, ip=ip,
                      request_id=request_id, details={"from": current, "to": target.value,
                                                      "reason": reason},
@@ -120,6 +122,9 @@ def add_payment(db: Database, *, order_id: str, method: str, amount: int,
         if not repo.update_if_version(db, order_id, order["version"],
                                       {"$set": changes, "$push": push}, session):
             raise version_conflict("order", order["version"])
+        rollups.apply_payment(db, session=session, order={**order, **changes,
+                                                          "payments": [*order["payments"], payment]},
+                              payment=payment)
         audit.record(db, actor=principal.actor, action="order.payment", target=order_id, ip=ip,
                      request_id=request_id, details={"payment_id": payment_id, "method": method,
                                                      "amount": amount},

@@ -31,6 +31,9 @@ def test_an_order_goes_from_paid_to_delivered_with_stock_mails_audit_and_history
     assert over.status_code == 422 and over.json()["error"]["details"]["field"] == "amount"
     paid = pay(client, half, support, amount=order["total"] - 1000)
     assert paid["status"] == "confirmed" and paid["paid_total"] == order["total"]
+    by_payment = list(mongo.db.sales_rollups.find({"store_id": order["store_id"],
+                                                   "dimension": "payment"}))
+    assert [(r["key"], r["orders"], r["total"]) for r in by_payment] == [("card", 1, order["total"])]
     processing = move(client, paid, "processing", support)
     assert processing.status_code == 200, processing.text
     shipped = move(client, processing.json(), "shipped", support, tracking_number="TRK-123")
@@ -66,8 +69,11 @@ def test_cancelling_an_unpaid_order_releases_stock_and_gives_the_coupon_back(cli
     order = _order(client, item, 2, code=offer["code"])
     assert mongo.db.coupons.find_one({"_id": offer["id"]})["used"] == 1
     assert level(client, item["variant_id"])["reserved_milli"] == 2000
+    totals = {"store_id": order["store_id"], "dimension": "total"}
+    assert sum(r["orders"] for r in mongo.db.sales_rollups.find(totals)) == 1
     cancelled = move(client, order, "cancelled", owner)
     assert cancelled.status_code == 200, cancelled.text
+    assert sum(r["orders"] for r in mongo.db.sales_rollups.find(totals)) == 0
     assert level(client, item["variant_id"])["reserved_milli"] == 0
     assert mongo.db.coupons.find_one({"_id": offer["id"]})["used"] == 0
     again = move(client, cancelled.json(), "confirmed", owner)
