@@ -73,7 +73,7 @@ def create_product(body: ProductCreate, request: Request, db: Database = Depends
     return product_view(service.create_product(db, body=body, **_context(request, principal)))
 
 
-@router.get("/products/by-code/{code}")
+@router.get("/products/by-code/{code:path}")
 def product_by_code(code: str, request: Request, db: Database = Depends(get_db),
                     principal: Principal = Depends(PUBLIC)) -> Response:
     """The product whose barcode or SKU is ``code`` (a scan), with the variant it names."""
