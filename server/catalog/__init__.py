@@ -16,7 +16,8 @@ Stored shapes (other domains read these through ``server.catalog.lookup``, never
                  attributes: {"size": "M", "colour": "red"}, barcodes: [str],
                  prices: {cur: int} | None,   # None: the product's prices
                  cost: {cur: int} | None, archived: bool}],
-     images: [{id, content_type, width, height, bytes}],
+     images: [{id, content_type, width, height, bytes,     # id: content-addressed (sha256)
+               thumb: {width, height}}],               # blobs: server.media (GridFS)
      archived: bool, version: int, created_at: datetime, updated_at: datetime}
 
 ``codes`` (uniqueness and scan lookup across the whole catalogue)::
@@ -27,6 +28,9 @@ Stored shapes (other domains read these through ``server.catalog.lookup``, never
 sort: int, archived: bool, version, created_at, updated_at}``
 
 ``tax_classes``: ``{_id, name, rates: [{name, rate_ppm}], version, created_at, updated_at}``
+
+``brands``: ``{_id: brand, count: int}`` — active (non-archived) products per brand, moved in
+the same transaction as each product write (``GET /brands`` reads it, never scans products).
 
 Every write appends the entity's view to the ``catalog`` feed of ``server.changes.log`` in the
 same transaction (entities ``product``, ``category``, ``tax_class``).
