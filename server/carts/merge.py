@@ -13,7 +13,7 @@ from pymongo.database import Database
 
 from server.carts import repository as repo
 from server.carts.schemas import MAX_LINES, MAX_MILLI
-from server.carts.service import ACTIVE, MERGED, _mail_due, active_cart_of, lifetime
+from server.carts.service import ACTIVE, MERGED, mail_due, active_cart_of, lifetime
 from server.carts.views import coupon_terms
 from server.common.versioning import now_ms
 from server.config import ServerSettings
@@ -75,7 +75,7 @@ def _merge(db: Database, settings: ServerSettings, cart_id: str, user: Doc) -> s
             fields["coupon_code"] = keep_coupon
         after = {**t, **fields}
         fields.update(expires_at=now + lifetime(after),
-                      abandon_due_at=_mail_due(after, settings, now))
+                      abandon_due_at=mail_due(after, settings, now))
         if not repo.update_if_version(db, t["_id"], t["version"], fields, session=session):
             return None
         db.carts.update_one({"_id": cart_id, "status": ACTIVE, "user_id": None},

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.errors import ApiError
+from server.users.schemas import Text  # strings that MongoDB can store (no lone surrogates)
 
 STRICT = ConfigDict(extra="forbid", strict=True)
 MAX_PIECES = 999
@@ -19,16 +20,6 @@ MAX_MILLI = MAX_PIECES * 1000
 MAX_LINES = 100
 
 
-def _encodable(value: str) -> str:
-    # lone surrogates are valid Python strings but not UTF-8: MongoDB would refuse them
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("contains characters that are not valid Unicode") from None
-    return value
-
-
-Text = Annotated[str, AfterValidator(_encodable)]
 Id = Annotated[Text, Field(min_length=1, max_length=64)]
 Code = Annotated[Text, Field(min_length=1, max_length=64)]
 Pieces = Annotated[int, Field(ge=1, le=MAX_PIECES)]

@@ -47,7 +47,7 @@ def lifetime(cart: Doc) -> timedelta:
     return timedelta(days=CUSTOMER_DAYS if cart.get("user_id") else GUEST_DAYS)
 
 
-def _mail_due(cart: Doc, settings: ServerSettings, now: datetime) -> datetime | None:
+def mail_due(cart: Doc, settings: ServerSettings, now: datetime) -> datetime | None:
     """When the abandoned-cart mail falls due: only for carts with items and a known address,
     and only once per cart."""
     known = cart.get("user_id") or cart.get("email")
@@ -116,7 +116,7 @@ def write(db: Database, settings: ServerSettings, cart: Doc,
         now = now_ms()
         after = {**cart, **fields}
         fields.update(updated_at=now, expires_at=now + lifetime(after),
-                      abandon_due_at=_mail_due(after, settings, now))
+                      abandon_due_at=mail_due(after, settings, now))
         if repo.update_if_version(db, cart["_id"], cart["version"], fields):
             return {**cart, **fields, "version": cart["version"] + 1}
         cart = repo.get(db, cart["_id"]) or cart

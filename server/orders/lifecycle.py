@@ -42,6 +42,17 @@ def publish(db: Database, order: Doc, session: ClientSession) -> None:
                                                      data=order_view(order)), session=session)
 
 
+def finish(db: Database, session: ClientSession, order_id: str, *, principal: Principal,
+           action: str, details: Doc, audit_id: str, ip: str | None,
+           request_id: str | None) -> Doc:
+    """The end of every order change: its audit entry, and the new view on the store feed."""
+    audit.record(db, actor=principal.actor, action=action, target=order_id, ip=ip,
+                 request_id=request_id, details=details, session=session, audit_id=audit_id)
+    updated = load(db, order_id, session)
+    publish(db, updated, session)
+    return updated
+
+
 def history_entry(frm: str | None, to: str, actor: str, reason: str) -> Doc:
     return {"at": now_ms(), "from": frm, "to": to, "actor": actor, "reason": reason}
 
@@ -78,13 +89,9 @@ def change_status(db: Database, *, order_id: str, status: str, reason: str, vers
             if order["paid_total"] == 0:  # never a sale: its coupon use and rollups go back
                 coupons.unredeem(db, session=session, order_id=order_id)
                 rollups.remove_order(db, session=session, order=order)
-        audit.record(db, actor=principal.actor, action="order.status", target=order_id, ip=ip,
-                     request_id=request_id, details={"from": current, "to": target.value,
-                                                     "reason": reason},
-                     session=session, audit_id=audit_id)
-        updated = load(db, order_id, session)
-        publish(db, updated, session)
-        return updated
+        return finish(db, session, order_id, principal=principal, action="order.status",
+                      details={"from": current, "to": target.value, "reason": reason},
+                      audit_id=audit_id, ip=ip, request_id=request_id)
 
     return order_view(in_transaction(db, work))
 
@@ -125,12 +132,8 @@ def add_payment(db: Database, *, order_id: str, method: str, amount: int,
         rollups.apply_payment(db, session=session, order={**order, **changes,
                                                           "payments": [*order["payments"], payment]},
                               payment=payment)
-        audit.record(db, actor=principal.actor, action="order.payment", target=order_id, ip=ip,
-                     request_id=request_id, details={"payment_id": payment_id, "method": method,
-                                                     "amount": amount},
-                     session=session, audit_id=audit_id)
-        updated = load(db, order_id, session)
-        publish(db, updated, session)
-        return updated
+        return finish(db, session, order_id, principal=principal, action="order.payment",
+                      details={"payment_id": payment_id, "method": method, "amount": amount},
+                      audit_id=audit_id, ip=ip, request_id=request_id)
 
     return order_view(in_transaction(db, work))

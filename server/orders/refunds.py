@@ -17,12 +17,11 @@ from pymongo.database import Database
 from app.domain.errors import RuleViolation
 from app.domain.orders import (RETURNABLE, LineRefundState, OrderStatus, TenderBalance,
                                check_transition, refund_line, refund_to_tenders)
-from server import audit
 from server.common.versioning import now_ms, version_conflict
 from server.database import in_transaction
 from server.errors import ApiError
 from server.orders import repository as repo
-from server.orders.lifecycle import history_entry, load, publish
+from server.orders.lifecycle import finish, history_entry, load
 from server.orders.views import order_view, refund_view
 from server.reports import rollups
 from server.security.deps import Principal
@@ -112,13 +111,10 @@ def refund(db: Database, *, order_id: str, wanted: list[tuple[int, int]], reason
                            for b, take in tenders],
                "reason": reason, "actor": principal.actor, "at": now}
         repo.insert_refund(db, doc, session)
-        updated = load(db, order_id, session)
-        rollups.apply_refund(db, session=session, order=updated, refund=doc)
-        audit.record(db, actor=principal.actor, action="order.refund", target=order_id, ip=ip,
-                     request_id=request_id, details={"refund_id": refund_id, "amount": amount,
-                                                     "reason": reason},
-                     session=session, audit_id=audit_id)
-        publish(db, updated, session)
+        rollups.apply_refund(db, session=session, order=load(db, order_id, session), refund=doc)
+        updated = finish(db, session, order_id, principal=principal, action="order.refund",
+                         details={"refund_id": refund_id, "amount": amount, "reason": reason},
+                         audit_id=audit_id, ip=ip, request_id=request_id)
         return doc, updated
 
     doc, updated = in_transaction(db, work)

@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.money import MAX_MINOR
-from server.carts.schemas import MAX_MILLI, MAX_PIECES
+from server.carts.schemas import MAX_MILLI, MAX_PIECES, Text
 from server.errors import ApiError
+from server.users.schemas import Version
 
 STRICT = ConfigDict(extra="forbid", strict=True)
-MAX_VERSION = 2**31
-
-
-def _encodable(value: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("contains characters that are not valid Unicode") from None
-    return value
-
-
-Text = Annotated[str, AfterValidator(_encodable)]
 Reason = Annotated[Text, Field(max_length=500)]
-Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 StatusName = Literal["pending", "confirmed", "processing", "shipped", "delivered", "cancelled",
                      "refunded"]
 PaymentMethod = Literal["card", "cash", "bank_transfer", "paypal", "voucher", "other"]
