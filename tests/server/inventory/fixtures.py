@@ -1,6 +1,5 @@
-"""Helpers for the inventory tests (no tests of their own): stores through their service,
-products written in the catalogue's documented stored shape with pymongo (the catalogue
-service is built in parallel; ``server.catalog.lookup`` reads exactly this shape), staff."""
+"""Helpers for the inventory tests (no tests of their own): stores and products through their
+real services, staff with tokens, and the stock routes called the short way."""
 
 from __future__ import annotations
 
@@ -9,7 +8,8 @@ from typing import Any
 
 from pymongo.database import Database
 
-from server.common.versioning import now_ms
+from server.catalog.schemas import ProductCreate, VariantIn
+from server.catalog.service import create_product
 from server.devices.schemas import StoreCreate
 from server.devices.stores import create_store
 from tests.server.test_users import auth, make_user
@@ -27,22 +27,13 @@ def new_store(db: Database, code: str | None = None, currency: str = "EUR") -> d
 
 def new_product(db: Database, *, name: str = "T-shirt", variants: int = 1,
                 threshold: int | None = None, sold_by_weight: bool = False) -> dict[str, Any]:
-    """A product in the stored shape of ``server.catalog`` (``products`` and ``codes``)."""
-    now = now_ms()
-    product_id = str(uuid.uuid4())
-    variant_docs = [{"id": str(uuid.uuid4()), "sku": f"SKU-{uuid.uuid4().hex[:8]}",
-                     "name": f"V{n}" if variants > 1 else "", "attributes": {},
-                     "barcodes": [], "prices": None, "cost": None, "archived": False}
-                    for n in range(variants)]
-    product = {"_id": product_id, "name": name, "description": "", "brand": "",
-               "category_id": None, "tags": [], "tax_class_id": None, "prices": {"EUR": 1299},
-               "cost": {"EUR": 500}, "sold_by_weight": sold_by_weight,
-               "low_stock_threshold_milli": threshold, "variants": variant_docs, "images": [],
-               "archived": False, "version": 1, "created_at": now, "updated_at": now}
-    db.products.insert_one(product)
-    db.codes.insert_many([{"_id": v["sku"], "kind": "sku", "product_id": product_id,
-                           "variant_id": v["id"]} for v in variant_docs])
-    return product
+    """A product made by the real catalogue service; returns its stored document."""
+    body = ProductCreate(
+        name=name, prices={"EUR": 1299}, cost={"EUR": 500}, sold_by_weight=sold_by_weight,
+        low_stock_threshold_milli=threshold,
+        variants=[VariantIn(sku=f"SKU-{uuid.uuid4().hex[:10]}",
+                            name=f"V{n}" if variants > 1 else "") for n in range(variants)])
+    return create_product(db, body=body, actor="test")
 
 
 def variant_of(product: dict[str, Any], n: int = 0) -> str:
