@@ -16,7 +16,9 @@ was taken by that method. ``orders`` is the number of orders with at least one l
 payment) in the row; ``refunds`` the number of refunds touching it. A sale counts on the day
 it was made and a refund on the day it was given, both in the store's timezone. Figures added
 beside the stored shape: ``shipping``, ``refunded_tax``, ``refunded_quantity_milli``, and the
-rows' ``currency`` (the store's: totals are never summed across currencies).
+rows' ``currency`` (the store's: totals are never summed across currencies). The same rows
+are kept per month in ``sales_rollups_monthly`` (``day`` is "YYYY-MM") in the same write, so a
+long range reads whole months there and only its partial months' days here.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ DIMENSIONS = ("total", "product", "category", "cashier", "payment", "channel")
 #: payments in these states took no money, so no report counts them
 NOT_TAKEN = frozenset({"pending", "failed", "cancelled", "canceled", "declined", "voided"})
 NO_CATEGORY = "none"
+#: the same rows per calendar month (``day`` is "YYYY-MM"): a report over months reads
+#: stores × months × keys documents instead of stores × days × keys (measured on the embedded
+#: database: about 0.1–0.2 ms per document read, so 90 days of 200 products in 3 stores was
+#: 54,000 day rows, slower than aggregating the raw lines)
+MONTHLY = "sales_rollups_monthly"
 UNKNOWN_CASHIER = "unknown"
 
 
@@ -171,22 +178,24 @@ def _store(db: Database, store_id: str, session: ClientSession | None) -> Doc:
 
 def _write(db: Database, order: Doc, at: datetime, rows: _Rows,
            session: ClientSession | None) -> None:
-    """One ``bulk_write`` of upserted ``$inc``s: a round trip per order, whatever its size."""
+    """The day rows (the contract's shape) and the month rows beside them, each one
+    ``bulk_write`` of upserted ``$inc``s: two round trips per order, whatever its size."""
     store = _store(db, order["store_id"], session)
     day = local_day(at, zone(store.get("timezone")))
-    ops: list[UpdateOne] = []
-    for (dimension, key), figures in sorted(rows.figures.items()):
-        update: Doc = {"$inc": {f: figures.get(f, 0) for f in FIGURES},
-                       "$setOnInsert": {"store_id": order["store_id"], "day": day,
-                                        "dimension": dimension, "key": key,
-                                        "currency": order.get("currency")
-                                        or store.get("currency")}}
-        if dimension == "product" and rows.names.get(key):
-            update["$set"] = {"name": rows.names[key]}  # the latest sale's name, for display
-        ops.append(UpdateOne({"_id": rollup_id(order["store_id"], day, dimension, key)},
-                             update, upsert=True))
-    if ops:
-        db.sales_rollups.bulk_write(ops, ordered=True, session=session)
+    currency = order.get("currency") or store.get("currency")
+    for collection, period in ((db.sales_rollups, day), (db[MONTHLY], day[:7])):
+        ops: list[UpdateOne] = []
+        for (dimension, key), figures in sorted(rows.figures.items()):
+            update: Doc = {"$inc": {f: figures.get(f, 0) for f in FIGURES},
+                           "$setOnInsert": {"store_id": order["store_id"], "day": period,
+                                            "dimension": dimension, "key": key,
+                                            "currency": currency}}
+            if dimension == "product" and rows.names.get(key):
+                update["$set"] = {"name": rows.names[key]}  # the latest sale's, for display
+            ops.append(UpdateOne({"_id": rollup_id(order["store_id"], period, dimension, key)},
+                                 update, upsert=True))
+        if ops:
+            collection.bulk_write(ops, ordered=True, session=session)
 
 
 def apply_order(db: Database, *, session: ClientSession, order: dict[str, Any]) -> None:

@@ -5,13 +5,13 @@ orders."""
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Any, Callable, Iterable
+from datetime import date, timedelta
+from typing import Any, Callable, Iterable, Iterator
 
 from pymongo.database import Database
 
 from server.errors import ApiError
-from server.reports.rollups import FIGURES, NO_CATEGORY, UNKNOWN_CASHIER
+from server.reports.rollups import FIGURES, MONTHLY, NO_CATEGORY, UNKNOWN_CASHIER
 
 Doc = dict[str, Any]
 MAX_DAYS = 3 * 365 + 1  # three years, a leap day included
@@ -36,7 +36,10 @@ def parse_day(text: str | None, field: str) -> date:
     try:
         if not _DAY.match(text):
             raise ValueError
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
+        if not 1970 <= parsed.year <= 9000:  # far ends of the calendar hold no sales
+            raise ValueError
+        return parsed
     except ValueError:
         raise invalid(field, f"{text[:20]!r} is not a date (YYYY-MM-DD)") from None
 
@@ -56,12 +59,41 @@ def _check_store(db: Database, store_id: str | None) -> None:
         raise ApiError(404, "not_found", f"no store {store_id}", {"field": "store_id"})
 
 
-def _rows(db: Database, dimension: str, start: str, end: str,
+def periods(start: str, end: str) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
+    """Split a range of days into the whole months inside it (read from the month rows) and
+    the days of its partial months at either end (read from the day rows)."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    full_from = first if first.day == 1 else \
+        (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+    full_to = last if (last + timedelta(days=1)).day == 1 else \
+        last.replace(day=1) - timedelta(days=1)
+    if full_from > full_to:
+        return [(start, end)], None
+    edges = []
+    if first < full_from:
+        edges.append((start, (full_from - timedelta(days=1)).isoformat()))
+    if full_to < last:
+        edges.append(((full_to + timedelta(days=1)).isoformat(), end))
+    return edges, (full_from.isoformat()[:7], full_to.isoformat()[:7])
+
+
+def _find(collection, dimension: str, first: str, last: str,
           store_id: str | None) -> Iterable[Doc]:
-    query: Doc = {"dimension": dimension, "day": {"$gte": start, "$lte": end}}
+    query: Doc = {"dimension": dimension, "day": {"$gte": first, "$lte": last}}
     if store_id is not None:
         query["store_id"] = store_id
-    return db.sales_rollups.find(query, {"_id": 0})
+    return collection.find(query, {"_id": 0})
+
+
+def _rows(db: Database, dimension: str, start: str, end: str, store_id: str | None, *,
+          months: bool = True) -> Iterator[Doc]:
+    """The rollup rows of ``dimension`` covering the range: whole months from the month rows
+    (unless ``months`` is false: a report by day or week needs days)."""
+    edges, whole = periods(start, end) if months else ([(start, end)], None)
+    for first, last in edges:
+        yield from _find(db.sales_rollups, dimension, first, last, store_id)
+    if whole is not None:
+        yield from _find(db[MONTHLY], dimension, whole[0], whole[1], store_id)
 
 
 def _finish(row: Doc) -> Doc:
@@ -134,7 +166,8 @@ def sales(db: Database, *, start: str, end: str, store_id: str | None,
     _check_store(db, store_id)
     if group_by in TIME_GROUPS:
         bucket = TIME_GROUPS[group_by]
-        groups = _group(_rows(db, "total", start, end, store_id), lambda r: bucket(r["day"]))
+        groups = _group(_rows(db, "total", start, end, store_id, months=group_by == "month"),
+                        lambda r: bucket(r["day"]))
     elif group_by == "store":
         groups = _group(_rows(db, "total", start, end, store_id), lambda r: r["store_id"])
     else:

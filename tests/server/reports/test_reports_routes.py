@@ -116,3 +116,17 @@ def test_reports_need_the_reports_permission(client):
     assert client.get(f"{API}/sales", params={"from": "2026-01-01", "to": "2026-01-01"},
                       headers=manager).status_code == 200
     assert client.get(f"{API}/top-products").status_code == 401
+
+
+@pytest.mark.parametrize("start, end, edges, months", [
+    ("2026-03-01", "2026-03-31", [], ("2026-03", "2026-03")),
+    ("2026-03-02", "2026-03-31", [("2026-03-02", "2026-03-31")], None),
+    ("2026-02-15", "2026-04-10", [("2026-02-15", "2026-02-28"), ("2026-04-01", "2026-04-10")],
+     ("2026-03", "2026-03")),
+    ("2025-12-31", "2028-02-29", [("2025-12-31", "2025-12-31")], ("2026-01", "2028-02")),
+    ("2026-03-05", "2026-03-05", [("2026-03-05", "2026-03-05")], None),
+])
+def test_a_range_reads_whole_months_and_the_days_around_them(start, end, edges, months):
+    from server.reports.service import periods
+
+    assert periods(start, end) == (edges, months)

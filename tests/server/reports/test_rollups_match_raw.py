@@ -103,7 +103,7 @@ def make_refund(rng: random.Random, order: dict, refunded: dict) -> dict | None:
 @pytest.fixture(scope="module")
 def world():
     rng = random.Random(20261201)
-    orders = [make_order(rng) for _ in range(160)]
+    orders = [make_order(rng) for _ in range(110)]
     refunds = []
     for order in orders:
         state = {"amount": 0, "q": {}, "a": {}}
@@ -281,7 +281,10 @@ def served(rows: list[dict]) -> dict:
 
 
 RANGES = [(date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 3, 7), date(2026, 3, 9)),
-          (date(2026, 3, 8), date(2026, 3, 8)), (date(2026, 3, 12), date(2026, 3, 20))]
+          (date(2026, 3, 8), date(2026, 3, 8)), (date(2026, 3, 12), date(2026, 3, 20)),
+          # whole months from the month rows, partial ones from the day rows
+          (date(2026, 2, 15), date(2026, 4, 10)), (date(2026, 3, 7), date(2026, 4, 30)),
+          (date(2026, 2, 1), date(2026, 3, 10))]
 
 
 @pytest.mark.parametrize("group_by", ["day", "week", "month", "product", "category", "cashier",
