@@ -46,6 +46,14 @@ def _sku(value: str) -> str:
     return text
 
 
+def _field_name(value: str) -> str:
+    # It becomes a MongoDB field name: NUL is refused by BSON, "." and a leading "$" by
+    # MongoDB's update paths.
+    if "\x00" in value or "." in value or value.startswith("$"):
+        raise ValueError("an attribute name may not contain '.', NUL or start with '$'")
+    return value
+
+
 def _unique(values: list[str]) -> list[str]:
     if len(set(values)) != len(values):
         raise ValueError("lists the same value twice")
@@ -64,7 +72,7 @@ Barcode = Annotated[Text, AfterValidator(_barcode)]
 Sku = Annotated[Text, Field(max_length=200), AfterValidator(_sku)]
 Tag = Annotated[Text, AfterValidator(_trimmed), Field(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique)]
-AttrKey = Annotated[Text, Field(min_length=1, max_length=40)]
+AttrKey = Annotated[Text, Field(min_length=1, max_length=40), AfterValidator(_field_name)]
 AttrValue = Annotated[Text, Field(max_length=100)]
 Attributes = Annotated[dict[AttrKey, AttrValue], Field(max_length=10)]
 Threshold = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY_MILLI)]

@@ -36,6 +36,8 @@ VARIANT = {"sku": "V-1"}
     ({"category_id": "no-such-category"}, "category_id"),
     ({"tax_class_id": "no-such-class"}, "tax_class_id"),
     ({"variants": [{"sku": "DUP"}, {"sku": "DUP"}]}, "variants.1.sku"),
+    ({"variants": [{"sku": "A-1", "attributes": {"a\u0000b": "x"}}]}, "variants.0.attributes"),
+    ({"variants": [{"sku": "A-1", "attributes": {"$where": "x"}}]}, "variants.0.attributes"),
 ])
 def test_bad_product_bodies_are_422_naming_the_field(client, override, field):
     staff = writer(client)
