@@ -90,8 +90,8 @@ def test_two_orders_racing_for_the_last_unit_exactly_one_wins(mongo):
     assert db.stock_reservations.count_documents({"variant_id": variant_id}) == 1
 
 
-def test_release_gives_stock_back_once(mongo):
-    db = mongo.db
+def _settled_twice(db, settle):
+    """3 on hand, 2 reserved for an order, then ``settle`` (release or fulfil) called twice."""
     store_id = new_store(db)["id"]
     product = new_product(db)
     variant_id = variant_of(product)
@@ -99,8 +99,13 @@ def test_release_gives_stock_back_once(mongo):
     order_id = str(uuid.uuid4())
     _reserve(db, store_id, order_id, [StockLine(product["_id"], variant_id, 2_000)])
     for _ in range(2):
-        in_transaction(db, lambda s: service.release(db, session=s, order_id=order_id,
-                                                     actor="test"))
+        in_transaction(db, lambda s: settle(db, session=s, order_id=order_id, actor="test"))
+    return store_id, variant_id, order_id
+
+
+def test_release_gives_stock_back_once(mongo):
+    db = mongo.db
+    store_id, variant_id, order_id = _settled_twice(db, service.release)
     level = _level(db, store_id, variant_id)
     assert level["on_hand_milli"] == 3_000 and level["reserved_milli"] == 0
     assert db.stock_movements.count_documents({"variant_id": variant_id}) == 1  # the receipt
@@ -108,15 +113,7 @@ def test_release_gives_stock_back_once(mongo):
 
 def test_fulfil_turns_the_reservation_into_one_sale(mongo):
     db = mongo.db
-    store_id = new_store(db)["id"]
-    product = new_product(db)
-    variant_id = variant_of(product)
-    _stock(db, store_id, product, 0, 3_000)
-    order_id = str(uuid.uuid4())
-    _reserve(db, store_id, order_id, [StockLine(product["_id"], variant_id, 2_000)])
-    for _ in range(2):
-        in_transaction(db, lambda s: service.fulfil(db, session=s, order_id=order_id,
-                                                    actor="test"))
+    store_id, variant_id, order_id = _settled_twice(db, service.fulfil)
     level = _level(db, store_id, variant_id)
     assert level["on_hand_milli"] == 1_000 and level["reserved_milli"] == 0
     [sale] = db.stock_movements.find({"variant_id": variant_id, "kind": "sale"})
