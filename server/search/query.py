@@ -7,16 +7,22 @@ letters are expanded to the most frequent vocabulary words they begin (they cann
 trigram index) or, when longer words are present, ignored. Ranking is FTS5's bm25 with the
 column weights of ``readmodel.WEIGHTS``, ties broken by row id (stable pages).
 
-Facets and totals: the ranked matches are read once, up to ``WINDOW`` rows (or as deep as the
-page asked for); facets are counted over them. When there are more matches than that, the total
-is counted separately (exact) and the facets are flagged ``facets_approximate`` (they describe
-the best ``WINDOW`` matches): a broad word at 1M products matches half the catalogue, and
-counting facets over all of it is what made such queries slow.
+Bounded work per query, whatever the catalogue size (a broad word at 1M products matches half
+of it, and ranking or counting all of that is what made such queries slow):
+- a query with at most ``WINDOW`` full-text matches ("narrow": the usual case) ranks all of
+  them by bm25, and its total and facets are exact;
+- a broader one looks at the first ``SCAN`` matches only and lists ``DEPTH`` of them:
+  name/brand/category matches first, then the rest, shorter names first; facets are counted
+  over those, ``total`` counts the filtered matches among the ``SCAN``, and
+  ``total_approximate``/``facets_approximate`` say so when there were more;
+- pages go no deeper than ``DEPTH`` results;
+- a browse without text lists by name and counts up to ``TOTAL_CAP``.
 """
 
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +31,10 @@ from typing import Any
 from server.search import readmodel
 from server.search.text import MAX_QUERY_CHARS, distance, fold, max_typos, words
 
-WINDOW = 2000
+WINDOW = 5000  # a query with at most this many full-text matches ranks and counts them all
+DEPTH = 2000  # pages go no deeper; a broad query's facets describe this many of its matches
+SCAN = 10_000  # full-text matches a broad query looks at, at most
+TOTAL_CAP = 100_000  # a browse (no text) counts no further
 MAX_WORDS = 10
 MAX_WORD = 64  # a longer "word" is noise (a pasted hash, a cat on the keyboard): ignored
 SHORT_EXPANSIONS = 20
@@ -139,44 +148,97 @@ def _filters(conn: sqlite3.Connection, query: SearchQuery) -> tuple[str, list[An
     return "".join(f" AND {s}" for s in sql), args
 
 
+FIELDS = "p.rowid, p.category_id, p.brand_key, p.brand, pr.price, p.in_stock"
+PRICE_JOIN = "LEFT JOIN prices pr ON pr.rowid = p.rowid AND pr.currency = ?"
+
+
 def search(conn: sqlite3.Connection, query: SearchQuery) -> dict[str, Any]:
-    """One page of ranked matches with ``total`` and ``facets``."""
+    """One page of matches with ``total`` and ``facets``; ``total_approximate`` and
+    ``facets_approximate`` say when they describe only part of a broad match (see above)."""
     expression, searched, corrected = plan(conn, query.q)
     filters = _filters(conn, query)
     if filters is None or expression == "":
         return empty_result()
     where, args = filters
-    depth = max(WINDOW, query.page * query.per_page)
-    join = "LEFT JOIN prices pr ON pr.rowid = p.rowid AND pr.currency = ?"
     if expression is None:
-        source = f"FROM products p {join} WHERE 1 = 1{where}"
-        params = [query.currency, *args]
-        order = "p.name_key, p.rowid"
-        score = "NULL"
+        rows, total, exact = _browse(conn, query.currency, where, args)
+    elif _count(conn, expression, WINDOW + 1) <= WINDOW:
+        rows, total, exact = _ranked(conn, query.currency, expression, where, args)
     else:
-        source = (f"FROM products_fts f JOIN products p ON p.rowid = f.rowid {join} "
-                  f"WHERE products_fts MATCH ?{where}")
-        params = [query.currency, expression, *args]
-        order = "f.rank, p.rowid"
-        score = "f.rank"
-    rows = conn.execute(f"SELECT p.rowid, p.category_id, p.brand_key, p.brand, pr.price, "
-                        f"p.in_stock, {score} {source} ORDER BY {order} LIMIT ?",
-                        (*params, depth)).fetchall()
-    approximate = len(rows) == depth
-    total = conn.execute(f"SELECT count(*) {source}", params).fetchone()[0] if approximate \
-        else len(rows)
+        rows, total, exact = _broad(conn, query.currency, expression, where, args)
     start = (query.page - 1) * query.per_page
-    page = rows[start:start + query.per_page]
-    return {"items": _summaries(conn, page, query.currency), "total": total,
-            "facets": _facets(conn, rows[:WINDOW]),
-            "facets_approximate": approximate and total > WINDOW,
+    return {"items": _summaries(conn, rows[start:start + query.per_page], query.currency),
+            "total": total, "total_approximate": not exact, "facets": _facets(conn, rows),
+            "facets_approximate": not exact or len(rows) < total,
             "did_you_mean": " ".join(searched) if corrected else None}
+
+
+def _count(conn: sqlite3.Connection, expression: str, cap: int) -> int:
+    """How many products match ``expression``, counting no further than ``cap``."""
+    return conn.execute("SELECT count(*) FROM (SELECT rowid FROM products_fts WHERE "
+                        "products_fts MATCH ? LIMIT ?)", (expression, cap)).fetchone()[0]
+
+
+def _ranked(conn: sqlite3.Connection, currency: str, expression: str, where: str,
+            args: list[Any]) -> tuple[list[tuple], int, bool]:
+    """Few matches: every one ranked by bm25, filters applied, all counted. ``CROSS JOIN``
+    keeps the full-text index as the outer loop: driven from a filter's index instead, SQLite
+    would run the MATCH once per row (seconds)."""
+    rows = conn.execute(f"SELECT {FIELDS}, f.rank FROM products_fts f CROSS JOIN products p "
+                        f"ON p.rowid = f.rowid {PRICE_JOIN} WHERE products_fts MATCH ?{where} "
+                        "ORDER BY f.rank, p.rowid LIMIT ?",
+                        (currency, expression, *args, WINDOW)).fetchall()
+    return rows, len(rows), True
+
+
+def _broad(conn: sqlite3.Connection, currency: str, expression: str, where: str,
+           args: list[Any]) -> tuple[list[tuple], int, bool]:
+    """Many matches: ranking them all is what is slow, so the first ``SCAN`` matches (row
+    order) in name, brand or category come first, then those in other columns; within each,
+    shorter names first (what bm25's length normalisation would favour). The total counts the
+    filtered matches among the first ``SCAN``: exact only if that was all of them."""
+    def candidates(match: str, limit: int) -> list[tuple]:
+        return conn.execute(f"SELECT {FIELDS}, length(p.name_key) FROM (SELECT rowid FROM "
+                            "products_fts WHERE products_fts MATCH ? LIMIT ?) m CROSS JOIN "
+                            f"products p ON p.rowid = m.rowid {PRICE_JOIN} WHERE 1 = 1{where} "
+                            "LIMIT ?", (match, SCAN, currency, *args, limit)).fetchall()
+
+    first = sorted(candidates(f"{{name brand category}} : ({expression})", DEPTH),
+                   key=lambda r: (r[6], r[0]))
+    rows = [(*r[:6], None) for r in first]
+    if len(rows) < DEPTH:
+        seen = {r[0] for r in rows}
+        rest = [r for r in candidates(expression, DEPTH + len(rows)) if r[0] not in seen]
+        rows.extend((*r[:6], None) for r in sorted(rest, key=lambda r: (r[6], r[0]))
+                    [:DEPTH - len(rows)])
+    if not where:
+        scanned = _count(conn, expression, SCAN)
+        return rows, scanned, scanned < SCAN
+    scanned, total = conn.execute(
+        f"SELECT count(*), coalesce(sum(CASE WHEN 1 = 1{where} THEN 1 ELSE 0 END), 0) FROM "
+        "(SELECT rowid FROM products_fts WHERE products_fts MATCH ? LIMIT ?) m CROSS JOIN "
+        f"products p ON p.rowid = m.rowid {PRICE_JOIN}",
+        (*args, expression, SCAN, currency)).fetchone()
+    return rows, total, scanned < SCAN
+
+
+def _browse(conn: sqlite3.Connection, currency: str, where: str,
+            args: list[Any]) -> tuple[list[tuple], int, bool]:
+    """No text: filters only, by name; counted up to ``TOTAL_CAP``."""
+    source = f"FROM products p {PRICE_JOIN} WHERE 1 = 1{where}"
+    rows = conn.execute(f"SELECT {FIELDS}, NULL {source} ORDER BY p.name_key, p.rowid LIMIT ?",
+                        (currency, *args, DEPTH)).fetchall()
+    if len(rows) < DEPTH:
+        return rows, len(rows), True
+    total = conn.execute(f"SELECT count(*) FROM (SELECT 1 {source} LIMIT ?)",
+                         (currency, *args, TOTAL_CAP)).fetchone()[0]
+    return rows, total, total < TOTAL_CAP
 
 
 def empty_result() -> dict[str, Any]:
     """What a search answers when nothing can match (or there is no read model yet)."""
-    return {"items": [], "total": 0, "facets": _facets(None, []), "facets_approximate": False,
-            "did_you_mean": None}
+    return {"items": [], "total": 0, "total_approximate": False, "facets": _facets(None, []),
+            "facets_approximate": False, "did_you_mean": None}
 
 
 def _summaries(conn: sqlite3.Connection, rows: list[tuple], currency: str) -> list[dict[str, Any]]:
@@ -184,7 +246,7 @@ def _summaries(conn: sqlite3.Connection, rows: list[tuple], currency: str) -> li
         return []
     ids = [r[0] for r in rows]
     found = {r[0]: json.loads(r[1]) for r in conn.execute(
-        f"SELECT rowid, summary FROM products WHERE rowid IN ({','.join('?' * len(ids))})", ids)}
+        f"SELECT rowid, summary FROM product_docs WHERE rowid IN ({','.join('?' * len(ids))})", ids)}
     items = []
     for rowid, _category, _brand_key, _brand, price, in_stock, rank in rows:
         item = dict(found[rowid])
@@ -207,7 +269,7 @@ def _facets(conn: sqlite3.Connection | None, rows: list[tuple]) -> dict[str, Any
             brands[brand_key] += 1
             brand_names.setdefault(brand_key, brand)
         if price is not None:
-            buckets[max(i for i, edge in enumerate(PRICE_EDGES) if price >= edge)] += 1
+            buckets[bisect_right(PRICE_EDGES, price) - 1] += 1
     categories: Counter[str] = Counter()
     names: dict[str, tuple[str, str | None]] = {}
     if direct and conn is not None:
@@ -246,15 +308,17 @@ def suggest(conn: sqlite3.Connection, q: str, limit: int = 8) -> dict[str, Any]:
     head, last = terms[:-1], terms[-1]
     done = [" ".join([*head, w]) for w in completions(conn, last, limit)]
     text = " ".join(terms)
-    rows = conn.execute("SELECT rowid, summary FROM products WHERE name_key >= ? AND "
-                        "name_key < ? ORDER BY name_key LIMIT ?",
+    rows = conn.execute("SELECT p.rowid, d.summary FROM products p JOIN product_docs d ON "
+                        "d.rowid = p.rowid WHERE p.name_key >= ? AND p.name_key < ? "
+                        "ORDER BY p.name_key LIMIT ?",
                         (text, text + MAX_CHAR, limit)).fetchall()
     long_terms = [t for t in terms if len(t) >= 3]
     if len(rows) < limit and long_terms:
         seen = {r[0] for r in rows}
         expression = " AND ".join(f"name : {_phrase(t)}" for t in long_terms)
-        for row in conn.execute("SELECT p.rowid, p.summary FROM products_fts f JOIN products p "
-                                "ON p.rowid = f.rowid WHERE products_fts MATCH ? LIMIT ?",
+        for row in conn.execute("SELECT d.rowid, d.summary FROM products_fts f CROSS JOIN "
+                                "product_docs d ON d.rowid = f.rowid WHERE products_fts MATCH ? "
+                                "LIMIT ?",
                                 (expression, limit * 2)):
             if row[0] not in seen and len(rows) < limit:
                 rows.append(row)

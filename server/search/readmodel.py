@@ -8,7 +8,8 @@ Files in the search directory:
 - ``writer.lock``: the follower election (``flock``).
 
 Tables: ``meta`` (per-feed ``cursor:<feed>`` and ``epoch:<feed>``), ``products`` (one row per
-live product: summary JSON without cost, facet fields, the folded word list), ``products_fts``
+live product: its facet fields), ``product_docs`` (its summary and product JSON, both without
+cost, and its vocabulary words: kept apart so that scanning ``products`` reads small rows), ``products_fts``
 (FTS5, trigram tokenizer, same rowid), ``prices`` (per currency), ``categories``, ``stock``
 (per stock level: available thousandths), ``vocab`` (+ ``vocab_fts``) for typo correction and
 completions, ``tax_classes``.
@@ -20,6 +21,7 @@ import json
 import os
 import sqlite3
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -36,8 +38,9 @@ SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS products (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name_key TEXT NOT NULL,
-    brand TEXT NOT NULL, brand_key TEXT NOT NULL, category_id TEXT, in_stock INTEGER NOT NULL,
-    summary TEXT NOT NULL, data TEXT NOT NULL, vocab TEXT NOT NULL);
+    brand TEXT NOT NULL, brand_key TEXT NOT NULL, category_id TEXT, in_stock INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS product_docs (rowid INTEGER PRIMARY KEY, summary TEXT NOT NULL,
+    data TEXT NOT NULL, vocab TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS products_name ON products (name_key);
 CREATE INDEX IF NOT EXISTS products_category ON products (category_id);
 CREATE INDEX IF NOT EXISTS products_brand ON products (brand_key);
@@ -118,17 +121,28 @@ def set_cursor(conn: sqlite3.Connection, feed: str, seq: int, epoch: str | None)
 
 # -- applying entries ---------------------------------------------------------------------
 
+@dataclass
+class Batch:
+    """What one batch of entries accumulates: vocabulary count changes (written once, at the
+    end) and the category path names looked up so far."""
+
+    vocab: Counter[str] = field(default_factory=Counter)
+    category_names: dict[str, list[str]] = field(default_factory=dict)
+
+
 def apply(conn: sqlite3.Connection, feed: str, entries: Iterable[dict[str, Any]]) -> None:
     """Apply change-log entries of ``feed`` (the caller holds the transaction)."""
+    batch = Batch()
     for entry in entries:
         entity, op, data = entry["entity"], entry["op"], entry.get("data")
         if feed == CATALOG_FEED and entity == "product":
             if op == DELETE or not data or data.get("archived"):
-                remove_product(conn, entry["entity_id"])
+                remove_product(conn, entry["entity_id"], batch)
             else:
-                upsert_product(conn, data)
+                upsert_product(conn, data, batch)
         elif feed == CATALOG_FEED and entity == "category":
-            _category(conn, entry["entity_id"], None if op == DELETE else data)
+            batch.category_names.clear()
+            _category(conn, entry["entity_id"], None if op == DELETE else data, batch)
         elif feed == CATALOG_FEED and entity == "tax_class":
             if op == DELETE or not data:
                 conn.execute("DELETE FROM tax_classes WHERE id = ?", (entry["entity_id"],))
@@ -137,6 +151,7 @@ def apply(conn: sqlite3.Connection, feed: str, entries: Iterable[dict[str, Any]]
                              (entry["entity_id"], json.dumps(data, default=str)))
         elif feed.startswith("store:") and entity == "stock_level":
             _stock(conn, entry["entity_id"], None if op == DELETE else data)
+    _write_vocab(conn, batch.vocab)
 
 
 def _public(product: dict[str, Any]) -> dict[str, Any]:
@@ -147,9 +162,17 @@ def _public(product: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _category_names(conn: sqlite3.Connection, category_id: str | None) -> list[str]:
+def _category_names(conn: sqlite3.Connection, category_id: str | None,
+                    cache: dict[str, list[str]]) -> list[str]:
+    """The names of a category's path, root first (``cache``: for one batch of entries)."""
     if not category_id:
         return []
+    if category_id not in cache:
+        cache[category_id] = _path_names(conn, category_id)
+    return cache[category_id]
+
+
+def _path_names(conn: sqlite3.Connection, category_id: str) -> list[str]:
     row = conn.execute("SELECT name, path FROM categories WHERE id = ?", (category_id,)).fetchone()
     if row is None:
         return []
@@ -181,9 +204,7 @@ def _in_stock(conn: sqlite3.Connection, product_id: str) -> int:
     return 1 if row else 0
 
 
-def _vocab_change(conn: sqlite3.Connection, old: Iterable[str], new: Iterable[str]) -> None:
-    delta = Counter(new)
-    delta.subtract(Counter(old))
+def _write_vocab(conn: sqlite3.Connection, delta: Counter[str]) -> None:
     for word, change in delta.items():
         if change > 0:
             inserted = conn.execute("INSERT INTO vocab (word, count) VALUES (?, ?) ON CONFLICT "
@@ -200,16 +221,18 @@ def _vocab_change(conn: sqlite3.Connection, old: Iterable[str], new: Iterable[st
                 conn.execute("DELETE FROM vocab_fts WHERE rowid = ?", (left[0],))
 
 
-def upsert_product(conn: sqlite3.Connection, product: dict[str, Any]) -> None:
+def upsert_product(conn: sqlite3.Connection, product: dict[str, Any], batch: Batch) -> None:
     """Index a live product (replacing what was indexed for it)."""
     product = _public(product)
     pid = product["id"]
-    old = conn.execute("SELECT rowid, vocab FROM products WHERE id = ?", (pid,)).fetchone()
+    old = conn.execute("SELECT p.rowid, d.vocab FROM products p JOIN product_docs d ON d.rowid "
+                       "= p.rowid WHERE p.id = ?", (pid,)).fetchone()
     variants = [v for v in product.get("variants") or [] if not v.get("archived")]
     codes = [c for v in variants for c in [v.get("sku") or "", *(v.get("barcodes") or [])] if c]
     text = {"name": folded_text(product.get("name") or "", *(v.get("name") or "" for v in variants)),
             "brand": folded_text(product.get("brand") or ""),
-            "category": folded_text(*_category_names(conn, product.get("category_id"))),
+            "category": folded_text(*_category_names(conn, product.get("category_id"),
+                                                     batch.category_names)),
             "tags": folded_text(*(product.get("tags") or [])),
             "description": folded_text(product.get("description") or ""),
             "codes": " ".join(fold(c) for c in codes)}
@@ -221,39 +244,42 @@ def upsert_product(conn: sqlite3.Connection, product: dict[str, Any]) -> None:
                "image": (images[0].get("url") if images else None)}
     in_stock = _in_stock(conn, pid)
     row = (pid, fold(product.get("name") or ""), product.get("brand") or "",
-           fold(product.get("brand") or ""), product.get("category_id"), in_stock,
-           json.dumps(summary), json.dumps(product, default=str), " ".join(vocab))
+           fold(product.get("brand") or ""), product.get("category_id"), in_stock)
+    doc = (json.dumps(summary), json.dumps(product, default=str), " ".join(vocab))
     if old is None:
         rowid = conn.execute("INSERT INTO products (id, name_key, brand, brand_key, category_id, "
-                             "in_stock, summary, data, vocab) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             row).lastrowid
+                             "in_stock) VALUES (?, ?, ?, ?, ?, ?)", row).lastrowid
         old_vocab: list[str] = []
     else:
         rowid, old_vocab = old[0], old[1].split()
         conn.execute("UPDATE products SET id = ?, name_key = ?, brand = ?, brand_key = ?, "
-                     "category_id = ?, in_stock = ?, summary = ?, data = ?, vocab = ? "
-                     "WHERE rowid = ?", (*row, rowid))
+                     "category_id = ?, in_stock = ? WHERE rowid = ?", (*row, rowid))
         conn.execute("DELETE FROM products_fts WHERE rowid = ?", (rowid,))
         conn.execute("DELETE FROM prices WHERE rowid = ?", (rowid,))
+    conn.execute("INSERT OR REPLACE INTO product_docs VALUES (?, ?, ?, ?)", (rowid, *doc))
     conn.execute(f"INSERT INTO products_fts (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, "
                  "?, ?)", (rowid, *(text[c] for c in COLUMNS)))
     conn.executemany("INSERT INTO prices VALUES (?, ?, ?)",
                      [(rowid, cur, amount) for cur, amount in _prices(product).items()])
-    _vocab_change(conn, old_vocab, vocab)
+    batch.vocab.update(vocab)
+    batch.vocab.subtract(old_vocab)
 
 
-def remove_product(conn: sqlite3.Connection, product_id: str) -> None:
+def remove_product(conn: sqlite3.Connection, product_id: str, batch: Batch) -> None:
     """Drop a deleted or archived product from the index (its stock rows stay)."""
-    old = conn.execute("SELECT rowid, vocab FROM products WHERE id = ?", (product_id,)).fetchone()
+    old = conn.execute("SELECT p.rowid, d.vocab FROM products p JOIN product_docs d ON d.rowid "
+                       "= p.rowid WHERE p.id = ?", (product_id,)).fetchone()
     if old is None:
         return
     conn.execute("DELETE FROM products WHERE rowid = ?", (old[0],))
+    conn.execute("DELETE FROM product_docs WHERE rowid = ?", (old[0],))
     conn.execute("DELETE FROM products_fts WHERE rowid = ?", (old[0],))
     conn.execute("DELETE FROM prices WHERE rowid = ?", (old[0],))
-    _vocab_change(conn, old[1].split(), [])
+    batch.vocab.subtract(old[1].split())
 
 
-def _category(conn: sqlite3.Connection, category_id: str, data: dict[str, Any] | None) -> None:
+def _category(conn: sqlite3.Connection, category_id: str, data: dict[str, Any] | None,
+              batch: Batch) -> None:
     before = conn.execute("SELECT name, path FROM categories WHERE id = ?",
                           (category_id,)).fetchone()
     if data is None:
@@ -268,10 +294,11 @@ def _category(conn: sqlite3.Connection, category_id: str, data: dict[str, Any] |
     # A renamed or moved category changes the indexed category text of its products and of
     # every product below it.
     for (product_json,) in conn.execute(
-            "SELECT data FROM products WHERE category_id IN (SELECT id FROM categories WHERE "
+            "SELECT d.data FROM products p JOIN product_docs d ON d.rowid = p.rowid WHERE "
+            "p.category_id IN (SELECT id FROM categories WHERE "
             "id = ? OR EXISTS (SELECT 1 FROM json_each(categories.path) WHERE value = ?)) "
-            "OR category_id = ?", (category_id, category_id, category_id)).fetchall():
-        upsert_product(conn, json.loads(product_json))
+            "OR p.category_id = ?", (category_id, category_id, category_id)).fetchall():
+        upsert_product(conn, json.loads(product_json), batch)
 
 
 def descendants(conn: sqlite3.Connection, category_id: str) -> list[str]:

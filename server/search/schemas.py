@@ -6,7 +6,7 @@ from fastapi import Query, Request
 
 from server.common.paging import reject_unknown_filters
 from server.errors import ApiError
-from server.search.query import SearchQuery
+from server.search.query import DEPTH, SearchQuery
 
 MAX_MINOR = 10**12
 MAX_Q = 1000  # longer is refused; up to this, text beyond text.MAX_QUERY_CHARS is ignored
@@ -34,6 +34,10 @@ def search_params(request: Request,
     if min_price is not None and max_price is not None and min_price > max_price:
         raise ApiError(422, "validation_error", "min_price is above max_price",
                        {"field": "min_price"})
+    if page * per_page > DEPTH:
+        raise ApiError(422, "validation_error", f"page: a search lists its first {DEPTH} "
+                       "results at most (narrow it down with words or filters)",
+                       {"field": "page", "max_results": DEPTH})
     return SearchQuery(q=q, category=category or None, brand=brand or None, min_price=min_price,
                        max_price=max_price, in_stock=in_stock, page=page,
                        per_page=per_page), currency

@@ -15,6 +15,8 @@ MAX_QUERY_CHARS = 200  # longer queries are cut here: nobody types more, and FTS
 
 def fold(text: str) -> str:
     """``"Crème Brûlée ΚΑΦΈΣ"`` → ``"creme brulee καφεσ"``: casefolded, accents dropped."""
+    if text.isascii():  # most catalogue text: nothing to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", stripped).translate(_SPECIAL)
