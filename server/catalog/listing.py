@@ -3,7 +3,7 @@ turned into one plain-equality / ``$in`` / range query that the indexes serve.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from pymongo import ASCENDING
@@ -14,9 +14,11 @@ from app.domain.money import check_currency
 from server.catalog.categories import subtree_ids
 from server.catalog.service import as_utc, invalid
 from server.common.paging import page_of, parse_sort
+from server.common.versioning import now_ms
 
 FILTERS = ("category_id", "brand", "tag", "archived", "updated_since", "currency", "sort",
            "page", "per_page")
+LEEWAY = timedelta(minutes=5)  # clocks of several workers differ a little
 SORTS = {"name": "name", "updated_at": "updated_at", "created_at": "created_at"}
 
 
@@ -46,5 +48,7 @@ def list_products(db: Database, *, category_id: str | None, brand: str | None, t
     if tag is not None:
         query["tags"] = tag
     if updated_since is not None:
-        query["updated_at"] = {"$gt": as_utc(updated_since)}
+        # Bounded on both sides: SecantusDB serves a bounded range from the index and reads
+        # only what it matches, where an open range (or no filter) reads every product.
+        query["updated_at"] = {"$gt": as_utc(updated_since), "$lte": now_ms() + LEEWAY}
     return page_of(db.products.find(query).sort(keys), page=page, per_page=per_page, view=view)

@@ -133,8 +133,19 @@ def _reads(base: str, db: Any, ids: list[str], *, seconds: float,
     def raw(state: dict[str, Any]) -> bool:
         return db.products.find_one({"_id": state["rng"].choice(ids)}) is not None
 
+    def listing(state: dict[str, Any]) -> bool:
+        return state["http"].get(f"{base}/api/v1/products?per_page=50",
+                                 timeout=600).status_code == 200
+
+    def raw_listing(state: dict[str, Any]) -> bool:
+        found = db.products.find({"archived": False}).sort([("name", 1), ("_id", 1)]).limit(51)
+        return len(list(found)) > 0
+
+    # The list rows run with 2 clients: one call reads every product (see the README).
     return {"read": _timed(read, session, seconds=seconds, concurrency=concurrency),
-            "raw_read": _timed(raw, session, seconds=seconds, concurrency=concurrency)}
+            "raw_read": _timed(raw, session, seconds=seconds, concurrency=concurrency),
+            "list": _timed(listing, session, seconds=seconds, concurrency=2),
+            "raw_list": _timed(raw_listing, session, seconds=seconds, concurrency=2)}
 
 
 def run_size(products: int, *, seconds: float, concurrency: int, progress: TextIO,
@@ -192,9 +203,12 @@ def _print(results: list[dict[str, Any]], *, seconds: float, concurrency: int, o
         print(f"{'':>10}  {'  raw insert_many, same documents (docs/s)':<44}{raw['rate']:>12,.0f}",
               file=out)
         for name, label in (("read", "GET /api/v1/products/{id} (req/s)"),
-                            ("raw_read", "  raw find_one, same documents (ops/s)")):
+                            ("raw_read", "  raw find_one, same documents (ops/s)"),
+                            ("list", "GET /api/v1/products?per_page=50, 2 clients"),
+                            ("raw_list", "  raw find+sort+limit, same query")):
             row = r[name]
-            ratio = f"{row['p50_ms'] / r['raw_read']['p50_ms']:>7.1f}" if name == "read" else ""
+            raw_of = {"read": "raw_read", "list": "raw_list"}
+            ratio = f"{row['p50_ms'] / r[raw_of[name]]['p50_ms']:>7.1f}" if name in raw_of else ""
             print(f"{'':>10}  {label:<44}{row['rps']:>12,.0f}{row['p50_ms']:>9.2f}"
                   f"{row['p99_ms']:>9.2f}{ratio}", file=out)
     print("×raw: seed-demo's time over raw insert_many's for the same documents; a read's p50 "

@@ -22,7 +22,7 @@ def test_catalog_benchmark_smoke(tmp_path: Path, capsys) -> None:
     assert result["products"] == SMOKE_SIZE and result["seed"]["products"] == SMOKE_SIZE
     assert result["seed"]["documents"] > 5 * SMOKE_SIZE  # codes, stock, feed entries too
     assert 0 < result["raw_insert"]["documents"] <= result["seed"]["documents"]
-    for name in ("read", "raw_read"):
+    for name in ("read", "raw_read", "list", "raw_list"):
         row = result[name]
         for value in (row["rps"], row["p50_ms"], row["p99_ms"]):
             assert isinstance(value, float) and math.isfinite(value) and value > 0, (name, value)
