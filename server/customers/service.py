@@ -143,7 +143,7 @@ def create(db: Database, *, body: CustomerCreate, principal: Principal, ip: str 
     doc = _new_doc(str(uuid.uuid4()), user_id=None, email=email, name=body.name,
                    phone=body.phone, addresses=addresses, marketing=body.marketing_opt_in,
                    notes=body.notes)
-    record = _audited(db, principal, "customer.created", doc["_id"], {}, 
+    record = _audited(db, principal, "customer.created", doc["_id"], {},
                       {"ip": ip, "request_id": request_id})
 
     def work(s: ClientSession) -> None:

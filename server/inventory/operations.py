@@ -148,7 +148,8 @@ def post_transfer(db: Database, *, body: TransferCreate, principal: Principal,
                                          ("transfer_in", body.to_store_id, 1)):
                 moved.append(record_movement(
                     db, session=session, store_id=store_id, product_id=product_id,
-                    variant_id=line.variant_id, kind=kind, quantity_milli=sign * line.quantity_milli,
+                    variant_id=line.variant_id, kind=kind,
+                    quantity_milli=sign * line.quantity_milli,
                     reason="transfer", reference=reference, actor=principal.actor,
                     movement_id=f"{transfer_id}:{line.variant_id}:{kind}",
                     details={"note": body.note}))

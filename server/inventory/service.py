@@ -5,13 +5,17 @@ them and may add more, but changes none of these without updating every caller.
 Stored shapes:
 - ``stock_movements``: ``{_id: str (uuid4, or a caller's idempotency id), store_id,
   product_id, variant_id, kind, quantity_milli (signed: + into the store, - out),
-  reason: str, reference: {type, id} | None, actor: str, at: datetime}`` with ``kind`` one of
-  ``sale``, ``return``, ``receipt``, ``adjustment``, ``count``, ``transfer_out``,
-  ``transfer_in``. Append-only: levels are derived from it, never overwritten.
+  reason: str, reference: {type, id} | None, details: {} (note, supplier, delivery_ref,
+  counted_milli, expected_milli: what the back office said), actor: str, at: datetime}``
+  with ``kind`` one of ``sale``, ``return``, ``receipt``, ``adjustment``, ``count``,
+  ``transfer_out``, ``transfer_in``. Append-only: levels are derived from it, never overwritten.
 - ``stock_levels``: ``{_id: "<store_id>:<variant_id>", store_id, product_id, variant_id,
   on_hand_milli, reserved_milli, low_stock_threshold_milli | None, version, updated_at}`` —
   ``on_hand`` is the sum of the variant's movements in the store, moved in the same transaction
-  as each movement; ``available = on_hand - reserved``.
+  as each movement; ``available = on_hand - reserved``. Also ``low_stock`` (available at or
+  below the level's threshold, else the product's: the list's filter) and
+  ``low_stock_alerted`` (a mail went out since it was last above: the next one waits for a
+  new falling crossing), ``created_at``.
 - ``stock_reservations``: ``{_id: "<order_id>:<variant_id>", order_id, store_id, product_id,
   variant_id, quantity_milli, created_at}``: stock held for an online order until it ships
   (fulfilled) or is cancelled (released).
