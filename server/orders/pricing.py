@@ -15,6 +15,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from app.domain.errors import DomainError
+from app.domain.money import MAX_MINOR
 from app.domain.pricing import CouponTerms, LineInput, PricedLine, PricedOrder, price_order
 from server.catalog.lookup import SellableVariant, sellable_variants
 from server.config import ServerSettings
@@ -57,6 +58,8 @@ def problem_of(variant: SellableVariant | None, quantity_milli: int) -> str | No
         return "this product has no price at the moment"
     if not variant.sold_by_weight and quantity_milli % 1000:
         return "this product is sold by the piece: the quantity must be whole"
+    if variant.unit_price * quantity_milli // 1000 > MAX_MINOR:
+        return "this line would cost more than any sale may"
     return None
 
 

@@ -164,3 +164,14 @@ def test_a_line_is_capped_at_999_and_a_weighed_item_takes_thousandths(client):
     over = client.post(f"{API}/carts/{cart}/items", json={"product_id": cheese["id"],
                                                           "quantity": 1})
     assert over.status_code == 422 and over.json()["error"]["details"]["field"] == "quantity"
+
+
+def test_a_line_too_costly_for_any_sale_is_flagged_not_a_crash(client):
+    dear = product(client, staff(client), price=100_000_000_000)  # the largest price there is
+    cart = new_cart(client)["id"]
+    added = client.post(f"{API}/carts/{cart}/items", json={"product_id": dear["id"],
+                                                          "quantity": 2})
+    assert added.status_code == 201, added.text
+    line = added.json()["lines"][0]
+    assert line["available"] is False and "more than any sale" in line["problem"]
+    assert added.json()["total"] == 0
