@@ -7,22 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
 from app.domain.money import MAX_MINOR
+from server.users.schemas import STRICT, Text, Version  # one definition of each
 
-STRICT = ConfigDict(extra="forbid", strict=True)
-MAX_VERSION = 2**31
 MAX_USES = 1_000_000_000  # a limit larger than any chain's sales is a typing mistake
-
-
-def _encodable(value: str) -> str:
-    # JSON may carry lone surrogates: valid Python strings, but MongoDB refuses them.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("contains characters that are not valid Unicode") from None
-    return value
 
 
 def _aware(value: object) -> datetime:
@@ -41,13 +31,11 @@ def _aware(value: object) -> datetime:
     return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
 
 
-Text = Annotated[str, AfterValidator(_encodable)]
 Code = Annotated[Text, Field(min_length=1, max_length=64)]
 Description = Annotated[Text, Field(max_length=500)]
 When = Annotated[datetime, BeforeValidator(_aware)]
 Minor = Annotated[StrictInt, Field(ge=0, le=MAX_MINOR)]
 Uses = Annotated[StrictInt, Field(ge=1, le=MAX_USES)]
-Version = Annotated[StrictInt, Field(ge=1, le=MAX_VERSION)]
 Kind = Literal["percent", "amount"]
 # A percent is decimal text ("12.5"), an amount whole minor units: which one is checked against
 # ``kind`` by the service, so the error names ``value`` either way.

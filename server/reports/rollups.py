@@ -37,6 +37,7 @@ from app.domain.orders import TenderBalance, refund_to_tenders
 Doc = dict[str, Any]
 FIGURES = ("orders", "quantity_milli", "gross", "discount", "tax", "shipping", "total",
            "refunds", "refunded_amount", "refunded_tax", "refunded_quantity_milli")
+LINE_FIGURES = ("quantity_milli", "gross", "discount", "tax", "total")
 DIMENSIONS = ("total", "product", "category", "cashier", "payment", "channel")
 #: payments in these states took no money, so no report counts them
 NOT_TAKEN = frozenset({"pending", "failed", "cancelled", "canceled", "declined", "voided"})
@@ -88,31 +89,40 @@ class _Rows:
         for name, value in figures.items():
             row[name] = row.get(name, 0) + int(value)
 
+    def add_whole(self, order: Doc, figures: dict[str, int]) -> None:
+        """Figures of the whole order (or refund) on the rows it counts in as one."""
+        for dimension, key in (("total", "all"), ("channel", order.get("channel") or "till"),
+                               ("cashier", cashier_key(order))):
+            self.add(dimension, key, **figures)
+
+    def add_lines(self, counter: str, one: int, parts: list[tuple[Doc, dict[str, int]]]) -> None:
+        """Figures per order line on its product and category rows; ``counter`` (orders or
+        refunds) counts ``one`` once per row, however many lines share it."""
+        for dimension, key_of in LINE_DIMENSIONS:
+            seen: set[str] = set()
+            for line, figures in parts:
+                key = key_of(line)
+                self.add(dimension, key, **{counter: 0 if key in seen else one}, **figures)
+                seen.add(key)
+                if dimension == "product" and line.get("name"):
+                    self.names[key] = line["name"]
+
+
+LINE_DIMENSIONS = (("product", lambda line: line["product_id"]),
+                   ("category", lambda line: line.get("category_id") or NO_CATEGORY))
+
 
 def _order_rows(order: Doc, sign: int) -> _Rows:
     rows = _Rows()
     lines = order.get("lines", [])
-    whole = {"orders": sign, "quantity_milli": sign * sum(l["quantity_milli"] for l in lines),
-             "gross": sign * sum(l["gross"] for l in lines),
-             "discount": sign * sum(l["discount"] for l in lines),
-             "tax": sign * order.get("tax_total", 0),
-             "shipping": sign * order.get("shipping_total", 0),
-             "total": sign * order.get("total", 0)}
-    for dimension, key in (("total", "all"), ("channel", order.get("channel") or "till"),
-                           ("cashier", cashier_key(order))):
-        rows.add(dimension, key, **whole)
-    for dimension, key_of in (("product", lambda l: l["product_id"]),
-                              ("category", lambda l: l.get("category_id") or NO_CATEGORY)):
-        seen: set[str] = set()
-        for line in lines:
-            key = key_of(line)
-            rows.add(dimension, key, orders=sign if key not in seen else 0,
-                     quantity_milli=sign * line["quantity_milli"], gross=sign * line["gross"],
-                     discount=sign * line["discount"], tax=sign * line["tax"],
-                     total=sign * line["total"])
-            seen.add(key)
-            if dimension == "product":
-                rows.names[key] = line.get("name", "")
+    rows.add_whole(order, {
+        "orders": sign, "quantity_milli": sign * sum(l["quantity_milli"] for l in lines),
+        "gross": sign * sum(l["gross"] for l in lines),
+        "discount": sign * sum(l["discount"] for l in lines),
+        "tax": sign * order.get("tax_total", 0), "shipping": sign * order.get("shipping_total", 0),
+        "total": sign * order.get("total", 0)})
+    rows.add_lines("orders", sign, [(line, {f: sign * line[f] for f in LINE_FIGURES})
+                                    for line in lines])
     methods: set[str] = set()
     for payment in taken_payments(order):
         method = payment["method"]
@@ -148,21 +158,13 @@ def _refund_rows(db: Database, order: Doc, refund: Doc, session: ClientSession |
     rows = _Rows()
     lines = {l["index"]: l for l in order.get("lines", [])}
     refunded = refund.get("lines", [])
-    tax = sum(int(r.get("tax", 0)) for r in refunded)
-    whole = {"refunds": 1, "refunded_amount": int(refund["amount"]), "refunded_tax": tax,
-             "refunded_quantity_milli": sum(int(r["quantity_milli"]) for r in refunded)}
-    for dimension, key in (("total", "all"), ("channel", order.get("channel") or "till"),
-                           ("cashier", cashier_key(order))):
-        rows.add(dimension, key, **whole)
-    for dimension, key_of in (("product", lambda l: l["product_id"]),
-                              ("category", lambda l: l.get("category_id") or NO_CATEGORY)):
-        seen: set[str] = set()
-        for part in refunded:
-            key = key_of(lines[part["index"]])
-            rows.add(dimension, key, refunds=1 if key not in seen else 0,
-                     refunded_amount=part["amount"], refunded_tax=part.get("tax", 0),
-                     refunded_quantity_milli=part["quantity_milli"])
-            seen.add(key)
+    rows.add_whole(order, {
+        "refunds": 1, "refunded_amount": int(refund["amount"]),
+        "refunded_tax": sum(int(r.get("tax", 0)) for r in refunded),
+        "refunded_quantity_milli": sum(int(r["quantity_milli"]) for r in refunded)})
+    rows.add_lines("refunds", 1, [(lines[part["index"]], {
+        "refunded_amount": part["amount"], "refunded_tax": part.get("tax", 0),
+        "refunded_quantity_milli": part["quantity_milli"]}) for part in refunded])
     methods: set[str] = set()
     for method, amount in refund_split(db, order, refund, session):
         rows.add("payment", method, refunds=1 if method not in methods else 0,
