@@ -161,3 +161,19 @@ def test_writes_need_catalog_write_and_unknown_ids_are_404(client):
     assert client.get(f"{API}/products/nope").status_code == 404
     assert client.patch(f"{API}/products/nope", json={"version": 1, "name": "x"},
                         headers=staff).status_code == 404
+
+
+def test_a_barcode_removed_from_a_variant_is_freed_and_unknown_variant_ids_are_422(client):
+    staff = writer(client)
+    code = ean()
+    made = create(client, staff, variants=[{"sku": "FREE-1", "barcodes": [code]}])
+    variant_id = made["variants"][0]["id"]
+    unknown = client.patch(f"{API}/products/{made['id']}", headers=staff, json={
+        "version": 1, "variants": [{"id": "not-a-variant", "sku": "FREE-1"}]})
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["details"]["field"] == "variants.0.id"
+    dropped = client.patch(f"{API}/products/{made['id']}", headers=staff, json={
+        "version": 1, "variants": [{"id": variant_id, "sku": "FREE-1", "barcodes": []}]})
+    assert dropped.status_code == 200 and dropped.json()["variants"][0]["barcodes"] == []
+    assert client.get(f"{API}/products/by-code/{code}").status_code == 404
+    create(client, staff, variants=[{"sku": "FREE-2", "barcodes": [code]}])
