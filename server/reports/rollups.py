@@ -104,7 +104,7 @@ class _Rows:
                 key = key_of(line)
                 self.add(dimension, key, **{counter: 0 if key in seen else one}, **figures)
                 seen.add(key)
-                if dimension == "product" and line.get("name"):
+                if dimension == "product" and counter == "orders" and line.get("name"):
                     self.names[key] = line["name"]
 
 
