@@ -31,9 +31,9 @@ from typing import Any
 from server.search import readmodel
 from server.search.text import MAX_QUERY_CHARS, distance, fold, max_typos, words
 
-WINDOW = 5000  # a query with at most this many full-text matches ranks and counts them all
+WINDOW = 2000  # a query with at most this many full-text matches ranks and counts them all
 DEPTH = 2000  # pages go no deeper; a broad query's facets describe this many of its matches
-SCAN = 10_000  # full-text matches a broad query looks at, at most
+SCAN = 5000  # full-text matches a broad query looks at, at most
 TOTAL_CAP = 100_000  # a browse (no text) counts no further
 MAX_WORDS = 10
 MAX_WORD = 64  # a longer "word" is noise (a pasted hash, a cat on the keyboard): ignored
@@ -246,7 +246,8 @@ def _summaries(conn: sqlite3.Connection, rows: list[tuple], currency: str) -> li
         return []
     ids = [r[0] for r in rows]
     found = {r[0]: json.loads(r[1]) for r in conn.execute(
-        f"SELECT rowid, summary FROM product_docs WHERE rowid IN ({','.join('?' * len(ids))})", ids)}
+        f"SELECT rowid, summary FROM product_docs WHERE rowid IN ({','.join('?' * len(ids))})",
+        ids)}
     items = []
     for rowid, _category, _brand_key, _brand, price, in_stock, rank in rows:
         item = dict(found[rowid])

@@ -9,7 +9,8 @@ Files in the search directory:
 
 Tables: ``meta`` (per-feed ``cursor:<feed>`` and ``epoch:<feed>``), ``products`` (one row per
 live product: its facet fields), ``product_docs`` (its summary and product JSON, both without
-cost, and its vocabulary words: kept apart so that scanning ``products`` reads small rows), ``products_fts``
+cost, and its vocabulary words: kept apart so that scanning ``products`` reads small rows),
+``products_fts``
 (FTS5, trigram tokenizer, same rowid), ``prices`` (per currency), ``categories``, ``stock``
 (per stock level: available thousandths), ``vocab`` (+ ``vocab_fts``) for typo correction and
 completions, ``tax_classes``.
@@ -229,7 +230,8 @@ def upsert_product(conn: sqlite3.Connection, product: dict[str, Any], batch: Bat
                        "= p.rowid WHERE p.id = ?", (pid,)).fetchone()
     variants = [v for v in product.get("variants") or [] if not v.get("archived")]
     codes = [c for v in variants for c in [v.get("sku") or "", *(v.get("barcodes") or [])] if c]
-    text = {"name": folded_text(product.get("name") or "", *(v.get("name") or "" for v in variants)),
+    variant_names = (v.get("name") or "" for v in variants)
+    text = {"name": folded_text(product.get("name") or "", *variant_names),
             "brand": folded_text(product.get("brand") or ""),
             "category": folded_text(*_category_names(conn, product.get("category_id"),
                                                      batch.category_names)),
@@ -288,7 +290,8 @@ def _category(conn: sqlite3.Connection, category_id: str, data: dict[str, Any] |
         conn.execute("INSERT OR REPLACE INTO categories VALUES (?, ?, ?, ?, ?)",
                      (category_id, data.get("name") or "", data.get("parent_id"),
                       json.dumps(list(data.get("path") or [])), 1 if data.get("archived") else 0))
-    after = None if data is None else (data.get("name") or "", json.dumps(list(data.get("path") or [])))
+    after = None if data is None else (data.get("name") or "",
+                                       json.dumps(list(data.get("path") or [])))
     if before is not None and tuple(before) == after:
         return
     # A renamed or moved category changes the indexed category text of its products and of
@@ -304,7 +307,8 @@ def _category(conn: sqlite3.Connection, category_id: str, data: dict[str, Any] |
 def descendants(conn: sqlite3.Connection, category_id: str) -> list[str]:
     """``category_id`` and every category below it."""
     return [r[0] for r in conn.execute(
-        "SELECT id FROM categories WHERE id = ? OR EXISTS (SELECT 1 FROM json_each(categories.path) "
+        "SELECT id FROM categories WHERE id = ? OR EXISTS (SELECT 1 FROM "
+        "json_each(categories.path) "
         "WHERE value = ?)", (category_id, category_id))]
 
 

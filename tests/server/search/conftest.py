@@ -25,7 +25,8 @@ from server.database import Mongo, in_transaction
 DEADLINE = 10.0  # generous: the 1 s freshness promise is checked in its own test
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float = DEADLINE, what: str = "condition") -> Any:
+def wait_for(check: Callable[[], Any], *, timeout: float = DEADLINE,
+             what: str = "condition") -> Any:
     """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last = None
@@ -37,8 +38,9 @@ def wait_for(check: Callable[[], Any], *, timeout: float = DEADLINE, what: str =
     raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
-def product_view(name: str, *, description: str = "", brand: str = "", category_id: str | None = None,
-                 tags: tuple[str, ...] = (), prices: dict[str, int] | None = None,
+def product_view(name: str, *, description: str = "", brand: str = "",
+                 category_id: str | None = None, tags: tuple[str, ...] = (),
+                 prices: dict[str, int] | None = None,
                  sku: str | None = None, barcodes: tuple[str, ...] = (), archived: bool = False,
                  image_url: str | None = None, product_id: str | None = None,
                  version: int = 1) -> dict[str, Any]:

@@ -18,7 +18,7 @@ def test_a_written_product_is_searchable_within_a_second(catalog, search) -> Non
         item = catalog.product(f"Fresh kiwi {attempt}")
         written = time.monotonic()
         wait_for(lambda: item["id"] in ids(search(q=f"kiwi {attempt}")), timeout=1.0,
-                 what=f"product visible within 1 s (written {time.monotonic() - written:.2f} s ago)")
+                 what=f"visible within 1 s (written {time.monotonic() - written:.2f} s ago)")
 
 
 def test_archived_and_deleted_products_disappear(catalog, search) -> None:
