@@ -32,7 +32,7 @@ from server.search import readmodel
 from server.search.text import MAX_QUERY_CHARS, distance, fold, max_typos, words
 
 WINDOW = 2000  # a query with at most this many full-text matches ranks and counts them all
-DEPTH = 2000  # pages go no deeper; a broad query's facets describe this many of its matches
+DEPTH = 1000  # pages go no deeper; a broad query's facets describe this many of its matches
 SCAN = 5000  # full-text matches a broad query looks at, at most
 TOTAL_CAP = 100_000  # a browse (no text) counts no further
 MAX_WORDS = 10
