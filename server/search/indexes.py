@@ -6,4 +6,5 @@ from pymongo.database import Database
 
 
 def ensure_indexes(db: Database) -> None:
-    """Create this domain's indexes (none yet)."""
+    """None: search keeps no collection of its own. It reads only the change log (indexed by
+    ``server.changes.log``) and ``stores``; its index is the SQLite read model."""
