@@ -139,3 +139,31 @@ def unredeem(db: Database, *, session: ClientSession, order_id: str) -> None:
         repo.give_back_use(db, found["coupon_id"], session)
         if found.get("customer_id"):
             repo.give_back_customer_use(db, found["coupon_id"], found["customer_id"], session)
+
+
+def record_offline_use(db: Database, *, session: ClientSession, code: str,
+                       customer_id: str | None, order_id: str) -> str | None:
+    """Count the use of ``code`` by a till sale that arrived by sync (beyond the contract, for
+    ``record_till_order``). The sale happened, so the use is always counted, never refused;
+    returns a flag for the order when it broke a rule the till could not check offline
+    (``coupon_unknown``, ``coupon_over_limit``, ``coupon_over_customer_limit``), else
+    ``None``. Idempotent per order."""
+    try:
+        coupon = _find(db, code, session)
+    except ApiError:
+        return "coupon_unknown"
+    if repo.redemption(db, coupon["_id"], order_id, session) is not None:
+        return None
+    flag = None
+    if not repo.take_use(db, coupon, session):
+        repo.take_use(db, {**coupon, "usage_limit": None}, session)  # counted all the same
+        flag = "coupon_over_limit"
+    if customer_id is not None and not repo.take_customer_use(
+            db, coupon["_id"], customer_id, coupon.get("per_customer_limit"), session):
+        repo.take_customer_use(db, coupon["_id"], customer_id, None, session)
+        flag = flag or "coupon_over_customer_limit"
+    repo.insert_redemption(db, {"_id": repo.redemption_id(coupon["_id"], order_id),
+                                "coupon_id": coupon["_id"], "code": coupon["code"],
+                                "customer_id": customer_id, "order_id": order_id,
+                                "at": datetime.now(timezone.utc), "offline": True}, session)
+    return flag

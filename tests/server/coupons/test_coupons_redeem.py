@@ -179,3 +179,25 @@ def test_concurrent_checkouts_of_one_customer_never_overuse_their_limit(db):
     assert db.coupons.find_one({"_id": coupon["_id"]})["used"] == 2
     # another customer still has their own two uses
     redeem_once(db, coupon["code"], customer_id="someone-else")
+
+
+def test_an_offline_till_use_is_always_counted_and_flagged_when_over_a_limit(db):
+    coupon = put_coupon(db, usage_limit=1, per_customer_limit=1)
+
+    def offline(order_id: str, customer_id: str | None = "c"):
+        return in_transaction(db, lambda s: service.record_offline_use(
+            db, session=s, code=coupon["code"], customer_id=customer_id, order_id=order_id))
+
+    assert offline("till-1") is None
+    assert offline("till-1") is None  # a sync retry counts nothing twice
+    assert offline("till-2") == "coupon_over_limit"
+    assert offline("till-3", customer_id=None) == "coupon_over_limit"
+    assert db.coupons.find_one({"_id": coupon["_id"]})["used"] == 3
+    assert db.coupon_usage.find_one({"_id": f"{coupon['_id']}:c"})["count"] == 2
+    assert db.coupon_redemptions.count_documents({"coupon_id": coupon["_id"]}) == 3
+    assert in_transaction(db, lambda s: service.record_offline_use(
+        db, session=s, code="NOPE-1", customer_id=None, order_id="till-4")) == "coupon_unknown"
+    other = put_coupon(db, per_customer_limit=1)
+    for order_id, flag in (("t-a", None), ("t-b", "coupon_over_customer_limit")):
+        assert in_transaction(db, lambda s: service.record_offline_use(
+            db, session=s, code=other["code"], customer_id="c", order_id=order_id)) == flag
