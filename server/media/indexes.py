@@ -1,5 +1,5 @@
 """Indexes of the image blobs: GridFS makes its own (``images.chunks`` by file and chunk number)
-on first write; products by image id are indexed by the catalogue."""
+on first write; an image is always reached through its product's ``_id``."""
 
 from __future__ import annotations
 

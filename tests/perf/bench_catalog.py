@@ -7,9 +7,9 @@ read under concurrent clients, each beside the raw pymongo cost of the same data
 For each size: starts SecantusDB (``--sync-on-commit``) in a temporary directory and runs the
 real ``tillpoint-server seed-demo --products N`` on it (documents/s from its own count), then
 inserts documents sampled from what it wrote (products, codes, stock levels and movements,
-change-log entries, in the same proportions, into scratch collections with the same indexes)
-with raw ``insert_many`` batches of the same size: the database's bulk-insert rate for the same
-documents. Then starts a real ``tillpoint-server`` (search, cart and mail workers off, so they
+change-log entries, in the same proportions, into the same full-size collections with their
+indexes) with raw ``insert_many`` batches of the same size: the database's bulk-insert rate for
+the same documents. The list rows come after these copies (a few per cent more products). Then starts a real ``tillpoint-server`` (search, cart and mail workers off, so they
 do not compete for the CPUs) and drives ``GET /api/v1/products/{id}`` for random seeded ids
 with C concurrent clients (threads, one keep-alive session each), beside raw pymongo
 ``find_one`` of the same documents at the same concurrency. Server, database and clients share
@@ -83,29 +83,27 @@ def _seed(env: dict[str, str], products: int, progress: TextIO) -> dict[str, Any
 
 
 def _raw_insert(db: Any, documents: int, cap: int) -> dict[str, float]:
-    """Insert a sample of the seeded documents again (new ids, same mix, same indexes)."""
+    """Insert copies of seeded documents (new increasing ids, same mix) into the very
+    collections seed-demo filled, at their full size and with their indexes: the database's
+    bulk-insert rate for the same documents at that point."""
     from datetime import datetime, timezone
 
     from server.seed.documents import SequentialIds
 
-    new_id = SequentialIds(datetime.now(timezone.utc))  # increasing keys, as seed-demo's
+    new_id = SequentialIds(datetime.now(timezone.utc))
     total = sum(db[c].estimated_document_count() for c in SEEDED)
     count = min(documents, cap)
     inserted, seconds = 0, 0.0
     for name in SEEDED:
         share = max(1, count * db[name].estimated_document_count() // max(total, 1))
         sample = list(db[name].find().limit(share))
-        scratch = db[f"raw_{name}"]
-        for spec in db[name].index_information().values():
-            if spec["key"] != [("_id", 1)]:
-                scratch.create_index(spec["key"], unique=spec.get("unique", False))
         for start in range(0, len(sample), 1000):
             batch = [{**doc, "_id": new_id()} for doc in sample[start:start + 1000]]
-            if name == "change_log":  # its (feed, seq) index is unique
+            if name == "change_log":  # (feed, seq) is unique: copies go to a feed of their own
                 for doc in batch:
                     doc["feed"] = f"raw:{doc['feed']}"
             began = time.perf_counter()
-            scratch.insert_many(batch, ordered=False)
+            db[name].insert_many(batch, ordered=False)
             seconds += time.perf_counter() - began
             inserted += len(batch)
     return {"documents": inserted, "seconds": seconds, "rate": inserted / seconds}
