@@ -12,6 +12,7 @@ from pymongo.database import Database
 
 from app.domain.orders import OrderStatus
 from server.common.versioning import now_ms
+from server.coupons import service as coupons
 from server.orders import repository as repo
 from server.orders.lifecycle import publish
 from server.recommendations import service as recommendations
@@ -109,6 +110,11 @@ def record_till_order(db: Database, *, session: ClientSession, order: Doc) -> st
     if repo.get(db, str(order_id), session) is not None:
         return "duplicate"
     doc = normalise(order)
+    if doc.get("coupon_code"):  # the till could not check the limits offline: count, then flag
+        flag = coupons.record_offline_use(db, session=session, code=doc["coupon_code"],
+                                          customer_id=doc.get("customer_id"), order_id=doc["_id"])
+        if flag:
+            doc["flags"].append(flag)
     repo.insert(db, doc, session)  # a concurrent copy conflicts here; its retry finds it above
     rollups.apply_order(db, session=session, order=doc)
     recommendations.record_order(db, session=session, order=doc)

@@ -8,7 +8,7 @@ import uuid
 
 from server.database import in_transaction
 from server.orders.service import record_till_order
-from tests.server.orders.fixtures import API, staff, store_of
+from tests.server.orders.fixtures import API, coupon, staff, store_of
 
 
 def _sale(store, **overrides):
@@ -48,3 +48,20 @@ def test_a_till_sale_is_recorded_once_and_flags_what_does_not_add_up(client, mon
     assert any(f.startswith("created_at") for f in flags)
     listed = client.get(f"{API}/orders?channel=till", headers=staff(client, "manager")).json()
     assert {o["id"] for o in listed["items"]} == {sale["id"], odd["id"]}
+
+
+def test_a_till_sale_counts_its_coupon_and_flags_a_limit_it_broke_offline(client, mongo):
+    db = mongo.db
+    store = store_of(client)
+    owner = staff(client, "owner")
+    coupon(client, owner, code="ONCE", kind="amount", value=100, currency="EUR", usage_limit=1)
+    first, second = _sale(store, coupon_code="once"), _sale(store, coupon_code="ONCE")
+    unknown = _sale(store, coupon_code="NOSUCH")
+    for sale in (first, second, second, unknown):  # the repeat of the second is a duplicate
+        in_transaction(db, lambda s, sale=sale: record_till_order(db, session=s, order=sale))
+    flags = {o["_id"]: o["flags"] for o in db.orders.find({})}
+    assert flags[first["id"]] == []
+    assert flags[second["id"]] == ["coupon_over_limit"]  # the sale stands, the problem is kept
+    assert flags[unknown["id"]] == ["coupon_unknown"]
+    assert db.coupons.find_one({"code": "ONCE"})["used"] == 2
+    assert db.coupon_redemptions.count_documents({}) == 2
