@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS products (
     brand TEXT NOT NULL, brand_key TEXT NOT NULL, category_id TEXT, in_stock INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS product_docs (rowid INTEGER PRIMARY KEY, summary TEXT NOT NULL,
     data TEXT NOT NULL, vocab TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS products_name ON products (name_key);
+CREATE INDEX IF NOT EXISTS products_name_category ON products (name_key, category_id);
 CREATE INDEX IF NOT EXISTS products_category ON products (category_id);
 CREATE INDEX IF NOT EXISTS products_brand ON products (brand_key);
 CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5({", ".join(COLUMNS)},
