@@ -2,11 +2,13 @@
 which writes catalogue state the way the catalogue service does (product documents plus their
 ``catalog`` change-log entries in one transaction; stock levels on ``store:<id>`` feeds).
 
-Why not ``POST /api/v1/products``: the catalogue routes are built in parallel by another
-engineer and do not exist yet; this helper writes the documented stored shapes
-(``server.catalog`` docstring) and appends ``Change(entity="product", data=<product view>)``
-with ``change_log.append_many`` inside ``in_transaction``, which is exactly what the read model
-follows."""
+Why not ``POST /api/v1/products`` everywhere: the catalogue routes were built in parallel and
+landed late (test_search_catalog_routes.py now goes through them end to end); this helper
+writes the documented stored shapes (``server.catalog`` docstring) and appends
+``Change(entity="product", data=<product view>)`` with ``change_log.append_many`` inside
+``in_transaction`` — exactly what the read model follows — and writes many products in one
+transaction, categories with chosen ids, and stock levels (whose inventory routes are another
+engineer's), which keeps these tests fast and independent of those domains' rules."""
 
 from __future__ import annotations
 
