@@ -119,6 +119,12 @@ class Follower:
                 self._close()
                 self.rebuild()
                 return False
+        version = readmodel.schema_version(self._conn)  # a server upgrade may change it
+        if version != readmodel.SCHEMA_VERSION:
+            log.warning("search follower: %s has schema %s, not %s; rebuilding", path, version,
+                        readmodel.SCHEMA_VERSION)
+            self.rebuild()
+            return False
         states = [s for s in change_log.feeds(self.db) if followed(s.feed)]
         known = readmodel.cursors(self._conn)
         for feed_state in states:

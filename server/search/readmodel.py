@@ -7,7 +7,7 @@ Files in the search directory:
 - ``search-<n>.sqlite`` (+ ``-wal``/``-shm``): generations of the read model, in WAL mode;
 - ``writer.lock``: the follower election (``flock``).
 
-Tables: ``meta`` (per-feed ``cursor:<feed>`` and ``epoch:<feed>``), ``products`` (one row per
+Tables: ``meta`` (``schema``, per-feed ``cursor:<feed>`` and ``epoch:<feed>``), ``products`` (one row per
 live product: its facet fields), ``product_docs`` (its summary and product JSON, both without
 cost, and its vocabulary words: kept apart so that scanning ``products`` reads small rows),
 ``products_fts``
@@ -29,6 +29,7 @@ from typing import Any, Iterable
 from server.changes.log import CATALOG_FEED, DELETE
 from server.search.text import fold, folded_text
 
+SCHEMA_VERSION = "2"  # bump with any change below: files of another version are rebuilt
 CURRENT = "CURRENT"
 LOCK = "writer.lock"
 # bm25 weights, in products_fts column order: name > brand > category > tags > codes > description
@@ -95,7 +96,13 @@ def open_writer(path: Path) -> sqlite3.Connection:
         conn.execute("INSERT INTO products_fts (products_fts, rank) VALUES ('rank', ?)",
                      (f"bm25({weights})",))
         conn.execute("INSERT INTO meta VALUES ('weights', ?)", (weights,))
+        conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
     return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return row[0] if row else None
 
 
 def open_reader(path: Path) -> sqlite3.Connection:

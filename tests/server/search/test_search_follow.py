@@ -79,6 +79,19 @@ def test_rebuilt_after_the_file_is_deleted_or_corrupt(catalog, search, settings)
              what="rebuilt after corruption")
 
 
+def test_rebuilt_when_its_schema_version_is_another(catalog, search, settings) -> None:
+    item = catalog.product("Fig jam")
+    wait_for(lambda: ids(search(q="fig")) == [item["id"]])
+    before = _current(settings)
+    conn = readmodel.sqlite3.connect(before)
+    with conn:
+        conn.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")
+    conn.close()
+    catalog.product("Fig roll")
+    wait_for(lambda: _current(settings) != before and len(ids(search(q="fig"))) == 2,
+             what="rebuilt for the new schema")
+
+
 def test_rebuilt_when_a_feed_epoch_changes(catalog, search, settings, mongo) -> None:
     item = catalog.product("Walnut bread")
     wait_for(lambda: ids(search(q="walnut")) == [item["id"]])
