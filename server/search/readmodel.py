@@ -7,8 +7,8 @@ Files in the search directory:
 - ``search-<n>.sqlite`` (+ ``-wal``/``-shm``): generations of the read model, in WAL mode;
 - ``writer.lock``: the follower election (``flock``).
 
-Tables: ``meta`` (``schema``, per-feed ``cursor:<feed>`` and ``epoch:<feed>``), ``products`` (one row per
-live product: its facet fields), ``product_docs`` (its summary and product JSON, both without
+Tables: ``meta`` (``schema``, per-feed ``cursor:<feed>`` and ``epoch:<feed>``), ``products``
+(one row per live product: its facet fields), ``product_docs`` (its summary and product JSON, both without
 cost, and its vocabulary words: kept apart so that scanning ``products`` reads small rows),
 ``products_fts``
 (FTS5, trigram tokenizer, same rowid), ``prices`` (per currency), ``categories``, ``stock``
