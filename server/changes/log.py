@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
@@ -58,12 +58,13 @@ def ensure_indexes(db: Database) -> None:
 def _allocate(db: Database, feed: str, count: int, session: ClientSession | None) -> int:
     """Reserve ``count`` sequence numbers of ``feed``; returns the first. Inside a transaction
     the counter stays locked by this writer until it commits or aborts, which is what keeps
-    the feed gap-free and in commit order."""
-    db.feed_counters.update_one({"_id": feed},
-                                {"$inc": {"seq": count},
-                                 "$setOnInsert": {"epoch": uuid.uuid4().hex}},
-                                upsert=True, session=session)
-    counter = db.feed_counters.find_one({"_id": feed}, {"seq": 1}, session=session)
+    the feed gap-free and in commit order. One round trip (``feed_counters`` holds one small
+    document per feed, so ``find_one_and_update`` is cheap there): the counter is the hottest
+    document of a store, and every round trip while it is held delays every other writer."""
+    counter = db.feed_counters.find_one_and_update(
+        {"_id": feed}, {"$inc": {"seq": count}, "$setOnInsert": {"epoch": uuid.uuid4().hex}},
+        projection={"seq": 1}, upsert=True, return_document=ReturnDocument.AFTER,
+        session=session)
     return int(counter["seq"]) - count + 1
 
 
@@ -81,13 +82,54 @@ def append_many(db: Database, feed: str, changes: Iterable[Change], *,
     items = list(changes)
     if not items:
         return []
-    first = _allocate(db, feed, len(items), session)
+    return _insert(db, feed, _allocate(db, feed, len(items), session), items, session)
+
+
+def _insert(db: Database, feed: str, first: int, items: list[Change],
+            session: ClientSession | None) -> list[int]:
     now = datetime.now(timezone.utc)
     docs = [{"_id": f"{feed}:{first + i}", "feed": feed, "seq": first + i,
              "entity": c.entity, "entity_id": c.entity_id, "op": c.op, "version": c.version,
              "data": c.data, "at": now} for i, c in enumerate(items)]
     db.change_log.insert_many(docs, ordered=True, session=session)
     return [d["seq"] for d in docs]
+
+
+class Pending:
+    """Entries a transaction collects as it goes and appends with one counter update per
+    feed (a store's order would otherwise take its feed's counter for its stock levels and
+    again for itself). Either ``flush`` at the end, or ``take`` the numbers early (the count
+    known in advance) and ``flush`` writes the entries into them; both in the same
+    transaction as the writes."""
+
+    def __init__(self) -> None:
+        self._by_feed: dict[str, list[Change]] = {}
+        self._taken: dict[str, tuple[int, int]] = {}  # feed -> (first, count)
+
+    def add(self, feed: str, changes: Iterable[Change]) -> None:
+        self._by_feed.setdefault(feed, []).extend(changes)
+
+    def take(self, db: Database, feed: str, count: int, *, session: ClientSession) -> None:
+        """Allocate ``count`` numbers of ``feed`` now; ``flush`` must then fill exactly them."""
+        if feed in self._taken or count < 1:
+            raise ValueError(f"take {feed}: once per feed, at least one number")
+        self._taken[feed] = (_allocate(db, feed, count, session), count)
+
+    def flush(self, db: Database, *, session: ClientSession) -> dict[str, list[int]]:
+        """Append everything collected (feeds in name order); returns each feed's numbers."""
+        appended: dict[str, list[int]] = {}
+        for feed in sorted(set(self._by_feed) | set(self._taken)):
+            items = self._by_feed.get(feed, [])
+            if feed not in self._taken:
+                appended[feed] = append_many(db, feed, items, session=session)
+                continue
+            first, count = self._taken[feed]
+            if len(items) != count:  # a gap (or an overlap) in the feed: never commit that
+                raise RuntimeError(f"{feed}: {count} numbers taken for {len(items)} entries")
+            appended[feed] = _insert(db, feed, first, items, session)
+        self._by_feed.clear()
+        self._taken.clear()
+        return appended
 
 
 @dataclass(frozen=True, slots=True)
