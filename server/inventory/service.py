@@ -34,6 +34,7 @@ from typing import Any
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from server.changes.log import Pending, store_feed
 from server.common.versioning import now_ms
 from server.errors import ApiError
 from server.inventory import repository as repo
@@ -116,13 +117,14 @@ def _merged(lines: list[StockLine]) -> dict[str, StockLine]:
 
 
 def reserve(db: Database, *, session: ClientSession, store_id: str, order_id: str,
-            lines: list[StockLine], actor: str) -> None:
+            lines: list[StockLine], actor: str, pending: Pending | None = None) -> None:
     """Hold stock for an online order, in the caller's transaction: every line must have
     ``available >= quantity`` or nothing is reserved and ``ApiError(409, "out_of_stock",
     ..., {"lines": [{"variant_id", "requested_milli", "available_milli"}]})`` is raised.
-    Idempotent per (order, variant)."""
+    Idempotent per (order, variant). With ``pending`` the levels' feed entries are added to
+    it (the caller flushes it before commit, with its own entries) instead of appended now."""
     wanted = _merged(lines)
-    held = {v for v in wanted if repo.get_reservation(db, f"{order_id}:{v}", session)}
+    held = {r["variant_id"] for r in repo.reservations_of(db, order_id, session)}
     todo = [line for v, line in wanted.items() if v not in held]
     levels = {lv["variant_id"]: lv for lv in repo.levels_by_ids(
         db, [repo.level_id(store_id, line.variant_id) for line in todo], session)}
@@ -150,7 +152,10 @@ def reserve(db: Database, *, session: ClientSession, store_id: str, order_id: st
         changes.append(change_level(db, session=session, store_id=store_id,
                                     product_id=line.product_id, variant_id=line.variant_id,
                                     reserved=line.quantity_milli))
-    publish(db, store_id, changes, session=session)
+    if pending is not None:
+        pending.add(store_feed(store_id), [c.change for c in changes])
+    else:
+        publish(db, store_id, changes, session=session)
 
 
 def _settle(db: Database, session: ClientSession, order_id: str, actor: str, *,

