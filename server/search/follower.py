@@ -24,7 +24,7 @@ from pymongo.database import Database
 
 from server.changes import log as change_log
 from server.config import ServerSettings
-from server.search import readmodel
+from server.search import looks, readmodel
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.15
@@ -48,6 +48,7 @@ class Follower:
         self._lock_file: int | None = None
         self._conn: sqlite3.Connection | None = None
         self._path: Path | None = None
+        self._looks: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
 
     # -- life cycle ------------------------------------------------------------------------
@@ -98,7 +99,19 @@ class Follower:
     def _close(self) -> None:
         if self._conn is not None:
             self._conn.close()
-        self._conn, self._path = None, None
+        if self._looks is not None:
+            self._looks.close()
+        self._conn, self._path, self._looks = None, None, None
+
+    def _look(self) -> list[change_log.FeedState]:
+        """Read the followed feeds' heads (and the default currency) and record them in the
+        looks file, with the time: what queries report freshness from instead of MongoDB."""
+        states = [s for s in change_log.feeds(self.db) if followed(s.feed)]
+        currency = looks.default_currency(self.db)
+        if self._looks is None:
+            self._looks = looks.open_writer(self.directory)
+        looks.record(self._looks, states, currency)
+        return states
 
     # -- following -------------------------------------------------------------------------
 
@@ -125,7 +138,7 @@ class Follower:
                         readmodel.SCHEMA_VERSION)
             self.rebuild()
             return False
-        states = [s for s in change_log.feeds(self.db) if followed(s.feed)]
+        states = self._look()
         known = readmodel.cursors(self._conn)
         for feed_state in states:
             seq, epoch = known.get(feed_state.feed, (0, None))
@@ -167,17 +180,21 @@ class Follower:
         try:
             conn.execute("PRAGMA synchronous = OFF")  # a crash mid-build leaves a file never used
             while not self._stop.is_set():
-                states = [s for s in change_log.feeds(self.db) if followed(s.feed)]
+                states = self._look()
                 known = readmodel.cursors(conn)
                 behind = [s for s in states if known.get(s.feed, (0, None))[0] < s.seq]
                 if not behind:
                     break
                 for feed_state in behind:
                     after = known.get(feed_state.feed, (0, None))[0]
+                    looked = time.monotonic()
                     while self._apply_window(conn, feed_state.feed, after, feed_state.epoch):
                         after = readmodel.cursors(conn)[feed_state.feed][0]
                         if self._stop.is_set():
                             break
+                        if time.monotonic() - looked > looks.STALE_SECONDS / 4:
+                            self._look()  # a long build: still looking (so not "no follower")
+                            looked = time.monotonic()
             for feed_state in states:  # feeds with no entries yet still record their epoch
                 if feed_state.feed not in known:
                     readmodel.set_cursor(conn, feed_state.feed, 0, feed_state.epoch)

@@ -2,6 +2,7 @@
 ``LIKE '%term%'`` scan over the same SQLite rows, measured in the same run.
 
     python -m tests.perf.bench_search [--products N] [--million] [--queries Q] [--no-http]
+        [--keep DIR] [--mixes exact,filters,...]
 
 Builds the read model for N synthetic products (default 100,000; ``--million`` runs 100,000 and
 then 1,000,000) in a temporary directory. The products go straight into the read model's
@@ -25,6 +26,11 @@ through the service layer (``server.search.query`` on a read-only connection) an
 file; the baseline for each mix is the same query as ``LIKE '%word%'`` over the products'
 stored JSON plus a ``count(*)`` of the same condition (what search without an index costs), on
 the first 50 queries of the mix at 100,000 products (each is a full scan: 5 at 1,000,000).
+
+``--keep DIR`` keeps the built file in ``DIR/search-<N>/`` and reuses it on the next run with
+the same N (the catalogue is seeded, so the same file; the build rate is then not measured):
+a 1M build takes minutes, and comparing two versions of the query code needs the same file.
+``--mixes`` measures only the named mixes.
 """
 
 from __future__ import annotations
@@ -293,26 +299,60 @@ def _http_rows(directory: Path, work: Path, plan: dict[str, list[dict[str, Any]]
 
 # -- the run -----------------------------------------------------------------------------
 
+def _kept(keep: Path, n: int) -> tuple[Path, bool]:
+    """``(the kept file for n products, whether it is complete)``."""
+    path = keep / f"search-{n}" / "search-bench.sqlite"
+    if not path.exists():
+        return path, False
+    conn = readmodel.open_reader(path)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'bench_products'").fetchone()
+    except readmodel.sqlite3.DatabaseError:
+        row = None
+    finally:
+        conn.close()
+    return path, row is not None and row[0] == str(n)
+
+
 def run(n: int = DEFAULT_PRODUCTS, *, per_mix: int = DEFAULT_QUERIES, http: bool = True,
-        workdir: Path | None = None, out: TextIO | None = None) -> dict[str, Any]:
-    """Build, measure, print the table; returns the figures (``build_rate``, ``size_mb``,
-    ``typo_recall``, ``{mix}_{service|http|baseline}_{p50_ms|p99_ms}``)."""
+        workdir: Path | None = None, out: TextIO | None = None, keep: Path | None = None,
+        only: tuple[str, ...] = MIXES) -> dict[str, Any]:
+    """Build (or reuse, with ``keep``), measure, print the table; returns the figures
+    (``build_rate``, ``size_mb``, ``typo_recall``, ``{mix}_{service|http|baseline}_{p50_ms|
+    p99_ms}``)."""
     out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="tillpoint-bench-search-", dir=workdir) as tmp:
         work = Path(tmp)
-        directory = work / "search"
-        directory.mkdir()
-        path = directory / "search-bench.sqlite"
-        rate, vocab, categories = build(path, n)
+        if keep is None:
+            directory = work / "search"
+            directory.mkdir()
+            path, reuse = directory / "search-bench.sqlite", False
+        else:
+            path, reuse = _kept(Path(keep), n)
+            directory = path.parent
+            if not reuse:
+                directory.mkdir(parents=True, exist_ok=True)
+                for stale in directory.iterdir():
+                    stale.unlink()
+        if reuse:
+            rate = float("nan")
+            _entries, _products, vocab, categories = catalogue_entries(n)
+        else:
+            rate, vocab, categories = build(path, n)
+            marker = readmodel.sqlite3.connect(path)
+            with marker:
+                marker.execute("INSERT OR REPLACE INTO meta VALUES ('bench_products', ?)",
+                               (str(n),))
+            marker.close()
         figures: dict[str, Any] = {"products": n, "build_rate": rate,
-                                   "size_mb": path.stat().st_size / 1e6}
+                                   "size_mb": path.stat().st_size / 1e6, "mixes": only}
         conn = readmodel.open_reader(path)
-        plan = mixes(conn, vocab, categories, per_mix)
+        plan = {m: p for m, p in mixes(conn, vocab, categories, per_mix).items() if m in only}
         for mix, items in plan.items():  # one unmeasured pass: the file was just written
             for params in items:
                 _service_call(conn, mix, params)
-        hits, asked = typo_recall(conn, plan["typo"])
-        figures["typo_recall"] = hits / asked
+        hits, asked = typo_recall(conn, plan["typo"]) if "typo" in plan else (0, 0)
+        figures["typo_recall"] = hits / asked if asked else float("nan")
         for mix, items in plan.items():
             for key, value in _time(lambda p, m=mix: _service_call(conn, m, p), items).items():
                 figures[f"{mix}_service_{key}"] = value
@@ -340,7 +380,7 @@ def _print(f: dict[str, Any], http: bool, out: TextIO) -> None:
     header = f"{'mix':<16}" + "".join(f"{c + ' p50':>15}{c + ' p99':>15}" for c in columns)
     print(header, file=out)
     print("-" * len(header), file=out)
-    for mix in MIXES:
+    for mix in f["mixes"]:
         cells = "".join(f"{f[f'{mix}_{c}_p50_ms']:>15.2f}{f[f'{mix}_{c}_p99_ms']:>15.2f}"
                         for c in columns)
         print(f"{mix:<16}{cells}", file=out)
@@ -355,10 +395,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--million", action="store_true", help="also 1,000,000 products")
     parser.add_argument("--queries", type=int, default=DEFAULT_QUERIES, help="per mix")
     parser.add_argument("--no-http", action="store_true", help="service layer and baseline only")
+    parser.add_argument("--keep", type=Path, help="keep the built files here and reuse them")
+    parser.add_argument("--mixes", default=",".join(MIXES), help="comma-separated mixes")
     args, _ = parser.parse_known_args(argv)
+    only = tuple(m for m in MIXES if m in args.mixes.split(","))
     sizes = [args.products] + ([1_000_000] if args.million else [])
     for n in sizes:
-        run(n, per_mix=args.queries, http=not args.no_http)
+        run(n, per_mix=args.queries, http=not args.no_http, keep=args.keep, only=only)
     return 0
 
 

@@ -23,6 +23,8 @@ import pytest
 from server.changes import log as change_log
 from server.changes.log import CATALOG_FEED, DELETE, Change
 from server.database import Mongo, in_transaction
+from server.search import readmodel
+from server.search.follower import followed
 
 DEADLINE = 10.0  # generous: the 1 s freshness promise is checked in its own test
 
@@ -135,14 +137,16 @@ def catalog(mongo: Mongo) -> Catalog:
 
 
 @pytest.fixture
-def search(client):
-    """``search(**params)`` → the JSON of ``GET /api/v1/search/products`` (asserting 200)."""
+def search(client, mongo, settings):
+    """``search(**params)`` → the JSON of ``GET /api/v1/search/products`` (asserting 200);
+    ``search.mongo`` and ``search.directory`` are what ``caught_up`` compares."""
 
     def run(**params: Any) -> dict[str, Any]:
         response = client.get("/api/v1/search/products", params=params)
         assert response.status_code == 200, response.text
         return response.json()
 
+    run.mongo, run.directory = mongo, readmodel.search_dir(settings)
     return run
 
 
@@ -150,6 +154,27 @@ def ids(result: dict[str, Any]) -> list[str]:
     return [item["id"] for item in result["items"]]
 
 
+def applied(directory) -> dict[str, int]:
+    """The read model's cursors (``{feed: last applied seq}``), read from its file."""
+    path = readmodel.current_path(directory)
+    if path is None or not path.exists():
+        return {}
+    conn = readmodel.open_reader(path)
+    try:
+        return {feed: seq for feed, (seq, _epoch) in readmodel.cursors(conn).items()}
+    finally:
+        conn.close()
+
+
 def caught_up(search) -> Callable[[], bool]:
-    """A check for ``wait_for``: the read model has applied every entry."""
-    return lambda: not search(q="")["stale"]
+    """A check for ``wait_for``: the read model has applied every entry written so far (the
+    heads read from MongoDB now: ``stale`` alone reflects the follower's last look, which may
+    predate the write just made) and the API says it is not stale."""
+
+    def check() -> bool:
+        heads = {f.feed: f.seq for f in change_log.feeds(search.mongo.db) if followed(f.feed)}
+        done = applied(search.directory)
+        return all(done.get(feed, 0) >= seq for feed, seq in heads.items()) \
+            and not search(q="")["stale"]
+
+    return check
