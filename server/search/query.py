@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from server.search import rank as ranking
 from server.search import readmodel
 from server.search.text import MAX_QUERY_CHARS, distance, fold, max_typos, words
 
@@ -176,10 +177,10 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> dict[str, Any]:
     where, args = filters
     if expression is None:
         rows, total, exact = _browse(conn, query.currency, where, args)
-    elif _count(conn, expression, WINDOW + 1) <= WINDOW:
-        rows, total, exact = _ranked(conn, query.currency, expression, where, args)
+    elif len(matched := _matches(conn, expression, SCAN)) <= WINDOW:
+        rows, total, exact = _ranked(conn, query.currency, expression, matched, where, args)
     else:
-        rows, total, exact = _broad(conn, query.currency, expression, where, args)
+        rows, total, exact = _broad(conn, query.currency, expression, matched, where, args)
     start = (query.page - 1) * query.per_page
     return {"items": _summaries(conn, rows[start:start + query.per_page], query.currency),
             "total": total, "total_approximate": not exact, "facets": _facets(conn, rows),
@@ -193,47 +194,42 @@ def _count(conn: sqlite3.Connection, expression: str, cap: int) -> int:
                         "products_fts MATCH ? LIMIT ?)", (expression, cap)).fetchone()[0]
 
 
-def _ranked(conn: sqlite3.Connection, currency: str, expression: str, where: str,
-            args: list[Any]) -> tuple[list[tuple], int, bool]:
-    """Few matches: every one ranked by bm25, filters applied, all counted. ``CROSS JOIN``
-    keeps the full-text index as the outer loop: driven from a filter's index instead, SQLite
-    would run the MATCH once per row (seconds)."""
-    rows = conn.execute(f"SELECT {FIELDS}, f.rank FROM products_fts f CROSS JOIN products p "
-                        f"ON p.rowid = f.rowid {PRICE_JOIN} WHERE products_fts MATCH ?{where} "
-                        "ORDER BY f.rank, p.rowid LIMIT ?",
-                        (currency, expression, *args, WINDOW)).fetchall()
-    return rows, len(rows), True
+def _matches(conn: sqlite3.Connection, expression: str, cap: int) -> list[int]:
+    """The row ids matching ``expression`` (ascending), no more than ``cap``: one walk of the
+    index, which both tells a narrow query from a broad one and hands the narrow one its rows."""
+    return [r[0] for r in conn.execute("SELECT rowid FROM products_fts WHERE products_fts "
+                                       "MATCH ? LIMIT ?", (expression, cap))]
 
 
-def _broad(conn: sqlite3.Connection, currency: str, expression: str, where: str,
-           args: list[Any]) -> tuple[list[tuple], int, bool]:
-    """Many matches: ranking them all is what is slow, so the first ``SCAN`` matches (row
-    order) in name, brand or category come first, then those in other columns; within each,
-    shorter names first (what bm25's length normalisation would favour). The total counts the
-    filtered matches among the first ``SCAN``: exact only if that was all of them."""
-    def candidates(match: str, limit: int) -> list[tuple]:
-        return conn.execute(f"SELECT {FIELDS}, length(p.name_key) FROM (SELECT rowid FROM "
-                            "products_fts WHERE products_fts MATCH ? LIMIT ?) m CROSS JOIN "
-                            f"products p ON p.rowid = m.rowid {PRICE_JOIN} WHERE 1 = 1{where} "
-                            "LIMIT ?", (match, SCAN, currency, *args, limit)).fetchall()
+def _ranked(conn: sqlite3.Connection, currency: str, expression: str, matched: list[int],
+            where: str, args: list[Any]) -> tuple[list[tuple], int, bool]:
+    """Few matches (``matched``: all of them): filters applied, all counted, every one ranked
+    by bm25 (``server.search.rank``: FTS5's own ``rank`` would count every match of each
+    word first, a full walk of a common word's matches). ``CROSS JOIN`` keeps the matched ids
+    as the outer loop."""
+    rows = conn.execute(f"SELECT {FIELDS} FROM json_each(?) m CROSS JOIN products p ON "
+                        f"p.rowid = m.value {PRICE_JOIN} WHERE 1 = 1{where}",
+                        (json.dumps(matched), currency, *args)).fetchall()
+    ranks = ranking.scores(conn, (r[0] for r in rows), expression)
+    ranked = sorted(((*r, ranks[r[0]]) for r in rows), key=lambda r: (r[6], r[0]))
+    return ranked, len(ranked), True
 
-    first = sorted(candidates(f"{{name brand category}} : ({expression})", DEPTH),
-                   key=lambda r: (r[6], r[0]))
-    rows = [(*r[:6], None) for r in first]
-    if len(rows) < DEPTH:
-        seen = {r[0] for r in rows}
-        rest = [r for r in candidates(expression, DEPTH + len(rows)) if r[0] not in seen]
-        rows.extend((*r[:6], None) for r in sorted(rest, key=lambda r: (r[6], r[0]))
-                    [:DEPTH - len(rows)])
-    if not where:
-        scanned = _count(conn, expression, SCAN)
-        return rows, scanned, scanned < SCAN
-    scanned, total = conn.execute(
-        f"SELECT count(*), coalesce(sum(CASE WHEN 1 = 1{where} THEN 1 ELSE 0 END), 0) FROM "
-        "(SELECT rowid FROM products_fts WHERE products_fts MATCH ? LIMIT ?) m CROSS JOIN "
-        f"products p ON p.rowid = m.rowid {PRICE_JOIN}",
-        (*args, expression, SCAN, currency)).fetchone()
-    return rows, total, scanned < SCAN
+
+def _broad(conn: sqlite3.Connection, currency: str, expression: str, scanned: list[int],
+           where: str, args: list[Any]) -> tuple[list[tuple], int, bool]:
+    """Many matches: ranking them all is what is slow, so of the first ``SCAN`` matches
+    (``scanned``, row order) those in name, brand or category come first, then the others;
+    within each, shorter names first (what bm25's length normalisation would favour). The
+    total counts the filtered matches among them: exact only if that was all of them. One more
+    walk of the index, bounded by the scanned row ids, finds the name/brand/category ones."""
+    named = {r[0] for r in conn.execute(
+        "SELECT rowid FROM products_fts WHERE products_fts MATCH ? AND rowid BETWEEN ? AND ?",
+        (f"{{name brand category}} : ({expression})", scanned[0], scanned[-1]))}
+    found = conn.execute(f"SELECT {FIELDS}, length(p.name_key) FROM json_each(?) m CROSS JOIN "
+                         f"products p ON p.rowid = m.value {PRICE_JOIN} WHERE 1 = 1{where}",
+                         (json.dumps(scanned), currency, *args)).fetchall()
+    found.sort(key=lambda r: (r[0] not in named, r[6], r[0]))
+    return [(*r[:6], None) for r in found[:DEPTH]], len(found), len(scanned) < SCAN
 
 
 def _browse(conn: sqlite3.Connection, currency: str, where: str,

@@ -72,3 +72,20 @@ def test_narrow_query_is_exact(conn) -> None:
     assert result["facets_approximate"] is False
     assert Counter(i["id"] for i in result["items"]) == Counter(expected)
     assert result["items"][0]["score"] is not None
+
+
+def test_narrow_ranks_are_fts5s_bm25(conn, monkeypatch) -> None:
+    """server.search.rank computes FTS5's bm25 (exactly while a word's count is sampled
+    whole; from the sampled row ids beyond that, here exact too: the words are spread evenly)."""
+    from server.search import rank
+
+    cases = [(rank.IDF_SAMPLE, ('"omega" AND "item2"', '"alpha" AND "omega"', '"item1"')),
+             (20, ('"alpha" AND "omega"', '"omega"'))]  # in every row: estimated exactly
+    for sample, expressions in cases:
+        monkeypatch.setattr(rank, "IDF_SAMPLE", sample)
+        for expression in expressions:
+            fts = dict(conn.execute("SELECT rowid, rank FROM products_fts WHERE products_fts "
+                                    "MATCH ?", (expression,)).fetchall())
+            mine = rank.scores(conn, fts, expression)
+            assert mine.keys() == fts.keys()
+            assert all(abs(mine[r] - fts[r]) <= 1e-9 * abs(fts[r]) for r in fts), expression
