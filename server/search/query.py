@@ -221,15 +221,21 @@ def _broad(conn: sqlite3.Connection, currency: str, expression: str, scanned: li
     (``scanned``, row order) those in name, brand or category come first, then the others;
     within each, shorter names first (what bm25's length normalisation would favour). The
     total counts the filtered matches among them: exact only if that was all of them. One more
-    walk of the index, bounded by the scanned row ids, finds the name/brand/category ones."""
+    walk of the index, bounded by the scanned row ids, finds the name/brand/category ones.
+    Without filters only the first ``DEPTH`` of each kind (row order) are read and ordered."""
     named = {r[0] for r in conn.execute(
         "SELECT rowid FROM products_fts WHERE products_fts MATCH ? AND rowid BETWEEN ? AND ?",
         (f"{{name brand category}} : ({expression})", scanned[0], scanned[-1]))}
+    wanted = scanned
+    if not where:  # every scanned row counts: only the first DEPTH of each kind are read
+        first = sorted(named)[:DEPTH]
+        wanted = first + [r for r in scanned if r not in named][:DEPTH - len(first)]
     found = conn.execute(f"SELECT {FIELDS}, length(p.name_key) FROM json_each(?) m CROSS JOIN "
                          f"products p ON p.rowid = m.value {PRICE_JOIN} WHERE 1 = 1{where}",
-                         (json.dumps(scanned), currency, *args)).fetchall()
+                         (json.dumps(wanted), currency, *args)).fetchall()
     found.sort(key=lambda r: (r[0] not in named, r[6], r[0]))
-    return [(*r[:6], None) for r in found[:DEPTH]], len(found), len(scanned) < SCAN
+    total = len(found) if where else len(scanned)
+    return [(*r[:6], None) for r in found[:DEPTH]], total, len(scanned) < SCAN
 
 
 def _browse(conn: sqlite3.Connection, currency: str, where: str,
