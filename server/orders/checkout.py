@@ -126,10 +126,10 @@ class _CartMoved(Exception):
 CART_READS = 3
 
 
-def _prepare(db: Database, store: Doc, cart_id: str, order_id: str) -> tuple[Doc | None, Doc]:
-    """Read the cart and its variants before the transaction (nothing here is contended, and
-    every read taken out of the transaction shortens the time it holds the store's hot
-    counters); ``(order, cart)`` with the order when this cart made one already."""
+def _prepare(db: Database, cart_id: str, order_id: str) -> tuple[Doc | None, Doc]:
+    """Read the cart before the transaction (as its variants are: every read taken out of
+    the transaction shortens the time it holds the store's hot documents); ``(order, cart)``
+    with the order when this cart made one already."""
     current = carts_repo.get(db, cart_id)
     if current is None:
         raise ApiError(404, "not_found", f"no cart {cart_id}", {"id": cart_id})
@@ -152,15 +152,16 @@ def _claim(db: Database, current: Doc, order_id: str, session: ClientSession) ->
          "$inc": {"version": 1}}, session=session)
     if claimed.modified_count == 1:
         return None
-    now = carts_repo.get(db, current["_id"], session)
-    if now is None:
+    latest = carts_repo.get(db, current["_id"], session)
+    if latest is None:
         raise ApiError(404, "not_found", f"no cart {current['_id']}", {"id": current["_id"]})
-    if now["status"] == "active":
+    if latest["status"] == "active":
         raise _CartMoved()
     found = repo.get(db, order_id, session)
     if found is not None:
         return found
-    raise ApiError(409, "cart_closed", f"this cart is {now['status']}", {"status": now["status"]})
+    raise ApiError(409, "cart_closed", f"this cart is {latest['status']}",
+                   {"status": latest["status"]})
 
 
 def create_online_order(db: Database, *, settings: ServerSettings, cart: Doc,
@@ -226,7 +227,7 @@ def create_online_order(db: Database, *, settings: ServerSettings, cart: Doc,
 
     try:
         for _ in range(CART_READS):
-            found, current = _prepare(db, store, cart["_id"], order_id)
+            found, current = _prepare(db, cart["_id"], order_id)
             if found is not None:
                 return order_view(found)
             try:

@@ -52,8 +52,10 @@ def create_online_order(db: Database, *, settings: ServerSettings, cart: dict[st
                         shipping_address: dict[str, Any] | None,
                         request_id: str | None = None) -> dict[str, Any]:
     """Turn an active cart into a ``pending`` order in one transaction: re-validate its items
-    against the catalogue, price it (taxes, coupon, shipping), reserve the stock, redeem the
-    coupon, take the store's next online order number, mark the cart ``converted``, update
+    against the catalogue (read just before the transaction: a snapshot read inside it would
+    not conflict with a concurrent catalogue edit either), price it (taxes, coupon,
+    shipping), reserve the stock, redeem the coupon, take the store's next online order
+    number, mark the cart ``converted`` (a cart edited meanwhile is read again), update
     rollups and co-purchases, append to the change log and queue the confirmation mail.
     Idempotent per cart (a retried checkout returns the same order). Returns the order's API
     view. Raises ``ApiError`` 409 (out of stock, cart already checked out) or 422 (empty cart,
