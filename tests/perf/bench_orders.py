@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from tests.perf.bench_server import BIN, REPO, _ready, _timed, _wait
+from tests.perf.bench_server import REPO, _timed, server_stack
 
 DEFAULT_PRODUCTS = 100_000
 QUICK_PRODUCTS = 2_000
@@ -211,56 +211,26 @@ def run(products: int = DEFAULT_PRODUCTS, seconds: float = DEFAULT_SECONDS,
     ``{row}_rps``, ``{row}_p50_ms``, ``{row}_p99_ms``, ``{row}_count``, ``{row}_errors`` for
     ``order``, ``raw_order`` and ``raw_simple``, plus ``ratio`` (raw rate / server rate)."""
     from server.database import connect
-    from server.embedded import free_port, uri_for, wait_until_ready
 
     if products < POOL or seconds <= 0 or concurrency < 1 or workers < 1:
         raise ValueError(f"at least {POOL} products, positive seconds, one client and worker")
     out = out or sys.stdout
-    started: list[subprocess.Popen] = []
-    with tempfile.TemporaryDirectory(prefix="tillpoint-bench-orders-", dir=workdir) as tmp:
-        tmp_dir = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="tillpoint-bench-orders-", dir=workdir) as tmp, \
+            server_stack(Path(tmp), {"TILLPOINT_SEARCH_WORKER": "0"},
+                         workers=workers) as (mongo_uri, base, _):
+        seeder = connect(mongo_uri)
         try:
-            db_port, api_port = free_port(), free_port()
-            db_log, api_log = tmp_dir / "secantus.log", tmp_dir / "server.log"
-            with open(db_log, "wb") as log:
-                started.append(subprocess.Popen(
-                    [str(BIN / "secantusd-py"), "--storage-path", str(tmp_dir / "data"), "--host",
-                     "127.0.0.1", "--port", str(db_port), "--sync-on-commit"],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
-            mongo_uri = uri_for(db_port)
-            wait_until_ready(mongo_uri, process=started[0])
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TILLPOINT_")}
-            env.update({"TILLPOINT_MONGODB_URI": mongo_uri, "TILLPOINT_MONGODB_DB": "bench",
-                        "TILLPOINT_SERVER_DATA_DIR": str(tmp_dir / "server"),
-                        "TILLPOINT_JWT_SECRET": secrets.token_urlsafe(48),
-                        "TILLPOINT_EMAIL_WORKER": "0", "TILLPOINT_SEARCH_WORKER": "0"})
-            with open(api_log, "wb") as log:
-                started.append(subprocess.Popen(
-                    [str(BIN / "tillpoint-server"), "--port", str(api_port), "--workers",
-                     str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL))
-            base = f"http://127.0.0.1:{api_port}"
-            _wait(lambda: _ready(base + "/ready"), started[1], "tillpoint-server", api_log)
-            seeder = connect(mongo_uri)
-            try:
-                seeded = seed(seeder["bench"], products)
-            finally:
-                seeder.close()
-            config = {"base_url": base, "mongo_uri": mongo_uri, "database": "bench",
-                      "seconds": seconds, "concurrency": concurrency, **seeded}
-            driven = subprocess.run([sys.executable, "-m", "tests.perf.bench_orders", "--drive"],
-                                    input=json.dumps(config), cwd=REPO, text=True,
-                                    capture_output=True, timeout=300 + 10 * seconds)
-            if driven.returncode != 0:
-                raise RuntimeError(f"the client process failed:\n{driven.stderr[-3000:]}")
-            rows = json.loads(driven.stdout)
+            seeded = seed(seeder["bench"], products)
         finally:
-            if len(started) > 1:
-                started[1].terminate()
-                started[1].wait(timeout=60)
-            if started:
-                started[0].kill()  # a throwaway database: no clean stop needed
-                started[0].wait(timeout=60)
+            seeder.close()
+        config = {"base_url": base, "mongo_uri": mongo_uri, "database": "bench",
+                  "seconds": seconds, "concurrency": concurrency, **seeded}
+        driven = subprocess.run([sys.executable, "-m", "tests.perf.bench_orders", "--drive"],
+                                input=json.dumps(config), cwd=REPO, text=True,
+                                capture_output=True, timeout=300 + 10 * seconds)
+        if driven.returncode != 0:
+            raise RuntimeError(f"the client process failed:\n{driven.stderr[-3000:]}")
+        rows = json.loads(driven.stdout)
 
     figures: dict[str, Any] = {"products": products, "seconds": seconds,
                                "concurrency": concurrency, "workers": workers}

@@ -32,10 +32,11 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Iterator, TextIO
 
 DEFAULT_SECONDS = 10.0
 DEFAULT_CONCURRENCY = 8
@@ -211,63 +212,73 @@ def _ready(url: str) -> bool:
         return False
 
 
+@contextmanager
+def server_stack(tmp_dir: Path, env_extra: dict[str, str], *,
+                 workers: int = 1) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A throwaway SecantusDB (``--sync-on-commit``, as the embedded database runs) and a real
+    ``tillpoint-server`` on it, under ``tmp_dir``; yields ``(mongo_uri, base_url, env)`` once
+    the server answers /ready, and stops both on exit (the server cleanly, the database by
+    kill: its data is thrown away)."""
+    from server.embedded import free_port, uri_for, wait_until_ready
+
+    started: list[subprocess.Popen] = []
+    try:
+        db_port, api_port = free_port(), free_port()
+        db_log, api_log = tmp_dir / "secantus.log", tmp_dir / "server.log"
+        with open(db_log, "wb") as log:
+            started.append(subprocess.Popen(
+                [str(BIN / "secantusd-py"), "--storage-path", str(tmp_dir / "data"), "--host",
+                 "127.0.0.1", "--port", str(db_port), "--sync-on-commit"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        mongo_uri = uri_for(db_port)
+        wait_until_ready(mongo_uri, process=started[0])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TILLPOINT_")}
+        env.update({"TILLPOINT_MONGODB_URI": mongo_uri, "TILLPOINT_MONGODB_DB": "bench",
+                    "TILLPOINT_SERVER_DATA_DIR": str(tmp_dir / "server"),
+                    "TILLPOINT_JWT_SECRET": secrets.token_urlsafe(48),
+                    "TILLPOINT_EMAIL_WORKER": "0", **env_extra})
+        with open(api_log, "wb") as log:
+            started.append(subprocess.Popen(
+                [str(BIN / "tillpoint-server"), "--port", str(api_port), "--workers",
+                 str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL))
+        base = f"http://127.0.0.1:{api_port}"
+        _wait(lambda: _ready(base + "/ready"), started[1], "tillpoint-server", api_log)
+        yield mongo_uri, base, env
+    finally:
+        if len(started) > 1:
+            started[1].terminate()  # the server: a clean stop
+            started[1].wait(timeout=60)
+        if started:
+            started[0].kill()  # its throwaway database: no need to wait for a clean stop
+            started[0].wait(timeout=60)
+
+
 def run(seconds: float = DEFAULT_SECONDS, concurrency: int = DEFAULT_CONCURRENCY, *,
         bcrypt_rounds: int = PRODUCTION_BCRYPT, workers: int = 1, out: TextIO | None = None,
         workdir: Path | None = None) -> dict[str, Any]:
     """Run the benchmark, print the table to ``out`` (default ``sys.stdout`` at call time) and
     return the figures: ``{row}_rps``, ``{row}_p50_ms``, ``{row}_p99_ms``, ``{row}_count``,
     ``{row}_errors`` for each row (``login``, ``raw_login``, ``bcrypt``, ``me``, ``raw_me``)."""
-    from server.embedded import free_port, uri_for, wait_until_ready
-
     if seconds <= 0 or concurrency < 1 or workers < 1:
         raise ValueError("seconds must be positive, concurrency and workers at least 1")
     out = out or sys.stdout
-    started: list[subprocess.Popen] = []
-    with tempfile.TemporaryDirectory(prefix="tillpoint-bench-server-", dir=workdir) as tmp:
-        tmp_dir = Path(tmp)
-        try:
-            db_port, api_port = free_port(), free_port()
-            db_log, api_log = tmp_dir / "secantus.log", tmp_dir / "server.log"
-            with open(db_log, "wb") as log:
-                started.append(subprocess.Popen(
-                    [str(BIN / "secantusd-py"), "--storage-path", str(tmp_dir / "data"), "--host",
-                     "127.0.0.1", "--port", str(db_port), "--sync-on-commit"],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
-            mongo_uri = uri_for(db_port)
-            wait_until_ready(mongo_uri, process=started[0])
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TILLPOINT_")}
-            env.update({"TILLPOINT_MONGODB_URI": mongo_uri, "TILLPOINT_MONGODB_DB": "bench",
-                        "TILLPOINT_SERVER_DATA_DIR": str(tmp_dir / "server"),
-                        "TILLPOINT_BCRYPT_ROUNDS": str(bcrypt_rounds),
-                        "TILLPOINT_JWT_SECRET": secrets.token_urlsafe(48),
-                        "TILLPOINT_EMAIL_WORKER": "0",
-                        "TILLPOINT_AUTH_RATE_PER_MINUTE_IP": UNLIMITED,
-                        "TILLPOINT_AUTH_RATE_PER_MINUTE_ACCOUNT": UNLIMITED})
-            with open(api_log, "wb") as log:
-                started.append(subprocess.Popen(
-                    [str(BIN / "tillpoint-server"), "--port", str(api_port), "--workers",
-                     str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL))
-            base = f"http://127.0.0.1:{api_port}"
-            _wait(lambda: _ready(base + "/ready"), started[1], "tillpoint-server", api_log)
-            subprocess.run([str(BIN / "tillpoint-server"), "create-user", "--email", EMAIL,
-                            "--role", "owner"], input=PASSWORD + "\n", env=env, text=True,
-                           check=True, capture_output=True, timeout=120)
-            config = {"base_url": base, "mongo_uri": mongo_uri, "database": "bench",
-                      "seconds": seconds, "concurrency": concurrency}
-            driven = subprocess.run([sys.executable, "-m", "tests.perf.bench_server", "--drive"],
-                                    input=json.dumps(config), cwd=REPO, text=True,
-                                    capture_output=True, timeout=120 + 10 * seconds)
-            if driven.returncode != 0:
-                raise RuntimeError(f"the client process failed:\n{driven.stderr[-3000:]}")
-            rows = json.loads(driven.stdout)
-        finally:
-            if len(started) > 1:
-                started[1].terminate()  # the server: a clean stop
-                started[1].wait(timeout=60)
-            if started:
-                started[0].kill()  # its throwaway database: no need to wait for a clean stop
-                started[0].wait(timeout=60)
+    env_extra = {"TILLPOINT_BCRYPT_ROUNDS": str(bcrypt_rounds),
+                 "TILLPOINT_AUTH_RATE_PER_MINUTE_IP": UNLIMITED,
+                 "TILLPOINT_AUTH_RATE_PER_MINUTE_ACCOUNT": UNLIMITED}
+    with tempfile.TemporaryDirectory(prefix="tillpoint-bench-server-", dir=workdir) as tmp, \
+            server_stack(Path(tmp), env_extra, workers=workers) as (mongo_uri, base, env):
+        subprocess.run([str(BIN / "tillpoint-server"), "create-user", "--email", EMAIL,
+                        "--role", "owner"], input=PASSWORD + "\n", env=env, text=True,
+                       check=True, capture_output=True, timeout=120)
+        config = {"base_url": base, "mongo_uri": mongo_uri, "database": "bench",
+                  "seconds": seconds, "concurrency": concurrency}
+        driven = subprocess.run([sys.executable, "-m", "tests.perf.bench_server", "--drive"],
+                                input=json.dumps(config), cwd=REPO, text=True,
+                                capture_output=True, timeout=120 + 10 * seconds)
+        if driven.returncode != 0:
+            raise RuntimeError(f"the client process failed:\n{driven.stderr[-3000:]}")
+        rows = json.loads(driven.stdout)
 
     figures: dict[str, Any] = {"seconds": seconds, "concurrency": concurrency,
                                "bcrypt_rounds": bcrypt_rounds, "workers": workers}
