@@ -18,18 +18,13 @@ from server.catalog.schemas import (CategoryCreate, CategoryPatch, ProductCreate
 from server.catalog.views import category_view, product_view, tax_class_view
 from server.common.http_cache import cached_json
 from server.common.paging import MAX_PAGE, MAX_PER_PAGE, reject_unknown_filters
-from server.security.deps import Principal, client_ip, get_db, public, require
+from server.security.deps import Principal, get_db, public, request_context, require
 
 router = APIRouter(tags=["catalog"])
 PUBLIC = public("the online shop's catalogue is public")
 WRITE = require(Permission.CATALOG_WRITE)
 MAX_AGE = 30  # seconds a client may reuse a read before revalidating it by ETag
 MAX_VERSION = 2**31
-
-
-def _context(request: Request, principal: Principal) -> dict[str, Any]:
-    return {"actor": principal.actor, "ip": client_ip(request),
-            "request_id": getattr(request.state, "request_id", None)}
 
 
 def _staff(principal: Principal) -> bool:
@@ -70,7 +65,8 @@ def list_products(request: Request, category_id: str | None = Query(None, max_le
 def create_product(body: ProductCreate, request: Request, db: Database = Depends(get_db),
                    principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """A product with its variants; 409 ``code_taken`` when a barcode or SKU is someone else's."""
-    return product_view(service.create_product(db, body=body, **_context(request, principal)))
+    return product_view(service.create_product(db, body=body,
+                                               **request_context(request, principal)))
 
 
 @router.get("/products/by-code/{code:path}")
@@ -95,7 +91,7 @@ def replace_product(product_id: str, body: ProductReplace, request: Request,
                     principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """The whole product, based on ``version`` (409 with ``current_version`` if stale)."""
     return product_view(service.replace_product(db, product_id=product_id, body=body,
-                                                **_context(request, principal)))
+                                                **request_context(request, principal)))
 
 
 @router.patch("/products/{product_id}")
@@ -104,7 +100,7 @@ def patch_product(product_id: str, body: ProductPatch, request: Request,
                   principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """The fields sent, based on ``version``; ``archived: false`` unarchives."""
     return product_view(service.patch_product(db, product_id=product_id, body=body,
-                                              **_context(request, principal)))
+                                              **request_context(request, principal)))
 
 
 @router.delete("/products/{product_id}")
@@ -114,7 +110,7 @@ def archive_product(product_id: str, request: Request,
                     principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """Archive (products are never deleted; their codes stay reserved); idempotent."""
     return product_view(service.archive_product(db, product_id=product_id, version=version,
-                                                **_context(request, principal)))
+                                                **request_context(request, principal)))
 
 
 # --- categories -----------------------------------------------------------------------------
@@ -133,7 +129,7 @@ def list_categories(request: Request, format: str = Query("list", pattern="^(lis
 def create_category(body: CategoryCreate, request: Request, db: Database = Depends(get_db),
                     principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     return category_view(categories.create_category(db, body=body,
-                                                    **_context(request, principal)))
+                                                    **request_context(request, principal)))
 
 
 @router.get("/categories/{category_id}")
@@ -149,14 +145,14 @@ def update_category(category_id: str, body: CategoryPatch, request: Request,
                     principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """Rename, reorder, move (refusing a cycle) or (un)archive, based on ``version``."""
     return category_view(categories.update_category(db, category_id=category_id, body=body,
-                                                    **_context(request, principal)))
+                                                    **request_context(request, principal)))
 
 
 @router.delete("/categories/{category_id}")
 def archive_category(category_id: str, request: Request, db: Database = Depends(get_db),
                      principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     return category_view(categories.archive_category(db, category_id=category_id,
-                                                     **_context(request, principal)))
+                                                     **request_context(request, principal)))
 
 
 # --- tax classes and brands -----------------------------------------------------------------
@@ -171,7 +167,8 @@ def list_tax_classes(request: Request, db: Database = Depends(get_db),
 @router.post("/tax-classes", status_code=201)
 def create_tax_class(body: TaxClassCreate, request: Request, db: Database = Depends(get_db),
                      principal: Principal = Depends(WRITE)) -> dict[str, Any]:
-    return tax_class_view(taxes.create_tax_class(db, body=body, **_context(request, principal)))
+    return tax_class_view(taxes.create_tax_class(db, body=body,
+                                                 **request_context(request, principal)))
 
 
 @router.get("/tax-classes/{tax_class_id}")
@@ -185,7 +182,7 @@ def update_tax_class(tax_class_id: str, body: TaxClassPatch, request: Request,
                      db: Database = Depends(get_db),
                      principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     return tax_class_view(taxes.update_tax_class(db, tax_class_id=tax_class_id, body=body,
-                                                 **_context(request, principal)))
+                                                 **request_context(request, principal)))
 
 
 @router.delete("/tax-classes/{tax_class_id}", status_code=204)
@@ -195,7 +192,7 @@ def delete_tax_class(tax_class_id: str, request: Request,
                      principal: Principal = Depends(WRITE)) -> Response:
     """Delete a class no product uses (409 ``tax_class_in_use`` otherwise)."""
     taxes.delete_tax_class(db, tax_class_id=tax_class_id, version=version,
-                           **_context(request, principal))
+                           **request_context(request, principal))
     return Response(status_code=204)
 
 

@@ -12,15 +12,11 @@ from app.domain.permissions import Permission
 from server.common.paging import MAX_PAGE, MAX_PER_PAGE, reject_unknown_filters
 from server.coupons import manage
 from server.coupons.schemas import CouponCreate, CouponUpdate
-from server.security.deps import Principal, client_ip, get_db, require
+from server.security.deps import Principal, get_db, request_context, require
 
 router = APIRouter(prefix="/coupons", tags=["coupons"])
 WRITE = require(Permission.COUPONS_WRITE)
 LIST_PARAMS = ("active", "code", "sort", "page", "per_page")
-
-
-def _context(request: Request) -> dict[str, Any]:
-    return {"ip": client_ip(request), "request_id": getattr(request.state, "request_id", None)}
 
 
 @router.get("")
@@ -40,7 +36,7 @@ def list_coupons(request: Request, active: bool | None = None,
 def create_coupon(body: CouponCreate, request: Request, db: Database = Depends(get_db),
                   principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """A coupon: percent (``value`` as decimal text) or amount (minor units, with currency)."""
-    return manage.create(db, body=body, actor=principal.actor, **_context(request))
+    return manage.create(db, body=body, actor=principal.actor, **request_context(request))
 
 
 @router.get("/{coupon_id}")
@@ -55,14 +51,15 @@ def update_coupon(coupon_id: str, body: CouponUpdate, request: Request,
                   principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """Edit any field but the code; 409 when ``version`` is stale."""
     return manage.update(db, coupon_id=coupon_id, body=body, actor=principal.actor,
-                         **_context(request))
+                         **request_context(request))
 
 
 @router.delete("/{coupon_id}")
 def deactivate_coupon(coupon_id: str, request: Request, db: Database = Depends(get_db),
                       principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """Deactivate (never deleted: redemptions refer to it); idempotent."""
-    return manage.deactivate(db, coupon_id=coupon_id, actor=principal.actor, **_context(request))
+    return manage.deactivate(db, coupon_id=coupon_id, actor=principal.actor,
+                             **request_context(request))
 
 
 @router.get("/{coupon_id}/redemptions")

@@ -13,7 +13,7 @@ from server.customers import gdpr, service
 from server.customers.schemas import (AddressCreate, AddressUpdate, CustomerCreate,
                                       CustomerUpdate)
 from server.orders.service import orders_of_customer
-from server.security.deps import Principal, client_ip, get_db, require
+from server.security.deps import Principal, get_db, request_context, require
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 READ = require(Permission.CUSTOMERS_READ)
@@ -21,10 +21,6 @@ WRITE = require(Permission.CUSTOMERS_WRITE)
 GDPR = require(Permission.CUSTOMERS_GDPR)
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE)]
-
-
-def _context(request: Request) -> dict[str, Any]:
-    return {"ip": client_ip(request), "request_id": getattr(request.state, "request_id", None)}
 
 
 @router.get("")
@@ -42,7 +38,7 @@ def list_customers(request: Request,
 def create_customer(body: CustomerCreate, request: Request, db: Database = Depends(get_db),
                     principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """A customer; 409 when another one has the email."""
-    return service.create(db, body=body, principal=principal, **_context(request))
+    return service.create(db, body=body, principal=principal, **request_context(request))
 
 
 @router.get("/{customer_id}")
@@ -57,7 +53,7 @@ def update_customer(customer_id: str, body: CustomerUpdate, request: Request,
                     principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """Change the given fields; 409 on a stale ``version`` or a taken email."""
     return service.update(db, customer_id=customer_id, body=body, principal=principal,
-                          **_context(request))
+                          **request_context(request))
 
 
 @router.post("/{customer_id}/addresses", status_code=201)
@@ -66,7 +62,7 @@ def add_address(customer_id: str, body: AddressCreate, request: Request,
                 principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """Add an address; returns the customer."""
     return service.add_address(db, customer_id=customer_id, body=body, principal=principal,
-                               **_context(request))
+                               **request_context(request))
 
 
 @router.patch("/{customer_id}/addresses/{address_id}")
@@ -74,7 +70,7 @@ def update_address(customer_id: str, address_id: str, body: AddressUpdate, reque
                    db: Database = Depends(get_db),
                    principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     return service.update_address(db, customer_id=customer_id, address_id=address_id,
-                                  body=body, principal=principal, **_context(request))
+                                  body=body, principal=principal, **request_context(request))
 
 
 @router.delete("/{customer_id}/addresses/{address_id}")
@@ -82,7 +78,7 @@ def delete_address(customer_id: str, address_id: str, request: Request,
                    db: Database = Depends(get_db),
                    principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     return service.delete_address(db, customer_id=customer_id, address_id=address_id,
-                                  principal=principal, **_context(request))
+                                  principal=principal, **request_context(request))
 
 
 @router.get("/{customer_id}/orders")
@@ -105,4 +101,4 @@ def export_customer(customer_id: str, db: Database = Depends(get_db),
 def erase_customer(customer_id: str, request: Request, db: Database = Depends(get_db),
                    principal: Principal = Depends(GDPR)) -> dict[str, Any]:
     """GDPR: anonymise the customer's orders and delete the rest; leaves a tombstone."""
-    return gdpr.erase(db, customer_id=customer_id, principal=principal, **_context(request))
+    return gdpr.erase(db, customer_id=customer_id, principal=principal, **request_context(request))

@@ -17,7 +17,7 @@ from app.domain.permissions import Permission
 from server.devices import service, stores
 from server.devices.schemas import PairRequest, RegisterCreate, StoreCreate, StoreUpdate
 from server.security import ratelimit
-from server.security.deps import Principal, client_ip, get_db, public, require
+from server.security.deps import Principal, client_ip, get_db, public, request_context, require
 
 router = APIRouter(tags=["devices"])
 READ = require(Permission.BACK_OFFICE)
@@ -26,11 +26,6 @@ DEVICES = require(Permission.DEVICES_MANAGE)
 PAIR_WINDOW_SECONDS = 60
 Page = Query(1, ge=1, le=10_000)
 PerPage = Query(50, ge=1, le=100)
-
-
-def _context(request: Request, principal: Principal) -> dict[str, Any]:
-    return {"actor": principal.actor, "ip": client_ip(request),
-            "request_id": getattr(request.state, "request_id", None)}
 
 
 @router.get("/stores", tags=["stores"])
@@ -42,7 +37,7 @@ def list_stores(page: int = Page, per_page: int = PerPage, db: Database = Depend
 @router.post("/stores", status_code=201, tags=["stores"])
 def create_store(body: StoreCreate, request: Request, db: Database = Depends(get_db),
                  principal: Principal = Depends(STORES)) -> dict[str, Any]:
-    return stores.create_store(db, body=body, **_context(request, principal))
+    return stores.create_store(db, body=body, **request_context(request, principal))
 
 
 @router.get("/stores/{store_id}", tags=["stores"])
@@ -56,7 +51,8 @@ def update_store(store_id: str, body: StoreUpdate, request: Request,
                  db: Database = Depends(get_db),
                  principal: Principal = Depends(STORES)) -> dict[str, Any]:
     """Edit a store; 409 when ``version`` is stale. The code cannot change."""
-    return stores.update_store(db, store_id=store_id, body=body, **_context(request, principal))
+    return stores.update_store(db, store_id=store_id, body=body,
+                               **request_context(request, principal))
 
 
 @router.post("/stores/{store_id}/registers", status_code=201)
@@ -64,7 +60,7 @@ def create_register(store_id: str, body: RegisterCreate, request: Request,
                     db: Database = Depends(get_db),
                     principal: Principal = Depends(DEVICES)) -> dict[str, Any]:
     return service.create_register(db, store_id=store_id, body=body,
-                                   **_context(request, principal))
+                                   **request_context(request, principal))
 
 
 @router.get("/stores/{store_id}/registers")
@@ -79,7 +75,7 @@ def issue_pairing_code(register_id: str, request: Request, db: Database = Depend
     """A one-time code, valid for the configured minutes, that pairs one till to this register."""
     return service.issue_code_for_register(
         db, register_id=register_id, minutes=request.app.state.settings.pairing_code_minutes,
-        **_context(request, principal))
+        **request_context(request, principal))
 
 
 @router.post("/devices/pair")
@@ -112,4 +108,4 @@ def my_device(db: Database = Depends(get_db),
 def revoke_device(device_id: str, request: Request, db: Database = Depends(get_db),
                   principal: Principal = Depends(DEVICES)) -> dict[str, Any]:
     """Revoke a till's credential; its next request is a 401. Idempotent."""
-    return service.revoke_device(db, device_id=device_id, **_context(request, principal))
+    return service.revoke_device(db, device_id=device_id, **request_context(request, principal))

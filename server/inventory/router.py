@@ -14,7 +14,7 @@ from server.errors import ApiError
 from server.inventory import operations
 from server.inventory.schemas import LevelUpdate, MovementCreate, TransferCreate
 from server.inventory.service import KINDS
-from server.security.deps import Principal, client_ip, get_db, require
+from server.security.deps import Principal, get_db, request_context, require
 
 router = APIRouter(prefix="/inventory", tags=["inventory"])
 READ = require(Permission.STOCK_READ)
@@ -22,10 +22,6 @@ WRITE = require(Permission.STOCK_WRITE)
 Kind = Literal[KINDS]  # type: ignore[valid-type]
 IdParam = Annotated[str | None, Query(min_length=1, max_length=64)]
 _PAGING = ("page", "per_page")
-
-
-def _context(request: Request) -> dict[str, Any]:
-    return {"ip": client_ip(request), "request_id": getattr(request.state, "request_id", None)}
 
 
 def _utc(value: datetime | None, field: str) -> datetime | None:
@@ -69,7 +65,7 @@ def update_level(level_id: str, body: LevelUpdate, request: Request,
                  principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """Set the level's low-stock threshold (``null``: the product's); 409 on a stale version."""
     return operations.update_level(db, level_id=level_id, body=body, principal=principal,
-                                   **_context(request))
+                                   **request_context(request))
 
 
 @router.get("/movements")
@@ -98,11 +94,11 @@ def post_movement(body: MovementCreate, request: Request,
                   principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """An adjustment (signed, with a reason), a receipt or a count; idempotent by
     ``movement_id``."""
-    return operations.post_movement(db, body=body, principal=principal, **_context(request))
+    return operations.post_movement(db, body=body, principal=principal, **request_context(request))
 
 
 @router.post("/transfers", status_code=201)
 def post_transfer(body: TransferCreate, request: Request, db: Database = Depends(get_db),
                   principal: Principal = Depends(WRITE)) -> dict[str, Any]:
     """Move stock between two stores in one transaction; idempotent by ``transfer_id``."""
-    return operations.post_transfer(db, body=body, principal=principal, **_context(request))
+    return operations.post_transfer(db, body=body, principal=principal, **request_context(request))

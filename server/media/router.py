@@ -16,17 +16,12 @@ from server.catalog.views import product_view
 from server.errors import ApiError
 from server.media import images, service
 from server.media.storage import image_store
-from server.security.deps import Principal, client_ip, get_db, public, require
+from server.security.deps import Principal, get_db, public, request_context, require
 
 router = APIRouter(prefix="/products", tags=["media"])
 WRITE = require(Permission.CATALOG_WRITE)
 MAX_VERSION = 2**31
 FOREVER = "public, max-age=31536000, immutable"
-
-
-def _context(request: Request, principal: Principal) -> dict[str, Any]:
-    return {"actor": principal.actor, "ip": client_ip(request),
-            "request_id": getattr(request.state, "request_id", None)}
 
 
 @router.post("/{product_id}/images", status_code=201,
@@ -48,7 +43,7 @@ async def upload_image(product_id: str, request: Request,
     processed = await run_in_threadpool(images.process, data, declared)
     product = await run_in_threadpool(
         lambda: service.add_image(db, image_store(db), product_id=product_id, version=version,
-                                  image=processed, **_context(request, principal)))
+                                  image=processed, **request_context(request, principal)))
     return product_view(product)
 
 
@@ -78,4 +73,4 @@ def delete_image(product_id: str, image_id: str, request: Request,
     """Remove an image, based on the product's ``version`` (409 if stale); answers the product."""
     return product_view(service.remove_image(db, image_store(db), product_id=product_id,
                                              image_id=image_id, version=version,
-                                             **_context(request, principal)))
+                                             **request_context(request, principal)))

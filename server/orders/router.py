@@ -15,16 +15,12 @@ from server.customers import service as customers
 from server.errors import ApiError
 from server.orders import service
 from server.orders.schemas import PaymentCreate, RefundCreate, StatusChange, StatusName
-from server.security.deps import Principal, client_ip, get_db, require
+from server.security.deps import Principal, get_db, request_context, require
 
 router = APIRouter(tags=["orders"])
 OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 IdFilter = Annotated[str | None, Query(min_length=1, max_length=64,
                                        pattern=r"^[A-Za-z0-9_.:-]+$")]
-
-
-def _context(request: Request) -> dict[str, Any]:
-    return {"ip": client_ip(request), "request_id": getattr(request.state, "request_id", None)}
 
 
 @router.get("/orders")
@@ -62,7 +58,7 @@ def change_status(order_id: OrderId, body: StatusChange, request: Request,
     stale ``version``); audited with who and why."""
     return service.change_status(db, order_id=order_id, status=body.status, reason=body.reason,
                                  version=body.version, tracking_number=body.tracking_number,
-                                 principal=principal, **_context(request))
+                                 principal=principal, **request_context(request))
 
 
 @router.post("/orders/{order_id}/payments", status_code=201)
@@ -73,7 +69,7 @@ def add_payment(order_id: OrderId, body: PaymentCreate, request: Request,
     """Record a payment; a pending order paid in full becomes confirmed."""
     return service.add_payment(db, order_id=order_id, method=body.method, amount=body.amount,
                                provider_ref=body.provider_ref, principal=principal,
-                               **_context(request))
+                               **request_context(request))
 
 
 @router.post("/orders/{order_id}/refunds", status_code=201)
@@ -82,7 +78,7 @@ def refund(order_id: OrderId, body: RefundCreate, request: Request,
            principal: Principal = Depends(require(Permission.REFUND))) -> dict[str, Any]:
     """Give money back for returned lines, never more than was paid."""
     return service.refund(db, order_id=order_id, wanted=body.wanted(), reason=body.reason,
-                          principal=principal, **_context(request))
+                          principal=principal, **request_context(request))
 
 
 @router.get("/account/orders")

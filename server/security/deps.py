@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import jwt
 from fastapi import Request
@@ -57,6 +57,16 @@ def get_db(request: Request) -> Database:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def request_context(request: Request, principal: Principal | None = None) -> dict[str, Any]:
+    """Where a privileged call came from, for its audit entry: ``ip`` and ``request_id``, and
+    the ``actor`` when ``principal`` is given."""
+    context: dict[str, Any] = {"ip": client_ip(request),
+                               "request_id": getattr(request.state, "request_id", None)}
+    if principal is not None:
+        context["actor"] = principal.actor
+    return context
 
 
 def _unauthorized(message: str) -> ApiError:

@@ -10,16 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pymongo.database import Database
 
 from app.domain.permissions import Permission, Role
-from server.security.deps import Principal, client_ip, get_db, require
+from server.security.deps import Principal, get_db, request_context, require
 from server.users import service
 from server.users.schemas import PinSet, UserCreate, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 MANAGE = require(Permission.USERS_MANAGE)
-
-
-def _context(request: Request) -> dict[str, Any]:
-    return {"ip": client_ip(request), "request_id": getattr(request.state, "request_id", None)}
 
 
 @router.get("")
@@ -35,7 +31,8 @@ def create_user(body: UserCreate, request: Request, db: Database = Depends(get_d
                 principal: Principal = Depends(MANAGE)) -> dict[str, Any]:
     """A staff account, verified at once (the manager vouches for the address)."""
     return service.create_staff(db, body=body, principal=principal,
-                                rounds=request.app.state.settings.bcrypt_rounds, **_context(request))
+                                rounds=request.app.state.settings.bcrypt_rounds,
+                                **request_context(request))
 
 
 @router.get("/{user_id}")
@@ -49,14 +46,15 @@ def update_user(user_id: str, body: UserUpdate, request: Request, db: Database =
                 principal: Principal = Depends(MANAGE)) -> dict[str, Any]:
     """Change name, role, active or stores; 409 when ``version`` is stale."""
     return service.update_staff(db, user_id=user_id, body=body, principal=principal,
-                                **_context(request))
+                                **request_context(request))
 
 
 @router.delete("/{user_id}")
 def deactivate_user(user_id: str, request: Request, db: Database = Depends(get_db),
                     principal: Principal = Depends(MANAGE)) -> dict[str, Any]:
     """Deactivate (accounts are never deleted); idempotent."""
-    return service.deactivate_staff(db, user_id=user_id, principal=principal, **_context(request))
+    return service.deactivate_staff(db, user_id=user_id, principal=principal,
+                                    **request_context(request))
 
 
 @router.post("/{user_id}/pin")
@@ -64,4 +62,4 @@ def set_pin(user_id: str, body: PinSet, request: Request, db: Database = Depends
             principal: Principal = Depends(MANAGE)) -> dict[str, Any]:
     """Set the till PIN (4–8 digits); only its PBKDF2 hash is kept, and synced to tills."""
     return service.set_pin(db, user_id=user_id, pin=body.pin, principal=principal,
-                           **_context(request))
+                           **request_context(request))
