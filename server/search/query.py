@@ -177,7 +177,7 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> dict[str, Any]:
     where, args = filters
     if expression is None:
         rows, total, exact = _browse(conn, query.currency, where, args)
-    elif len(matched := _matches(conn, expression, SCAN)) <= WINDOW:
+    elif len(matched := _matches(conn, expression, WINDOW + 1)) <= WINDOW:
         rows, total, exact = _ranked(conn, query.currency, expression, matched, where, args)
     else:
         rows, total, exact = _broad(conn, query.currency, expression, matched, where, args)
@@ -215,27 +215,34 @@ def _ranked(conn: sqlite3.Connection, currency: str, expression: str, matched: l
     return ranked, len(ranked), True
 
 
-def _broad(conn: sqlite3.Connection, currency: str, expression: str, scanned: list[int],
+def _broad(conn: sqlite3.Connection, currency: str, expression: str, first: list[int],
            where: str, args: list[Any]) -> tuple[list[tuple], int, bool]:
-    """Many matches: ranking them all is what is slow, so of the first ``SCAN`` matches
-    (``scanned``, row order) those in name, brand or category come first, then the others;
-    within each, shorter names first (what bm25's length normalisation would favour). The
-    total counts the filtered matches among them: exact only if that was all of them. One more
-    walk of the index, bounded by the scanned row ids, finds the name/brand/category ones.
-    Without filters only the first ``DEPTH`` of each kind (row order) are read and ordered."""
-    named = {r[0] for r in conn.execute(
-        "SELECT rowid FROM products_fts WHERE products_fts MATCH ? AND rowid BETWEEN ? AND ?",
-        (f"{{name brand category}} : ({expression})", scanned[0], scanned[-1]))}
-    wanted = scanned
-    if not where:  # every scanned row counts: only the first DEPTH of each kind are read
-        first = sorted(named)[:DEPTH]
-        wanted = first + [r for r in scanned if r not in named][:DEPTH - len(first)]
+    """Many matches (``first``: the first ``WINDOW + 1``, row order): ranking them all is what
+    is slow, so of the first ``SCAN`` matches those in name, brand or category come first,
+    then the others; within each, shorter names first (what bm25's length normalisation would
+    favour). The total counts the filtered matches among them: exact only if that was all of
+    them. Without filters, only the first ``DEPTH`` of each kind (row order) are read."""
+    if where:
+        scanned = _matches(conn, expression, SCAN)
+        seen, last = len(scanned), scanned[-1]
+    else:  # counted in SQLite: no row of it is needed here
+        seen, last = conn.execute("SELECT count(*), max(rowid) FROM (SELECT rowid FROM "
+                                  "products_fts WHERE products_fts MATCH ? LIMIT ?)",
+                                  (expression, SCAN)).fetchone()
+    named_ids = [r[0] for r in conn.execute(
+        "SELECT rowid FROM products_fts WHERE products_fts MATCH ? AND rowid <= ? LIMIT ?",
+        (f"{{name brand category}} : ({expression})", last, SCAN if where else DEPTH))]
+    named = set(named_ids)
+    if where:
+        wanted = scanned
+    else:  # fewer than DEPTH named ones: all of them are in ``named``, the rest in ``first``
+        wanted = named_ids + [r for r in first if r not in named][:DEPTH - len(named_ids)]
     found = conn.execute(f"SELECT {FIELDS}, length(p.name_key) FROM json_each(?) m CROSS JOIN "
                          f"products p ON p.rowid = m.value {PRICE_JOIN} WHERE 1 = 1{where}",
                          (json.dumps(wanted), currency, *args)).fetchall()
     found.sort(key=lambda r: (r[0] not in named, r[6], r[0]))
-    total = len(found) if where else len(scanned)
-    return [(*r[:6], None) for r in found[:DEPTH]], total, len(scanned) < SCAN
+    total = len(found) if where else seen
+    return [(*r[:6], None) for r in found[:DEPTH]], total, seen < SCAN
 
 
 def _browse(conn: sqlite3.Connection, currency: str, where: str,
