@@ -71,11 +71,14 @@ def _idf(conn: sqlite3.Connection, phrase: str, rows: int, last: int) -> float:
 
 
 def _occurrences(text: str, phrase: str) -> int:
-    """Instances of ``phrase`` in ``text`` (overlapping, as FTS5 counts trigram phrases)."""
-    count, at = 0, text.find(phrase)
-    while at >= 0:
-        count += 1
-        at = text.find(phrase, at + 1)
+    """Instances of ``phrase`` in ``text`` (overlapping ones too, as FTS5 counts a trigram
+    phrase; only a phrase whose head is also its tail can overlap itself)."""
+    count = text.count(phrase)
+    if count and any(phrase[:k] == phrase[-k:] for k in range(1, len(phrase))):
+        count, at = 0, text.find(phrase)
+        while at >= 0:
+            count += 1
+            at = text.find(phrase, at + 1)
     return count
 
 

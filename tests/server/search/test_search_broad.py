@@ -89,3 +89,14 @@ def test_narrow_ranks_are_fts5s_bm25(conn, monkeypatch) -> None:
             mine = rank.scores(conn, fts, expression)
             assert mine.keys() == fts.keys()
             assert all(abs(mine[r] - fts[r]) <= 1e-9 * abs(fts[r]) for r in fts), expression
+
+
+def test_a_rare_and_a_common_word_rank_as_fts5_would(conn) -> None:
+    """"omega" is in every row (over WINDOW): the narrow AND is ranked by server.search.rank."""
+    result = queries.search(conn, queries.SearchQuery(q="omega item29", per_page=40))
+    expected = conn.execute("SELECT p.id, f.rank FROM products_fts f JOIN products p ON "
+                            "p.rowid = f.rowid WHERE products_fts MATCH '\"omega\" AND "
+                            "\"item29\"' ORDER BY f.rank, p.rowid").fetchall()
+    assert 0 < len(expected) <= queries.WINDOW and result["total"] == len(expected)
+    assert [(i["id"], i["score"]) for i in result["items"]] == [
+        (pid, round(-rank, 4)) for pid, rank in expected[:40]]
