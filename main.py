@@ -34,7 +34,8 @@ def _demo(args, paths, ensure_demo) -> int:  # noqa: ANN001 - argparse namespace
     ensure_demo(paths, products=args.products)
     server = None
     if not args.no_server:
-        server = LocalServer(paths.data_dir / "server", port=args.server_port)
+        server = LocalServer(paths.data_dir / "server", port=args.server_port,
+                             products=args.products)
         if server.start():
             print(f"tillpoint demo: local central server at {server.url} "
                   f"(owner {DEMO_OWNER_EMAIL} / {DEMO_OWNER_PASSWORD}); log in "

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 DEMO_OWNER_EMAIL = "owner@demo.tillpoint"
 DEMO_OWNER_PASSWORD = "demo-owner-password"
 DEFAULT_PORT = 8700
+DEMO_PRODUCTS = 500  # as many as the client's demo shop (tillpoint init --demo)
 
 
 def _executable(name: str) -> str | None:
@@ -35,9 +36,11 @@ def _executable(name: str) -> str | None:
 class LocalServer:
     """One ``tillpoint-server`` child process with its data under ``data_dir``."""
 
-    def __init__(self, data_dir: Path, port: int = DEFAULT_PORT) -> None:
+    def __init__(self, data_dir: Path, port: int = DEFAULT_PORT,
+                 products: int = DEMO_PRODUCTS) -> None:
         self.data_dir = data_dir
         self.port = port
+        self.products = products
         self.url = f"http://127.0.0.1:{port}"
         self._process: subprocess.Popen | None = None
         self.ready = threading.Event()
@@ -50,7 +53,7 @@ class LocalServer:
         return env
 
     def start(self) -> bool:
-        """Start the process and, in the background, wait for it and create the demo owner.
+        """Start the process and, in the background, wait for it and seed the demo shop.
         Returns False (and sets ``problem``) when the server cannot be started at all."""
         command = _executable("tillpoint-server")
         if command is None:
@@ -79,12 +82,14 @@ class LocalServer:
         else:
             self.problem = "the local server did not become ready within 2 minutes"
             return
+        # The same demo shop as the client's (catalogue, stock, staff with the demo owner, customers);
+        # a server seeded on an earlier run refuses to seed again, which is what we want.
         result = subprocess.run([_executable("tillpoint-server") or "tillpoint-server",
-                                 "create-user", "--email", DEMO_OWNER_EMAIL, "--role", "owner",
-                                 "--name", "Demo Owner"], input=DEMO_OWNER_PASSWORD + "\n",
-                                text=True, capture_output=True, env=self._env(), timeout=120)
-        if result.returncode != 0 and "already exists" not in result.stderr:
-            self.problem = f"could not create the demo owner: {result.stderr.strip()}"
+                                 "seed-demo", "--products", str(self.products),
+                                 "--staff-password-stdin"], input=DEMO_OWNER_PASSWORD + "\n",
+                                text=True, capture_output=True, env=self._env(), timeout=600)
+        if result.returncode != 0 and "catalogue is not empty" not in result.stderr:
+            self.problem = f"could not seed the demo shop: {result.stderr.strip()[-500:]}"
             return
         self.ready.set()
 

@@ -14,8 +14,8 @@ from server.embedded import free_port
 
 
 @pytest.mark.slow
-def test_the_demo_server_starts_creates_the_owner_and_stops_with_its_database(tmp_path):
-    server = LocalServer(tmp_path / "server", port=free_port())
+def test_the_demo_server_starts_seeds_the_demo_shop_and_stops_with_its_database(tmp_path):
+    server = LocalServer(tmp_path / "server", port=free_port(), products=40)
     assert server.start()
     try:
         assert server.ready.wait(150), server.problem
@@ -27,6 +27,8 @@ def test_the_demo_server_starts_creates_the_owner_and_stops_with_its_database(tm
             headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(login, timeout=30) as response:
             assert "access_token" in json.load(response)
+        with urllib.request.urlopen(f"{server.url}/api/v1/products?per_page=100", timeout=30) as r:
+            assert len(json.load(r)["items"]) == 40  # the demo catalogue, as the client has it
         database_pid = json.loads((tmp_path / "server" / "embedded.json").read_text())["pid"]
     finally:
         server.stop()
@@ -42,3 +44,14 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+@pytest.mark.slow
+def test_a_second_demo_start_finds_its_shop_seeded_and_is_ready(tmp_path):
+    for _ in range(2):  # the second seed-demo refuses the non-empty catalogue: that is ready too
+        server = LocalServer(tmp_path / "server", port=free_port(), products=10)
+        assert server.start()
+        try:
+            assert server.ready.wait(150), server.problem
+        finally:
+            server.stop()
