@@ -109,7 +109,10 @@ def _health_pids(server, expected: int, timeout: float = 5.0) -> set[int]:
     """The pids that logged /health requests, once ``expected`` of them are in the log."""
     deadline = time.monotonic() + timeout
     while True:
-        lines = [json.loads(line) for line in server.log().splitlines()]  # all JSON, workers too
+        # Every complete line is JSON (workers too); the last one may still be being written.
+        text = server.log()
+        complete = text[:text.rfind("\n") + 1]
+        lines = [json.loads(line) for line in complete.splitlines()]
         health = [e for e in lines if e.get("logger") == "tillpoint.access"
                   and e.get("route") == "/health"]
         if len(health) >= expected or time.monotonic() > deadline:
