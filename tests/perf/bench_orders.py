@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import secrets
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -39,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from tests.perf.bench_server import REPO, _timed, server_stack
+from tests.perf.bench_server import _timed, drive, server_stack
 
 DEFAULT_PRODUCTS = 100_000
 QUICK_PRODUCTS = 2_000
@@ -225,12 +224,7 @@ def run(products: int = DEFAULT_PRODUCTS, seconds: float = DEFAULT_SECONDS,
             seeder.close()
         config = {"base_url": base, "mongo_uri": mongo_uri, "database": "bench",
                   "seconds": seconds, "concurrency": concurrency, **seeded}
-        driven = subprocess.run([sys.executable, "-m", "tests.perf.bench_orders", "--drive"],
-                                input=json.dumps(config), cwd=REPO, text=True,
-                                capture_output=True, timeout=300 + 10 * seconds)
-        if driven.returncode != 0:
-            raise RuntimeError(f"the client process failed:\n{driven.stderr[-3000:]}")
-        rows = json.loads(driven.stdout)
+        rows = drive("tests.perf.bench_orders", config, timeout=300 + 10 * seconds)
 
     figures: dict[str, Any] = {"products": products, "seconds": seconds,
                                "concurrency": concurrency, "workers": workers}

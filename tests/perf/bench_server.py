@@ -212,6 +212,16 @@ def _ready(url: str) -> bool:
         return False
 
 
+def drive(module: str, config: dict[str, Any], *, timeout: float) -> dict[str, Any]:
+    """Run ``python -m <module> --drive`` (the clients, in a second process so that they do not
+    share the server's CPU accounting), hand it ``config`` and return the rows it prints."""
+    driven = subprocess.run([sys.executable, "-m", module, "--drive"], input=json.dumps(config),
+                            cwd=REPO, text=True, capture_output=True, timeout=timeout)
+    if driven.returncode != 0:
+        raise RuntimeError(f"the client process failed:\n{driven.stderr[-3000:]}")
+    return json.loads(driven.stdout)
+
+
 @contextmanager
 def server_stack(tmp_dir: Path, env_extra: dict[str, str], *,
                  workers: int = 1) -> Iterator[tuple[str, str, dict[str, str]]]:
@@ -273,12 +283,7 @@ def run(seconds: float = DEFAULT_SECONDS, concurrency: int = DEFAULT_CONCURRENCY
                        check=True, capture_output=True, timeout=120)
         config = {"base_url": base, "mongo_uri": mongo_uri, "database": "bench",
                   "seconds": seconds, "concurrency": concurrency}
-        driven = subprocess.run([sys.executable, "-m", "tests.perf.bench_server", "--drive"],
-                                input=json.dumps(config), cwd=REPO, text=True,
-                                capture_output=True, timeout=120 + 10 * seconds)
-        if driven.returncode != 0:
-            raise RuntimeError(f"the client process failed:\n{driven.stderr[-3000:]}")
-        rows = json.loads(driven.stdout)
+        rows = drive("tests.perf.bench_server", config, timeout=120 + 10 * seconds)
 
     figures: dict[str, Any] = {"seconds": seconds, "concurrency": concurrency,
                                "bcrypt_rounds": bcrypt_rounds, "workers": workers}
