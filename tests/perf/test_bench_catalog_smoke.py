@@ -5,12 +5,12 @@ and half a second per row instead of 100,000 and 1,000,000 (``python -m tests.pe
 from __future__ import annotations
 
 import io
-import math
 from pathlib import Path
 
 import pytest
 
 from tests.perf.bench_catalog import SMOKE_SIZE, run
+from tests.perf.sanity import check_timed_row
 
 
 @pytest.mark.perf
@@ -23,7 +23,4 @@ def test_catalog_benchmark_smoke(tmp_path: Path, capsys) -> None:
     assert result["seed"]["documents"] > 5 * SMOKE_SIZE  # codes, stock, feed entries too
     assert 0 < result["raw_insert"]["documents"] <= result["seed"]["documents"]
     for name in ("read", "raw_read", "list", "raw_list"):
-        row = result[name]
-        for value in (row["rps"], row["p50_ms"], row["p99_ms"]):
-            assert isinstance(value, float) and math.isfinite(value) and value > 0, (name, value)
-        assert row["p99_ms"] >= row["p50_ms"] and row["count"] >= 1 and row["errors"] == 0, name
+        check_timed_row(result[name], name)
