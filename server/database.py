@@ -107,6 +107,7 @@ def ensure_indexes(db: Database) -> None:
     db.email_tokens.create_index("expires_at", **TTL)
     db.email_tokens.create_index("user_id")
     db.email_outbox.create_index("status")
+    db.email_outbox.create_index("to")  # a person's mails (GDPR export and erase)
     db.email_outbox.create_index("purge_at", **TTL)  # set when a mail is sent or given up
     db.stores.create_index("code", unique=True)
     db.registers.create_index([("store_id", ASCENDING), ("code", ASCENDING)], unique=True)
@@ -114,6 +115,8 @@ def ensure_indexes(db: Database) -> None:
     db.devices.create_index("register_id")
     db.api_keys.create_index("prefix", unique=True)
     db.audit_log.create_index("at")
+    db.audit_log.create_index("target")  # entries about a person (GDPR export and erase)
+    db.audit_log.create_index("actor")
     from server import domains  # late: the domains' index modules import this module
     from server.changes import log as change_log
 

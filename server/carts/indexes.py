@@ -8,7 +8,10 @@ from server.database import TTL
 
 
 def ensure_indexes(db: Database) -> None:
-    """Expiry by TTL, one active cart per customer, and the abandoned-cart sweep's range."""
+    """Expiry by TTL, one active cart per customer, the abandoned-cart sweep's range, and a
+    person's carts by account and by email (GDPR export and erase)."""
     db.carts.create_index("expires_at", **TTL)
     db.carts.create_index("active_user", unique=True, sparse=True)
     db.carts.create_index("abandon_due_at")
+    db.carts.create_index("user_id")
+    db.carts.create_index("email")

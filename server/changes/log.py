@@ -53,6 +53,8 @@ class Change:
 
 def ensure_indexes(db: Database) -> None:
     db.change_log.create_index([("feed", ASCENDING), ("seq", ASCENDING)], unique=True)
+    # an entity's entries, for the GDPR erase that scrubs a customer's data from the log
+    db.change_log.create_index([("entity", ASCENDING), ("entity_id", ASCENDING)])
 
 
 def _allocate(db: Database, feed: str, count: int, session: ClientSession | None) -> int:
