@@ -90,8 +90,13 @@ def migrate(path: Path, engine: Engine, *, reader: Engine | None = None) -> None
                          "install the newer version or restore a backup")
     if current is not None:
         backup = path.with_name(f"{path.name}.before-{head}")
-        with engine.connect() as conn:  # a consistent copy even with WAL pages pending
-            conn.exec_driver_sql("VACUUM INTO ?", (str(backup),))
+        # A consistent copy even with WAL pages pending. On the raw connection: VACUUM cannot
+        # run inside the transaction SQLAlchemy's "begin" event opens on every use.
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM INTO ?", (str(backup),))
+        finally:
+            raw.close()
         log.info("copied %s to %s before migrating %s → %s", path, backup, current, head)
     command.upgrade(alembic_config(engine), "head")
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pymongo.database import Database
 
 COMMERCE = ("catalog", "media", "search", "carts", "coupons", "orders", "inventory",
-            "customers", "reports", "recommendations")
+            "customers", "reports", "recommendations", "sync")
 
 
 def _module(domain: str, name: str) -> ModuleType:

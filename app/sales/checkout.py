@@ -115,6 +115,7 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
     session.add(order)
     session.flush()  # the order row first: everything below refers to it
 
+    movements = []
     for line_no, (pl, variant, cart_line) in enumerate(
             zip(priced.lines, priced_cart.variants, cart.lines), start=1):
         line = OrderLine(
@@ -128,9 +129,10 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
                                 taxable=part.taxable, tax=part.tax)
                    for position, part in enumerate(pl.taxes)])
         order.lines.append(line)
-        inventory.record_movement(session, store_id=store.id, variant_id=variant.id,
-                                  quantity_milli=-pl.source.quantity_milli, kind="sale",
-                                  order_id=order.id, staff_id=staff.id)
+        movements.append(inventory.record_movement(
+            session, store_id=store.id, variant_id=variant.id,
+            quantity_milli=-pl.source.quantity_milli, kind="sale", order_id=order.id,
+            staff_id=staff.id))
 
     for position, applied in enumerate(settlement.tenders):
         tender = tenders[applied.request_index]
@@ -146,6 +148,7 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
                                      customer_id=cart.customer_id, at=now))
 
     payload = order_to_dict(order)
+    payload["stock_movements"] = [inventory.movement_payload(m) for m in movements]
     outbox.enqueue(session, kind="order.created", entity_id=order.id, payload=payload)
     approvals = sorted({l.approved_by for l in cart.lines if l.approved_by})
     audit.append(session, action="sale.completed", entity="order", entity_id=order.id,

@@ -122,6 +122,7 @@ def refund(session: Session, *, order_ref: str, staff_id: str,
             session.add(CreditMovement(customer_id=order.customer_id, amount=part, kind="refund",
                                        order_id=order.id, refund_id=record.id, at=now))
 
+    movements = []
     for line, part in plan:
         line.refunded_quantity_milli += part.quantity_milli
         line.refunded_total += part.amount
@@ -129,9 +130,10 @@ def refund(session: Session, *, order_ref: str, staff_id: str,
         session.add(RefundLine(refund_id=record.id, order_line_id=line.id,
                                quantity_milli=part.quantity_milli, amount=part.amount, tax=part.tax))
         if restock:
-            inventory.record_movement(session, store_id=order.store_id, variant_id=line.variant_id,
-                                      quantity_milli=part.quantity_milli, kind="return",
-                                      order_id=order.id, refund_id=record.id, staff_id=staff.id)
+            movements.append(inventory.record_movement(
+                session, store_id=order.store_id, variant_id=line.variant_id,
+                quantity_milli=part.quantity_milli, kind="return", order_id=order.id,
+                refund_id=record.id, staff_id=staff.id))
 
     order.refunded_total += amount
     fully = all(l.refunded_quantity_milli == l.quantity_milli for l in order.lines)
@@ -143,7 +145,8 @@ def refund(session: Session, *, order_ref: str, staff_id: str,
     session.refresh(record)
 
     outbox.enqueue(session, kind="refund.created", entity_id=record.id,
-                   payload={"refund": refund_to_dict(record, order), "order": order_to_dict(order)})
+                   payload={"refund": refund_to_dict(record, order), "order": order_to_dict(order),
+                            "stock_movements": [inventory.movement_payload(m) for m in movements]})
     audit.append(session, action="sale.refunded", entity="order", entity_id=order.id,
                  actor_id=staff.id, details={"refund": record.number, "order": order.number,
                                              "amount": amount, "reason": record.reason}, at=now)

@@ -6,12 +6,14 @@ from db.models.sales import (Coupon, CouponRedemption, Order, OrderLine, OrderLi
                              Payment, Refund, RefundLine, RefundPayment)
 from db.models.shifts import CashMovement, Shift
 from db.models.stock import StockLevel, StockMovement
-from db.models.system import AuditEntry, AuditHead, LocalSetting, OutboxEntry, SyncState
+from db.models.system import (AuditEntry, AuditHead, DeferredChange, LocalSetting, OutboxEntry,
+                              RemoteOrder, SyncIssue, SyncState)
 
 __all__ = [
-    "AuditEntry", "AuditHead", "Barcode", "CashMovement", "Category", "Coupon", "CouponRedemption",
-    "CreditMovement", "Customer", "LocalSetting", "Order", "OrderLine", "OrderLineTax",
-    "OutboxEntry", "ParkedCart", "Payment", "Product", "Refund", "RefundLine", "RefundPayment",
-    "Register", "Shift", "StaffUser", "StockLevel", "StockMovement", "Store", "SyncState",
-    "TaxClass", "TaxRate", "Variant",
+    "AuditEntry", "AuditHead", "Barcode", "CashMovement", "Category", "Coupon",
+    "CouponRedemption", "CreditMovement", "Customer", "DeferredChange", "LocalSetting",
+    "Order", "OrderLine", "OrderLineTax", "OutboxEntry", "ParkedCart", "Payment", "Product",
+    "Refund", "RefundLine", "RefundPayment", "Register", "RemoteOrder", "Shift", "StaffUser",
+    "StockLevel", "StockMovement", "Store", "SyncIssue", "SyncState", "TaxClass", "TaxRate",
+    "Variant",
 ]

@@ -22,9 +22,14 @@ class StockMovement(IdMixin, Base):
     refund_id: Mapped[str | None] = mapped_column(ForeignKey("refunds.id"))
     staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # False until the server acknowledged the mutation that carries it: a pulled level is the
+    # server's count plus this till's movements it has not counted yet.
+    synced: Mapped[bool] = mapped_column(default=False)
 
 
 Index("ix_stock_movements_variant_store", StockMovement.variant_id, StockMovement.store_id)
+Index("ix_stock_movements_unsynced", StockMovement.synced, StockMovement.store_id,
+      StockMovement.variant_id)
 
 
 class StockLevel(Base):

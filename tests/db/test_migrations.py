@@ -11,7 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from db.base import Base
-from db.engine import LocalStore, StoreError, current_revision, head_revision
+from alembic import command
+
+from db.engine import (LocalStore, StoreError, alembic_config, current_revision, head_revision,
+                       make_engine)
 
 
 def test_models_and_migrations_agree(store: LocalStore) -> None:
@@ -55,17 +58,22 @@ def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path) -> Non
 
 def test_an_older_store_is_copied_aside_before_migrating(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    LocalStore.open(path).close()
-    # Pretend the file predates the newest migration: the backup must be taken first.
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE alembic_version")
-        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
-        conn.execute("INSERT INTO alembic_version VALUES ('0001')")
+    engine = make_engine(path, immediate=True)
+    command.upgrade(alembic_config(engine), "0001")  # a store of the first release
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO local_settings VALUES ('probe', 'kept')")
+    engine.dispose()
     head = head_revision()
-    if head == "0001":
-        pytest.skip("only one migration exists yet: nothing older to upgrade from")
     LocalStore.open(path).close()
-    assert (tmp_path / f"s.sqlite3.before-{head}").exists()
+    backup = tmp_path / f"s.sqlite3.before-{head}"
+    assert backup.exists()
+    with sqlite3.connect(backup) as conn:  # the copy is the store as it was, readable
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert conn.execute("SELECT value FROM local_settings").fetchone() == ("kept",)
+    store = LocalStore.open(path)
+    with store.read() as session:
+        assert session.execute(text("SELECT value FROM local_settings")).scalar() == "kept"
+    store.close()
 
 
 def test_opening_a_current_store_does_not_wait_for_a_writer(tmp_path: Path) -> None:

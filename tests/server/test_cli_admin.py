@@ -8,7 +8,7 @@ import os
 import subprocess
 
 from server.security.passwords import verify_password
-from tests.server.conftest import BIN
+from tests.support.server_fixtures import BIN
 from tests.server.test_users import API
 
 PASSWORD = "correct-horse-battery"

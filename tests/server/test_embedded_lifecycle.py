@@ -31,7 +31,7 @@ import pytest
 import requests
 
 from server.embedded import uri_for
-from tests.server.conftest import BIN, ServerProcess, start_server
+from tests.support.server_fixtures import BIN, ServerProcess, start_server
 
 PASSWORD = "correct-horse-42"
 GONE_WITHIN_S = 30

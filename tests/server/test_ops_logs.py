@@ -14,7 +14,7 @@ import pymongo
 import requests
 
 from server.embedded import free_port
-from tests.server.conftest import BIN, FAST_BCRYPT
+from tests.support.server_fixtures import BIN, FAST_BCRYPT
 
 
 def test_a_server_process_logs_json_lines_with_the_request_id(mongo_uri, tmp_path):

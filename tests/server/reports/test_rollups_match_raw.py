@@ -122,7 +122,7 @@ def client(mongo_uri, tmp_path_factory):
 
     from server.app import create_app
     from server.database import Mongo
-    from tests.server.conftest import make_settings
+    from tests.support.server_fixtures import make_settings
 
     name = f"t_{uuid.uuid4().hex[:16]}"
     settings = make_settings(mongo_uri, name, tmp_path_factory.mktemp("reports"))

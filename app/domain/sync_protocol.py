@@ -1,0 +1,147 @@
+"""The sync protocol between tills and the central server: the names, limits and the cursor
+codec both sides use (pure: the server and the client's ``sync`` package both import it).
+
+Pull — ``GET /api/v1/sync/changes?cursor=&limit=`` (device credential)
+    A device sees the feeds in :func:`device_feeds`: the shared catalogue, the staff (with PIN
+    hashes), the customers, and its own store (stock levels, orders). The answer is
+    ``{"changes": [{feed, seq, entity, entity_id, op, version, data}], "cursor": str,
+    "has_more": bool, "server_time": iso}``: entries of one feed in ``seq`` order, feeds in
+    the order of :func:`device_feeds`, a later feed only once the earlier ones were read to
+    their head (so a page never holds a stock level before the catalogue it was read with).
+    An empty cursor means "from the beginning": the change log keeps the latest entry of every
+    entity (compaction drops only superseded entries and old tombstones), so replaying it from
+    the start *is* the snapshot. ``op`` is ``upsert`` (``data`` is the full current view) or
+    ``delete`` (``data`` null). ``limit`` is 1..MAX_PULL_LIMIT, default DEFAULT_PULL_LIMIT.
+    410 ``cursor_gone`` with ``details.reason`` in :class:`GoneReason` and ``details.feed``:
+    the client drops its cursor and takes a fresh snapshot.
+
+Push — ``POST /api/v1/sync/push`` (device credential)
+    ``{"mutations": [{"id": uuid, "seq": int >= 1, "kind": MutationKind, "entity_id": str,
+    "payload": {...}, "created_at": iso, "staff_id": str | null}]}``: at most
+    MAX_PUSH_MUTATIONS mutations and MAX_PUSH_BYTES of body, ``seq`` strictly increasing (the
+    till's own order of events). Answer ``{"results": [{"id", "status", "reason"?,
+    "current"?, "overridden"?}], "server_time"}``, one result per mutation in the same order.
+    ``duplicate`` means the id was applied before (``original_status`` says how). A batch is
+    applied in one transaction with the records of its mutation ids; a mutation the rules
+    refuse is recorded ``rejected`` and does not stop the ones behind it.
+
+Payloads per kind (money in integer minor units, quantities in milli-units):
+    ``order.created``   the till's order (``app.sales.serialize.order_to_dict``) plus
+                        ``stock_movements: [{id, variant_id, kind, quantity_milli}]`` — the
+                        movements the till wrote, posted on the server under the same ids.
+    ``refund.created``  ``{"refund": refund_to_dict, "order": order_to_dict,
+                        "stock_movements": [...]}``.
+    ``order.status``    ``{"order_id", "number", "from", "to", "version", "reason"}``; the
+                        server checks ``version - 1`` against its own (server-wins).
+    ``stock.movement``  ``{"id", "store_id", "variant_id", "kind", "quantity_milli",
+                        "reason", "staff_id", "at"}`` (receipt, adjustment, count, transfer).
+    ``customer.upsert`` ``{"id", "fields": {name, email, phone, address, notes},
+                        "base": {field: value before the edit} | null (created here)}``:
+                        last writer wins per field, an overwritten concurrent edit is kept
+                        for review and reported in ``overridden``.
+    ``product.update``  ``{"id", "base_version", "fields": {name, description, brand, tags,
+                        archived, low_stock_threshold_milli}, "variants": [{id, price, cost,
+                        archived}]}``: server wins; a stale ``base_version`` answers
+                        ``conflict`` with ``current`` (the product as the server has it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from enum import StrEnum
+
+from app.domain.errors import InvalidInput
+
+PROTOCOL_VERSION = 1
+MAX_PUSH_MUTATIONS = 100
+MAX_PUSH_BYTES = 1_000_000
+DEFAULT_PULL_LIMIT = 500
+MAX_PULL_LIMIT = 5000
+
+CATALOG_FEED = "catalog"
+STAFF_FEED = "staff"
+CUSTOMERS_FEED = "customers"
+UPSERT = "upsert"
+DELETE = "delete"
+
+
+def store_feed(store_id: str) -> str:
+    return f"store:{store_id}"
+
+
+def device_feeds(store_id: str) -> tuple[str, ...]:
+    """What a till of ``store_id`` pulls, in the order a page serves them."""
+    return (CATALOG_FEED, STAFF_FEED, CUSTOMERS_FEED, store_feed(store_id))
+
+
+class Entity(StrEnum):
+    PRODUCT = "product"
+    CATEGORY = "category"
+    TAX_CLASS = "tax_class"
+    COUPON = "coupon"
+    STAFF_USER = "staff_user"
+    CUSTOMER = "customer"
+    STOCK_LEVEL = "stock_level"
+    ORDER = "order"
+
+
+class MutationKind(StrEnum):
+    ORDER_CREATED = "order.created"
+    REFUND_CREATED = "refund.created"
+    ORDER_STATUS = "order.status"
+    STOCK_MOVEMENT = "stock.movement"
+    CUSTOMER_UPSERT = "customer.upsert"
+    PRODUCT_UPDATE = "product.update"
+
+
+class Status(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+class GoneReason(StrEnum):
+    EPOCH_CHANGED = "epoch_changed"  # the feed was rebuilt: its numbers mean something else now
+    CURSOR_EXPIRED = "cursor_expired"  # older than the tombstones the server still keeps
+    CURSOR_AHEAD = "cursor_ahead"  # beyond the feed's head: the server was restored from a backup
+
+
+#: One feed's position: (epoch the numbers belong to, or None before the first read; last seq seen)
+Position = tuple[str | None, int]
+
+
+def encode_cursor(positions: dict[str, Position]) -> str:
+    """The opaque cursor: URL-safe base64 of canonical JSON (clients must not look inside)."""
+    body = {"v": PROTOCOL_VERSION,
+            "f": {feed: [epoch, seq] for feed, (epoch, seq) in sorted(positions.items())}}
+    raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None) -> dict[str, Position]:
+    """Positions from a cursor (``{}`` for an empty one); ``InvalidInput`` for anything that
+    is not a cursor this protocol made."""
+    if not text:
+        return {}
+    if len(text) > 4096:
+        raise InvalidInput("is too long to be a cursor", field="cursor")
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        body = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidInput("is not a sync cursor", field="cursor") from None
+    if not isinstance(body, dict) or body.get("v") != PROTOCOL_VERSION \
+            or not isinstance(body.get("f"), dict):
+        raise InvalidInput("is not a sync cursor of this protocol version", field="cursor")
+    positions: dict[str, Position] = {}
+    for feed, value in body["f"].items():
+        if not (isinstance(feed, str) and isinstance(value, list) and len(value) == 2
+                and (value[0] is None or isinstance(value[0], str))
+                and isinstance(value[1], int) and not isinstance(value[1], bool)
+                and value[1] >= 0):
+            raise InvalidInput(f"has a malformed position for {feed!r}", field="cursor")
+        positions[feed] = (value[0], value[1])
+    return positions

@@ -1,0 +1,194 @@
+"""Server test fixtures: one real SecantusDB process per test session (it takes 10–20 s to stop
+cleanly, so it is killed at the end: its data is throwaway), a database name per test, the
+app in-process over the real database, real server processes, and a real SMTP sink."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Iterator
+
+import pymongo
+import pytest
+import requests
+
+from server.config import ServerSettings
+from server.database import Mongo
+from server.embedded import free_port, uri_for, wait_until_ready
+
+BIN = Path(sys.executable).parent
+FAST_BCRYPT = 4  # tests hash many passwords; one test checks that the default cost is 12
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory) -> Iterator[str]:
+    storage = tmp_path_factory.mktemp("secantus")
+    port = free_port()
+    log = open(storage / "secantus.log", "wb")
+    process = subprocess.Popen([str(BIN / "secantusd-py"), "--storage-path", str(storage / "data"),
+                                "--host", "127.0.0.1", "--port", str(port), "--sync-on-commit"],
+                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    uri = uri_for(port)
+    try:
+        wait_until_ready(uri, process=process)
+        yield uri
+    finally:
+        process.kill()
+        process.wait()
+        log.close()
+
+
+@pytest.fixture
+def db_name() -> str:
+    return f"t_{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture
+def mongo(mongo_uri: str, db_name: str) -> Iterator[Mongo]:
+    connection = Mongo.open(mongo_uri, db_name)
+    yield connection
+    connection.client.drop_database(db_name)
+    connection.close()
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    def wait_for(self, to: str, *, subject_contains: str = "", timeout: float = 20.0) -> Message:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for msg in self.messages:
+                if to.lower() in (msg["To"] or "").lower() and subject_contains in (msg["Subject"] or ""):
+                    return msg
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {to} ({subject_contains!r}) within {timeout} s; "
+                             f"got {[m['To'] + ': ' + m['Subject'] for m in self.messages]}")
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink(free_port())
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's API
+            sink.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+def make_settings(mongo_uri: str, db_name: str, tmp_path: Path, smtp_port: int = 0,
+                  **overrides) -> ServerSettings:
+    base = ServerSettings(mongodb_uri=mongo_uri, database=db_name, data_dir=tmp_path / "server",
+                          jwt_secret="x" * 48, bcrypt_rounds=FAST_BCRYPT, smtp_host="127.0.0.1",
+                          smtp_port=smtp_port, email_worker=False,
+                          search_worker=False, cart_worker=False)
+    return replace(base, **overrides)
+
+
+@pytest.fixture
+def settings(mongo_uri, db_name, tmp_path, smtp_sink) -> ServerSettings:
+    return make_settings(mongo_uri, db_name, tmp_path, smtp_sink.port)
+
+
+@pytest.fixture
+def client(settings: ServerSettings, mongo: Mongo):
+    """The app in-process (FastAPI's TestClient) over the real database."""
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+
+    app = create_app(settings, Mongo.open(settings.mongodb_uri, settings.database))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+    app.state.mongo.close()
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen
+    base_url: str
+    env: dict[str, str]
+    log_path: Path
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(env_overrides: dict[str, str], tmp_path: Path, *, workers: int = 1,
+                 timeout: float = 90) -> ServerProcess:
+    """Start ``tillpoint-server`` as a real process and wait for /ready."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TILLPOINT_")}
+    env.update({"TILLPOINT_BCRYPT_ROUNDS": str(FAST_BCRYPT), "TILLPOINT_JWT_SECRET": "y" * 48,
+                "TILLPOINT_SERVER_DATA_DIR": str(tmp_path / "server-data")})
+    env.update(env_overrides)
+    log_path = tmp_path / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([str(BIN / "tillpoint-server"), "--port", str(port),
+                                    "--workers", str(workers)], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = ServerProcess(process, f"http://127.0.0.1:{port}", env, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{server.log()[-3000:]}")
+        try:
+            if requests.get(server.url("/ready"), timeout=1).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    server.stop(signal.SIGKILL)
+    raise AssertionError(f"server not ready within {timeout} s:\n{server.log()[-3000:]}")
+
+
+@pytest.fixture
+def server_factory(mongo_uri, tmp_path, smtp_sink):
+    """Start real server processes on a fresh database; all are stopped at the end."""
+    started: list[ServerProcess] = []
+    name = f"t_{uuid.uuid4().hex[:16]}"
+
+    def start(*, workers: int = 1, database: str | None = None, **env: str) -> ServerProcess:
+        overrides = {"TILLPOINT_MONGODB_URI": mongo_uri, "TILLPOINT_MONGODB_DB": database or name,
+                     "TILLPOINT_SMTP_HOST": "127.0.0.1", "TILLPOINT_SMTP_PORT": str(smtp_sink.port),
+                     **env}
+        server = start_server(overrides, tmp_path, workers=workers)
+        started.append(server)
+        return server
+
+    start.database = name  # type: ignore[attr-defined]
+    yield start
+    for server in started:
+        server.stop()
+    pymongo.MongoClient(mongo_uri).drop_database(name)
