@@ -8,11 +8,15 @@ same transaction as the write cannot be overtaken: two writers of one feed confl
 counter, one of them retries, and entries become visible in sequence order with no gaps.
 
 Feeds keep contention apart: the shared catalogue (``catalog``), one feed per store
-(``store:<store_id>``: its stock levels and orders) and the customers (``customers``).
+(``store:<store_id>``: its stock levels and orders), the customers (``customers``) and the
+staff accounts with their till PIN hashes (``staff``).
 
 Documents:
-- ``feed_counters``: ``{_id: feed, seq: int, epoch: str}`` — ``epoch`` changes only when a
-  feed is rebuilt from scratch, which tells a follower its cursor means nothing any more.
+- ``feed_counters``: ``{_id: feed, seq: int, epoch: str, floor: int}`` — ``epoch`` changes
+  only when a feed is rebuilt from scratch, which tells a follower its cursor means nothing any
+  more; ``floor`` (absent: 0) is the highest sequence number of a tombstone that compaction
+  dropped (``server.changes.compact``): a follower positioned below it may have missed a
+  delete, so it must start again from the beginning.
 - ``change_log``: ``{_id: "<feed>:<seq>", feed, seq, entity, entity_id, op, version, data,
   at}`` — ``op`` is ``upsert`` (``data`` is the entity's full current view) or ``delete`` (a
   tombstone, ``data`` is ``None``).
@@ -28,6 +32,8 @@ from typing import Any, Iterable
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+
+from app.domain.sync_protocol import STAFF_FEED  # noqa: F401 - beside the other feeds
 
 CATALOG_FEED = "catalog"
 CUSTOMERS_FEED = "customers"
@@ -139,27 +145,48 @@ class FeedState:
     feed: str
     seq: int  # the last sequence number allocated (0 when the feed is empty)
     epoch: str | None
+    floor: int = 0  # below this a follower may have missed a dropped tombstone
+
+
+def _feed_state(counter: dict[str, Any]) -> FeedState:
+    return FeedState(counter["_id"], int(counter["seq"]), counter.get("epoch"),
+                     int(counter.get("floor") or 0))
 
 
 def state(db: Database, feed: str) -> FeedState:
     counter = db.feed_counters.find_one({"_id": feed})
-    if counter is None:
-        return FeedState(feed, 0, None)
-    return FeedState(feed, int(counter["seq"]), counter.get("epoch"))
+    return FeedState(feed, 0, None) if counter is None else _feed_state(counter)
+
+
+def states(db: Database, names: Iterable[str]) -> dict[str, FeedState]:
+    """The state of each of ``names`` in one query (a feed never written to: seq 0, no epoch)."""
+    wanted = list(names)
+    found = {c["_id"]: _feed_state(c)
+             for c in db.feed_counters.find({"_id": {"$in": wanted}})}
+    return {name: found.get(name, FeedState(name, 0, None)) for name in wanted}
 
 
 def feeds(db: Database, prefix: str = "") -> list[FeedState]:
     """Every feed (optionally those whose name starts with ``prefix``, e.g. ``store:``)."""
     query = {"_id": {"$gte": prefix, "$lt": prefix + "\uffff"}} if prefix else {}
-    return [FeedState(c["_id"], int(c["seq"]), c.get("epoch"))
-            for c in db.feed_counters.find(query)]
+    return [_feed_state(c) for c in db.feed_counters.find(query)]
 
 
-def read(db: Database, feed: str, *, after: int, limit: int) -> list[dict[str, Any]]:
-    """The entries of ``feed`` with ``after < seq <= after + limit``, in order. Committed
-    entries always form a prefix of the sequence (a writer holds the counter until it commits),
-    so a reader that saves the last ``seq`` it saw never skips one."""
-    if limit < 1:
+def raise_floor(db: Database, feed: str, floor: int, *, session: ClientSession) -> None:
+    """Move ``feed``'s floor up to ``floor`` (never down). In a transaction: writers hold the
+    counter document inside theirs, and a plain write beside them could wait on it."""
+    db.feed_counters.update_one({"_id": feed}, {"$max": {"floor": floor}}, session=session)
+
+
+def read(db: Database, feed: str, *, after: int, limit: int, max_entries: int | None = None,
+         projection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The entries of ``feed`` with ``after < seq <= after + limit``, in order (at most
+    ``max_entries`` of them: after compaction a window may be sparse, so a reader may span
+    more numbers than it wants entries). Committed entries always form a prefix of the
+    sequence (a writer holds the counter until it commits), so a reader that saves the last
+    ``seq`` it saw never skips one."""
+    if limit < 1 or (max_entries is not None and max_entries < 1):
         return []
     query = {"feed": feed, "seq": {"$gt": after, "$lte": after + limit}}
-    return list(db.change_log.find(query).sort("seq", ASCENDING))
+    cursor = db.change_log.find(query, projection).sort("seq", ASCENDING)
+    return list(cursor.limit(max_entries) if max_entries else cursor)

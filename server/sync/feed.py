@@ -1,11 +1,156 @@
-"""The change feed a device pulls: being built (see app.domain.sync_protocol)."""
+"""The change feed a device pulls (``GET /sync/changes``; the contract is in
+``app.domain.sync_protocol``).
+
+A page walks the device's feeds in protocol order. Each feed is read in bounded windows of the
+``(feed, seq)`` index, never past the head read at the start of the request: every entry up to
+that head had committed when the head was read (the counter and the entries commit together),
+so a window with nothing in it was emptied by compaction, not by a writer still running, and
+the position may move past it. Past the head the entries visible are a prefix only once their
+writers committed, and a scan could pass an empty slot just before it fills.
+
+The answer is serialised once, straight to bytes (orjson when it is installed), instead of
+through FastAPI's generic encoder: a till's first pull is the whole catalogue.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from datetime import date, datetime, timezone
+from typing import Any, Callable
 
+from fastapi import Response
+
+from app.domain.errors import InvalidInput
+from app.domain.sync_protocol import (MAX_PULL_LIMIT, GoneReason, Position, decode_cursor,
+                                      device_feeds, encode_cursor)
+from server.changes import log as change_log
 from server.errors import ApiError
 
+try:  # optional: several times faster on big pages, and the answer is the same JSON
+    import orjson
+except ImportError:  # pragma: no cover - depends on what is installed
+    orjson = None
 
-def changes_for_device(db, *, principal, cursor: str, limit: int) -> dict[str, Any]:
-    raise ApiError(501, "not_implemented", "the change feed is being built")
+#: the most sequence numbers one window spans (a bounded range on the index)
+WINDOW_SPAN = MAX_PULL_LIMIT
+#: the most windows one request reads, so that a sparse (compacted) feed keeps requests short
+MAX_WINDOWS = 64
+#: what a page shows of an entry (``_id`` and ``at`` are the server's own)
+ENTRY_FIELDS = {"_id": 0, "feed": 1, "seq": 1, "entity": 1, "entity_id": 1, "op": 1,
+                "version": 1, "data": 1}
+
+
+def changes_for_device(db, *, principal, cursor: str, limit: int) -> Response:
+    """The next page of changes for the calling device, as a JSON response."""
+    return Response(content=dumps(page_for_device(db, principal=principal, cursor=cursor,
+                                                  limit=limit)),
+                    media_type="application/json")
+
+
+def page_for_device(db, *, principal, cursor: str, limit: int) -> dict[str, Any]:
+    """``{changes, cursor, has_more, server_time}`` after ``cursor`` (see the protocol)."""
+    if principal.kind != "device" or not principal.store_id:
+        raise ApiError(403, "forbidden", "the change feed is for paired devices")
+    if not 1 <= limit <= MAX_PULL_LIMIT:
+        raise ApiError(422, "validation_error", f"limit: 1 to {MAX_PULL_LIMIT}",
+                       {"field": "limit"})
+    names = device_feeds(principal.store_id)
+    positions = _positions(cursor, names)
+    heads = change_log.states(db, names)
+    for name in names:
+        _check(name, positions[name], heads[name])
+    reader = _PageReader(db, limit)
+    started = dict(positions)
+    for name in names:
+        seq = reader.read_feed(name, positions[name][1], heads[name].seq)
+        positions[name] = (heads[name].epoch, seq)
+        if seq < heads[name].seq:  # the page is full (or out of windows): later feeds wait
+            break
+    _recheck_floors(db, started, reader.feeds_read)
+    return {"changes": reader.changes, "cursor": encode_cursor(positions),
+            "has_more": any(positions[n][1] < heads[n].seq for n in names),
+            "server_time": datetime.now(timezone.utc).isoformat()}
+
+
+def _positions(cursor: str, names: tuple[str, ...]) -> dict[str, Position]:
+    try:
+        decoded = decode_cursor(cursor)
+    except InvalidInput as exc:
+        raise ApiError(422, "validation_error", f"cursor: {exc}", {"field": "cursor"}) from None
+    foreign = sorted(set(decoded) - set(names))
+    if foreign:  # another store's cursor, or one made up: never a way into its feed
+        raise ApiError(422, "validation_error", "cursor: names feeds this device does not "
+                       f"follow ({', '.join(foreign[:3])})", {"field": "cursor"})
+    return {name: decoded.get(name, (None, 0)) for name in names}
+
+
+def _gone(reason: GoneReason, feed: str, message: str) -> ApiError:
+    return ApiError(410, "cursor_gone", f"{message}: drop the cursor and pull again from the "
+                    "beginning", {"reason": reason.value, "feed": feed})
+
+
+def _check(name: str, position: Position, head: change_log.FeedState) -> None:
+    epoch, seq = position
+    if epoch is not None and epoch != head.epoch:
+        raise _gone(GoneReason.EPOCH_CHANGED, name, f"the {name} feed was rebuilt")
+    if seq > head.seq:
+        raise _gone(GoneReason.CURSOR_AHEAD, name, f"the cursor is ahead of the {name} feed "
+                    "(the server was restored from an older backup)")
+    if 0 < seq < head.floor:
+        raise _gone(GoneReason.CURSOR_EXPIRED, name, f"the cursor is older than the {name} "
+                    "feed keeps deletes for")
+
+
+def _recheck_floors(db, started: dict[str, Position], feeds_read: list[str]) -> None:
+    """A compaction may have dropped tombstones while this page was read: a follower that
+    started below the new floor could have missed one, so it must not get this page."""
+    exposed = [name for name in feeds_read if started[name][1] > 0]
+    if not exposed:
+        return
+    for name, head in change_log.states(db, exposed).items():
+        if started[name][1] < head.floor:
+            raise _gone(GoneReason.CURSOR_EXPIRED, name, f"the {name} feed dropped deletes "
+                        "the cursor had not seen")
+
+
+class _PageReader:
+    """Collects up to ``limit`` entries across feeds within ``MAX_WINDOWS`` windows."""
+
+    def __init__(self, db, limit: int) -> None:
+        self.db, self.limit = db, limit
+        self.changes: list[dict[str, Any]] = []
+        self.windows = 0
+        self.feeds_read: list[str] = []
+
+    def read_feed(self, feed: str, seq: int, head: int) -> int:
+        """Read ``feed`` from ``seq`` towards ``head``; returns the position reached."""
+        if seq < head:
+            self.feeds_read.append(feed)
+        while seq < head and len(self.changes) < self.limit and self.windows < MAX_WINDOWS:
+            span = min(WINDOW_SPAN, head - seq)
+            wanted = self.limit - len(self.changes)
+            entries = change_log.read(self.db, feed, after=seq, limit=span, max_entries=wanted,
+                                      projection=ENTRY_FIELDS)
+            self.windows += 1
+            self.changes.extend(entries)
+            seq = entries[-1]["seq"] if len(entries) == wanted else seq + span
+        return seq
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"cannot put a {type(value).__name__} into JSON")
+
+
+def _dumps_json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, default=_default, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def _dumps_orjson(body: dict[str, Any]) -> bytes:
+    # OPT_NAIVE_UTC: a naive datetime is UTC here, as MongoDB stores them
+    return orjson.dumps(body, default=_default, option=orjson.OPT_NAIVE_UTC)
+
+
+dumps: Callable[[dict[str, Any]], bytes] = _dumps_orjson if orjson is not None else _dumps_json
