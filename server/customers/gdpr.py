@@ -19,6 +19,7 @@ from server.customers.service import customer_view, require
 from server.database import in_transaction
 from server.orders.views import order_view, refund_view
 from server.security.deps import Principal
+from server.users import staff_feed
 from server.users.service import public_user
 
 Doc = dict[str, Any]
@@ -151,6 +152,7 @@ def _scrub_account(db: Database, user: Doc, session: ClientSession) -> None:
         "email": f"erased-{user_id}@invalid", "name": "", "password_hash": None,
         "pin_hash": None, "phone": "", "active": False, "erased": True,
         "updated_at": now_ms()}, "$inc": {"version": 1}}, session=session)
+    staff_feed.erase(db, user_id, session=session)  # if a staff account: tills drop its PIN
     db.email_tokens.delete_many({"user_id": user_id}, session=session)
     db.token_families.update_many({"user_id": user_id}, {"$set": {"revoked": True}},
                                   session=session)

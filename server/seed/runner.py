@@ -17,15 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from app.domain import demo_recipe as recipe
 from server.changes import log as change_log
+from server.database import in_transaction
 from server.devices.stores import store_for_pairing
 from server.errors import ApiError
 from server.inventory.ledger import level_view
 from server.seed import documents
-from server.users import pins
+from server.users import pins, staff_feed
 from server.users.service import check_password, create_user
 
 BATCH = 1000  # products per round of insert_many calls (a few thousand documents)
@@ -79,10 +81,20 @@ def _staff(db: Database, *, password: str, rounds: int, now: datetime) -> list[d
             continue
         user = create_user(db, email=email, role=role, password=password, name=name,
                            verified=True, actor="cli:seed-demo", ip="local", rounds=rounds)
-        db.users.update_one({"_id": user["_id"]}, {"$set": {"pin_hash": pins.hash_pin(pin),
-                                                            "pin_set_at": now}})
+        _set_pin(db, user["_id"], pins.hash_pin(pin), now)
         made.append({"email": email, "role": role, "pin": pin, "status": "created"})
     return made
+
+def _set_pin(db: Database, user_id: str, pin_hash: str, now: datetime) -> None:
+    """The PIN (a new version) and its staff feed entry in one transaction, unlike the bulk
+    appends above: a handful of accounts, so it costs nothing, and a till pulling meanwhile
+    cannot read past an entry that is not written yet."""
+    def work(session: ClientSession) -> None:
+        db.users.update_one({"_id": user_id}, {"$set": {"pin_hash": pin_hash, "pin_set_at": now},
+                                               "$inc": {"version": 1}}, session=session)
+        staff_feed.publish_by_id(db, user_id, session=session)
+
+    in_transaction(db, work)
 
 def seed(db: Database, *, products: int, customers: int = 200, seed_value: int = 7,
          staff_password: str | None = None, bcrypt_rounds: int = 12,

@@ -23,7 +23,7 @@ from server.errors import ApiError
 from server.security import apikeys
 from server.security.deps import Principal
 from server.security.passwords import hash_password, password_problem
-from server.users import pins, repository
+from server.users import pins, repository, staff_feed
 from server.users.schemas import UserCreate, UserUpdate
 
 # A dot-atom local part of RFC 5322 ``atext`` (no quoting, no comments, no control or
@@ -85,6 +85,7 @@ def create_user(db: Database, *, email: str, role: str, password: str, name: str
         audit.record(db, actor=actor, action="user.created", target=user["_id"], ip=ip,
                      request_id=request_id, details={"email": address, "role": role_value},
                      session=s, audit_id=audit_id)
+        staff_feed.publish(db, user, session=s)  # tills learn of staff only (never customers)
 
     try:
         work(session) if session is not None else in_transaction(db, work)
@@ -162,14 +163,16 @@ def _version_conflict(current_version: int) -> ApiError:
 
 def _audited_update(db: Database, user_id: str, version: int, changes: dict[str, Any],
                     **entry: Any) -> None:
-    """Apply ``changes`` if the account is still at ``version`` and write the audit entry, in
-    one transaction: either both are stored or neither; 409/404 when the version moved on."""
+    """Apply ``changes`` if the account is still at ``version`` and write the audit entry and
+    the staff feed's entry, in one transaction: all are stored or none; 409/404 when the
+    version moved on."""
     audit_id = str(uuid.uuid4())
 
     def work(s: ClientSession) -> bool:
         if not repository.update_if_version(db, user_id, version, changes, session=s):
             return False
         audit.record(db, **entry, target=user_id, session=s, audit_id=audit_id)
+        staff_feed.publish_by_id(db, user_id, session=s)
         return True
 
     if not in_transaction(db, work):
