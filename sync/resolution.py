@@ -8,4 +8,273 @@ outbox entry): ``record_outcome(session, entry: OutboxEntry, result: dict) -> No
 - ``rejected``: a ``SyncIssue`` of kind ``rejected`` with the reason; carried movements are
   marked ``synced`` too (the server will never count them, so the next pulled level drops them).
 - ``overridden`` in a result (customers): a ``SyncIssue`` of kind ``overridden`` per field.
+
+A ``duplicate`` is read as its ``original_status``: this till deletes an entry in the same
+transaction that records its result, so a duplicate means the first answer never got here
+and whatever it said (a conflict, a refusal) has not been told yet. An unknown status raises
+``ProtocolError``: the push keeps the entry and says so.
 """
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.catalog import display_name
+from app.domain.errors import DomainError
+from app.domain.orders import OrderStatus
+from app.domain.sync_protocol import UPSERT, Entity, MutationKind, Status
+from app.sales.identity import this_register
+from app.sync_issues import add_issue
+from db.models import Customer, Order, OutboxEntry, Product, StockLevel, StockMovement, Variant
+from sync.apply import apply_entity
+from sync.errors import ProtocolError
+
+log = logging.getLogger(__name__)
+
+Data = dict[str, Any]
+_ENTITY_OF_KIND = {
+    MutationKind.ORDER_CREATED: "order", MutationKind.REFUND_CREATED: "refund",
+    MutationKind.ORDER_STATUS: Entity.ORDER.value, MutationKind.STOCK_MOVEMENT: "stock_movement",
+    MutationKind.CUSTOMER_UPSERT: Entity.CUSTOMER.value,
+    MutationKind.PRODUCT_UPDATE: Entity.PRODUCT.value,
+}
+_KNOWN = {s.value for s in Status} - {Status.DUPLICATE.value}
+
+
+def record_outcome(session: Session, entry: OutboxEntry, result: dict) -> None:
+    """See the module docstring."""
+    status = _effective_status(result)
+    payload = _payload(entry)
+    accepted = status == Status.APPLIED.value
+    _settle_movements(session, _carried_movement_ids(entry.kind, payload), counted=accepted)
+    if status == Status.APPLIED.value:
+        _after_applied(session, entry, payload, result)
+    elif status == Status.CONFLICT.value:
+        _conflict(session, entry, payload, result)
+    else:
+        _rejected(session, entry, payload, result)
+
+
+def _effective_status(result: dict) -> str:
+    if not isinstance(result, dict):
+        raise ProtocolError(f"a push result is not an object: {result!r:.100}")
+    status = result.get("status")
+    if status == Status.DUPLICATE.value:
+        # An old server may not say how the first attempt went: it was recorded, so applied.
+        status = result.get("original_status") or Status.APPLIED.value
+    if status not in _KNOWN:
+        raise ProtocolError(f"the server answered an unknown push status {status!r:.60}")
+    return status
+
+
+def _payload(entry: OutboxEntry) -> Data:
+    try:
+        payload = json.loads(entry.payload)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def _carried_movement_ids(kind: str, payload: Data) -> list[str]:
+    if kind == MutationKind.STOCK_MOVEMENT.value:
+        return [payload["id"]] if isinstance(payload.get("id"), str) else []
+    carried = payload.get("stock_movements")
+    if not isinstance(carried, list):
+        return []
+    return [m["id"] for m in carried if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+
+def _settle_movements(session: Session, ids: list[str], *, counted: bool) -> None:
+    """Mark movements synced. Ones the server will never count also leave the local level:
+    a level here is the server's count plus this till's unsynced movements, so once one is
+    marked synced without being counted it must stop being part of the level. A movement
+    already synced is left alone, which keeps a re-recorded outcome from moving a level twice."""
+    if not ids:
+        return
+    open_moves = session.execute(select(StockMovement.id, StockMovement.store_id,
+                                        StockMovement.variant_id, StockMovement.quantity_milli)
+                                 .where(StockMovement.id.in_(ids),
+                                        StockMovement.synced.is_(False))).all()
+    if not open_moves:
+        return
+    session.execute(update(StockMovement).where(StockMovement.id.in_([m.id for m in open_moves]))
+                    .values(synced=True))
+    if counted:
+        return
+    for move in open_moves:
+        session.execute(update(StockLevel).where(
+            StockLevel.store_id == move.store_id, StockLevel.variant_id == move.variant_id)
+            .values(quantity_milli=StockLevel.quantity_milli - move.quantity_milli))
+
+
+def _after_applied(session: Session, entry: OutboxEntry, payload: Data, result: Data) -> None:
+    if entry.kind == MutationKind.PRODUCT_UPDATE.value:
+        current = result.get("current")
+        if isinstance(current, dict):
+            _apply_current(session, entry, current)
+        else:
+            _advance_product_version(session, entry.entity_id, payload.get("base_version"))
+    overridden = result.get("overridden")
+    if isinstance(overridden, list):
+        for item in overridden:
+            _overridden(session, entry, payload, item)
+
+
+def _advance_product_version(session: Session, product_id: str, base_version: object) -> None:
+    """The server applied the edit at ``base_version + 1``; knowing that now keeps the base of
+    an edit made before the next pull right (its base counts the edits still queued)."""
+    product = session.get(Product, product_id)
+    if product is not None and isinstance(base_version, int) \
+            and not isinstance(base_version, bool):
+        product.version = max(product.version, base_version + 1)
+
+
+def _conflict(session: Session, entry: OutboxEntry, payload: Data, result: Data) -> None:
+    current = result.get("current")
+    shown = isinstance(current, dict) and _apply_current(session, entry, current)
+    name = _name(session, entry, payload, current if isinstance(current, dict) else None)
+    message = f"Your change to {name} was not kept: it was changed on the server meanwhile; " + \
+        ("the server's version is now shown" if shown else
+         "the server's version will be shown after the next sync")
+    add_issue(session, kind="conflict", entity=_entity(entry), entity_id=entry.entity_id,
+              message=message, mutation_id=entry.mutation_id, mutation_kind=entry.kind,
+              details={"sent": _sent(payload), "kept": current, "reason": result.get("reason")})
+
+
+def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data) -> None:
+    reason = str(result.get("reason") or "no reason given")
+    current = result.get("current")
+    undone = False
+    if isinstance(current, dict):
+        undone = _apply_current(session, entry, current)
+    elif entry.kind == MutationKind.CUSTOMER_UPSERT.value:
+        undone = _undo_customer_edit(session, entry.entity_id, payload)
+    message = f"The server refused {_what(session, entry, payload)}: {reason}"
+    if entry.kind == MutationKind.STOCK_MOVEMENT.value:
+        message += "; the stock level here no longer counts it"
+    elif undone:
+        message += "; it was undone here"
+    elif entry.kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.CUSTOMER_UPSERT.value):
+        message += "; this till keeps showing it until the server's copy next changes"
+    add_issue(session, kind="rejected", entity=_entity(entry), entity_id=entry.entity_id,
+              message=message, mutation_id=entry.mutation_id, mutation_kind=entry.kind,
+              details={"sent": _sent(payload), "reason": reason})
+
+
+def _overridden(session: Session, entry: OutboxEntry, payload: Data, item: object) -> None:
+    if not isinstance(item, dict):
+        item = {"field": "a field", "server_value": item}
+    field = str(item.get("field") or "a field")
+    server_value = item.get("server_value")
+    ours = item.get("our_value", (payload.get("fields") or {}).get(field))
+    shown = "nothing" if server_value in (None, "") else repr(server_value)
+    add_issue(session, kind="overridden", entity=_entity(entry), entity_id=entry.entity_id,
+              message=f"{field} of {_customer_name(session, entry.entity_id, payload)}: "
+                      f"your value replaced {shown} set elsewhere",
+              mutation_id=entry.mutation_id, mutation_kind=entry.kind,
+              details={"field": field, "server_value": server_value, "our_value": ours})
+
+
+def _apply_current(session: Session, entry: OutboxEntry, current: Data) -> bool:
+    """Put the server's view in place of the local row; False if it could not be (the pull
+    brings it later). Inside a savepoint: a view this till cannot read must not cost the
+    issue that tells the staff, nor keep the entry in the outbox for ever."""
+    entity = _entity(entry)
+    try:
+        with session.begin_nested():
+            if entity == Entity.ORDER.value:
+                return _apply_order_status(session, entry.entity_id, current)
+            if entity not in (Entity.PRODUCT.value, Entity.CUSTOMER.value):
+                return False
+            store, _ = this_register(session)
+            return bool(apply_entity(session, entity, entry.entity_id, UPSERT, current,
+                                     store_id=store.id, currency=store.currency))
+    except (DomainError, ValueError, KeyError, TypeError) as exc:
+        log.warning("could not show the server's %s %s after a push: %s", entity,
+                    entry.entity_id, exc)
+        return False
+
+
+def _apply_order_status(session: Session, order_id: str, current: Data) -> bool:
+    """An order rung up here is born here, so the pull leaves it alone; only its status and
+    version are the server's to settle."""
+    order = session.get(Order, order_id)
+    status, version = current.get("status"), current.get("version")
+    if order is None or status not in {s.value for s in OrderStatus} \
+            or not isinstance(version, int) or isinstance(version, bool):
+        return False
+    order.status, order.version = status, version
+    return True
+
+
+def _undo_customer_edit(session: Session, customer_id: str, payload: Data) -> bool:
+    """Put back the values the edit replaced, where nobody edited the field again since."""
+    base, fields = payload.get("base"), payload.get("fields")
+    customer = session.get(Customer, customer_id)
+    if customer is None or not isinstance(base, dict) or not isinstance(fields, dict):
+        return False
+    undone = False
+    for field, value in base.items():
+        if field in fields and hasattr(Customer, field) and field != "id" \
+                and (getattr(customer, field) or "") == (fields[field] or ""):
+            empty_is_none = field in ("email", "phone") and value == ""
+            setattr(customer, field, None if empty_is_none else value)
+            undone = True
+    return undone
+
+
+def _entity(entry: OutboxEntry) -> str:
+    try:
+        return _ENTITY_OF_KIND[MutationKind(entry.kind)]
+    except ValueError:
+        return entry.kind
+
+
+def _sent(payload: Data) -> Data:
+    return {k: v for k, v in payload.items() if k != "stock_movements"}
+
+
+def _customer_name(session: Session, customer_id: str, payload: Data) -> str:
+    customer = session.get(Customer, customer_id)
+    name = customer.name if customer is not None and customer.name else \
+        (payload.get("fields") or {}).get("name")
+    return f"customer {name}" if name else f"customer {customer_id}"
+
+
+def _product_name(session: Session, product_id: str, current: Data | None) -> str:
+    if current and isinstance(current.get("name"), str):
+        return current["name"]
+    product = session.get(Product, product_id)
+    return product.name if product is not None else f"product {product_id}"
+
+
+def _name(session: Session, entry: OutboxEntry, payload: Data, current: Data | None) -> str:
+    kind = entry.kind
+    if kind == MutationKind.PRODUCT_UPDATE.value:
+        return _product_name(session, entry.entity_id, current)
+    if kind == MutationKind.CUSTOMER_UPSERT.value:
+        return _customer_name(session, entry.entity_id, payload)
+    if kind in (MutationKind.ORDER_STATUS.value, MutationKind.ORDER_CREATED.value):
+        return f"order {payload.get('number') or entry.entity_id}"
+    return f"{_entity(entry)} {entry.entity_id}"
+
+
+def _what(session: Session, entry: OutboxEntry, payload: Data) -> str:
+    kind = entry.kind
+    if kind == MutationKind.ORDER_CREATED.value:
+        return f"sale {payload.get('number') or entry.entity_id}"
+    if kind == MutationKind.REFUND_CREATED.value:
+        refund = payload.get("refund") if isinstance(payload.get("refund"), dict) else {}
+        return f"refund {refund.get('number') or entry.entity_id}"
+    if kind == MutationKind.ORDER_STATUS.value:
+        return f"moving order {payload.get('number') or entry.entity_id} to {payload.get('to')}"
+    if kind == MutationKind.STOCK_MOVEMENT.value:
+        variant = session.get(Variant, payload.get("variant_id") or "")
+        item = display_name(variant) if variant is not None else payload.get("variant_id")
+        return f"the stock {payload.get('kind', 'movement')} of {item}"
+    return f"your change to {_name(session, entry, payload, None)}"
