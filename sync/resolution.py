@@ -187,9 +187,9 @@ def _apply_current(session: Session, entry: OutboxEntry, current: Data) -> bool:
     entity = _entity(entry)
     try:
         with session.begin_nested():
-            if entity == Entity.ORDER.value:
+            if entity == Entity.ORDER.value and session.get(Order, entry.entity_id):
                 return _apply_order_status(session, entry.entity_id, current)
-            if entity not in (Entity.PRODUCT.value, Entity.CUSTOMER.value):
+            if entity not in (Entity.PRODUCT.value, Entity.CUSTOMER.value, Entity.ORDER.value):
                 return False
             store, _ = this_register(session)
             return bool(apply_entity(session, entity, entry.entity_id, UPSERT, current,
@@ -205,7 +205,7 @@ def _apply_order_status(session: Session, order_id: str, current: Data) -> bool:
     version are the server's to settle."""
     order = session.get(Order, order_id)
     status, version = current.get("status"), current.get("version")
-    if order is None or status not in {s.value for s in OrderStatus} \
+    if status not in {s.value for s in OrderStatus} \
             or not isinstance(version, int) or isinstance(version, bool):
         return False
     order.status, order.version = status, version

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from app import inventory
+from app import inventory, outbox
 from app.catalog_edit import update_product
 from app.customers import create_customer, update_customer
 from app.domain.tenders import TenderMethod
@@ -18,8 +18,10 @@ from app.sales.cart import Cart
 from app.sales.checkout import Tender, checkout
 from app.sales.identity import this_register
 from app.sync_issues import list_issues
-from db.models import Customer, Order, OutboxEntry, Product, StockMovement, SyncIssue, Variant
+from db.models import (Customer, Order, OutboxEntry, Product, RemoteOrder, StockMovement,
+                       SyncIssue, Variant)
 from server.catalog.views import product_view, tax_class_view
+from server.orders.views import order_view
 from sync.apply import apply_entity
 from sync.errors import ProtocolError
 from sync.resolution import record_outcome
@@ -246,6 +248,22 @@ def test_a_status_change_the_server_overruled_takes_the_servers_status(till):
         assert (order.status, order.version) == ("cancelled", 4)
     [issue] = _issues(store)
     assert issue["message"].startswith(f"Your change to order {number} was not kept")
+
+
+def test_an_online_orders_overruled_status_lands_in_the_remote_orders(till):
+    store, store_id, _, _ = till
+    with store.write() as s:
+        outbox.enqueue(s, kind="order.status", entity_id="web-1",
+                       payload={"order_id": "web-1", "number": "W-000001", "from": "pending",
+                                "to": "confirmed", "version": 2, "reason": ""})
+    doc = {"_id": "web-1", "number": "W-000001", "store_id": store_id, "channel": "online",
+           "status": "cancelled", "currency": "EUR", "total": 2598, "lines": [], "payments": [],
+           "version": 3, "created_at": NOW, "updated_at": NOW}
+    _outcome(store, {"status": "conflict", "current": order_view(doc)})
+    with store.read() as s:
+        remote = s.get(RemoteOrder, "web-1")
+        assert (remote.status, remote.version) == ("cancelled", 3)
+    assert _issues(store)[0]["message"].startswith("Your change to order W-000001 was not kept")
 
 
 @pytest.mark.parametrize("result", [{"status": "maybe"}, {"status": None},
