@@ -5,6 +5,7 @@
     tillpoint-server pairing-code [--store S] --register NAME
     tillpoint-server api-key --name NAME --role ROLE
     tillpoint-server seed-demo [--products N] [--customers N] [--staff-password-stdin]
+    tillpoint-server compact-changes [--feed F] [--keep-tombstones-days N]
 
 Without ``TILLPOINT_MONGODB_URI`` the embedded database (SecantusDB) is used; admin commands
 use the running instance when a server owns it, and start one for themselves otherwise.
@@ -70,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--staff-password-stdin", action="store_true",
                       help="read the demo staff's password from standard input (otherwise "
                            "one is generated and printed)")
+    compact = sub.add_parser("compact-changes", help="drop superseded change-log entries and "
+                                                     "old tombstones; prints a JSON summary")
+    compact.add_argument("--feed", action="append", dest="feeds", metavar="FEED",
+                         help="a feed to compact, e.g. catalog or store:<id> (repeatable; "
+                              "default: every feed)")
+    compact.add_argument("--keep-tombstones-days", type=int, default=30, metavar="N",
+                         help="keep deletes this many days, so that tills offline for less "
+                              "still learn of them (default 30)")
     return parser
 
 
@@ -139,6 +148,22 @@ def _seed_demo(args: argparse.Namespace, settings: ServerSettings) -> int:
     return 0
 
 
+def _compact_changes(args: argparse.Namespace, settings: ServerSettings) -> int:
+    from datetime import timedelta
+
+    from server.changes.compact import compact_all
+
+    if args.keep_tombstones_days < 0:
+        print("tillpoint-server: --keep-tombstones-days must be 0 or more", file=sys.stderr)
+        return 2
+    with database(settings) as db:
+        done = compact_all(db, feeds=args.feeds,
+                           tombstone_retention=timedelta(days=args.keep_tombstones_days))
+    print(json.dumps({"feeds": [c.as_json() for c in done],
+                      "removed": sum(c.superseded_removed + c.tombstones_removed for c in done)}))
+    return 0
+
+
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -189,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = ServerSettings.from_env()
     handlers = {"create-user": _create_user, "pairing-code": _pairing_code, "api-key": _api_key,
-                "seed-demo": _seed_demo}
+                "seed-demo": _seed_demo, "compact-changes": _compact_changes}
     try:
         if args.command is None:
             if args.workers < 1:

@@ -113,19 +113,22 @@ class GoneReason(StrEnum):
 Position = tuple[str | None, int]
 
 
-def encode_cursor(positions: dict[str, Position]) -> str:
-    """The opaque cursor: URL-safe base64 of canonical JSON (clients must not look inside)."""
-    body = {"v": PROTOCOL_VERSION,
-            "f": {feed: [epoch, seq] for feed, (epoch, seq) in sorted(positions.items())}}
+def encode_cursor(positions: dict[str, Position],
+                  floors: dict[str, int] | None = None) -> str:
+    """The opaque cursor: URL-safe base64 of canonical JSON (clients must not look inside).
+    ``floors``: each feed's compaction floor when the server issued the cursor (only those
+    above 0 are written), which tells it later whether the feed dropped deletes since."""
+    body: dict[str, object] = {
+        "v": PROTOCOL_VERSION,
+        "f": {feed: [epoch, seq] for feed, (epoch, seq) in sorted(positions.items())}}
+    kept = {feed: floor for feed, floor in (floors or {}).items() if floor}
+    if kept:
+        body["b"] = kept
     raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(text: str | None) -> dict[str, Position]:
-    """Positions from a cursor (``{}`` for an empty one); ``InvalidInput`` for anything that
-    is not a cursor this protocol made."""
-    if not text:
-        return {}
+def _cursor_body(text: str) -> dict:
     if len(text) > 4096:
         raise InvalidInput("is too long to be a cursor", field="cursor")
     try:
@@ -136,12 +139,33 @@ def decode_cursor(text: str | None) -> dict[str, Position]:
     if not isinstance(body, dict) or body.get("v") != PROTOCOL_VERSION \
             or not isinstance(body.get("f"), dict):
         raise InvalidInput("is not a sync cursor of this protocol version", field="cursor")
+    return body
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def decode_cursor(text: str | None) -> dict[str, Position]:
+    """Positions from a cursor (``{}`` for an empty one); ``InvalidInput`` for anything that
+    is not a cursor this protocol made."""
+    if not text:
+        return {}
     positions: dict[str, Position] = {}
-    for feed, value in body["f"].items():
+    for feed, value in _cursor_body(text)["f"].items():
         if not (isinstance(feed, str) and isinstance(value, list) and len(value) == 2
-                and (value[0] is None or isinstance(value[0], str))
-                and isinstance(value[1], int) and not isinstance(value[1], bool)
-                and value[1] >= 0):
+                and (value[0] is None or isinstance(value[0], str)) and _count(value[1])):
             raise InvalidInput(f"has a malformed position for {feed!r}", field="cursor")
         positions[feed] = (value[0], value[1])
     return positions
+
+
+def cursor_floors(text: str | None) -> dict[str, int]:
+    """The floors a cursor was issued with (see ``encode_cursor``; ``{}`` when none)."""
+    if not text:
+        return {}
+    floors = _cursor_body(text).get("b", {})
+    if not isinstance(floors, dict) or not all(
+            isinstance(feed, str) and _count(floor) for feed, floor in floors.items()):
+        raise InvalidInput("has malformed floors", field="cursor")
+    return dict(floors)

@@ -21,8 +21,8 @@ from typing import Any, Callable
 from fastapi import Response
 
 from app.domain.errors import InvalidInput
-from app.domain.sync_protocol import (MAX_PULL_LIMIT, GoneReason, Position, decode_cursor,
-                                      device_feeds, encode_cursor)
+from app.domain.sync_protocol import (MAX_PULL_LIMIT, GoneReason, Position, cursor_floors,
+                                      decode_cursor, device_feeds, encode_cursor)
 from server.changes import log as change_log
 from server.errors import ApiError
 
@@ -55,10 +55,10 @@ def page_for_device(db, *, principal, cursor: str, limit: int) -> dict[str, Any]
         raise ApiError(422, "validation_error", f"limit: 1 to {MAX_PULL_LIMIT}",
                        {"field": "limit"})
     names = device_feeds(principal.store_id)
-    positions = _positions(cursor, names)
+    positions, issued_floors = _positions(cursor, names)
     heads = change_log.states(db, names)
     for name in names:
-        _check(name, positions[name], heads[name])
+        _check(name, positions[name], issued_floors.get(name, 0), heads[name])
     reader = _PageReader(db, limit)
     started = dict(positions)
     for name in names:
@@ -66,22 +66,24 @@ def page_for_device(db, *, principal, cursor: str, limit: int) -> dict[str, Any]
         positions[name] = (heads[name].epoch, seq)
         if seq < heads[name].seq:  # the page is full (or out of windows): later feeds wait
             break
-    _recheck_floors(db, started, reader.feeds_read)
-    return {"changes": reader.changes, "cursor": encode_cursor(positions),
+    _recheck_floors(db, started, heads, reader.feeds_read)
+    return {"changes": reader.changes,
+            "cursor": encode_cursor(positions, {n: heads[n].floor for n in names}),
             "has_more": any(positions[n][1] < heads[n].seq for n in names),
             "server_time": datetime.now(timezone.utc).isoformat()}
 
 
-def _positions(cursor: str, names: tuple[str, ...]) -> dict[str, Position]:
+def _positions(cursor: str, names: tuple[str, ...]) -> tuple[dict[str, Position],
+                                                               dict[str, int]]:
     try:
-        decoded = decode_cursor(cursor)
+        decoded, floors = decode_cursor(cursor), cursor_floors(cursor)
     except InvalidInput as exc:
         raise ApiError(422, "validation_error", f"cursor: {exc}", {"field": "cursor"}) from None
-    foreign = sorted(set(decoded) - set(names))
+    foreign = sorted((set(decoded) | set(floors)) - set(names))
     if foreign:  # another store's cursor, or one made up: never a way into its feed
         raise ApiError(422, "validation_error", "cursor: names feeds this device does not "
                        f"follow ({', '.join(foreign[:3])})", {"field": "cursor"})
-    return {name: decoded.get(name, (None, 0)) for name in names}
+    return {name: decoded.get(name, (None, 0)) for name in names}, floors
 
 
 def _gone(reason: GoneReason, feed: str, message: str) -> ApiError:
@@ -89,28 +91,34 @@ def _gone(reason: GoneReason, feed: str, message: str) -> ApiError:
                     "beginning", {"reason": reason.value, "feed": feed})
 
 
-def _check(name: str, position: Position, head: change_log.FeedState) -> None:
+def _check(name: str, position: Position, issued_floor: int,
+           head: change_log.FeedState) -> None:
+    """Refuse a cursor that cannot be continued. The floor test: a follower below a tombstone
+    that compaction dropped may still hold the deleted entity. But one whose cursor was issued
+    at the current floor cannot: it started after those deletes were compacted (and with them
+    every earlier entry of their entities), or had already read past them."""
     epoch, seq = position
     if epoch is not None and epoch != head.epoch:
         raise _gone(GoneReason.EPOCH_CHANGED, name, f"the {name} feed was rebuilt")
     if seq > head.seq:
         raise _gone(GoneReason.CURSOR_AHEAD, name, f"the cursor is ahead of the {name} feed "
                     "(the server was restored from an older backup)")
-    if 0 < seq < head.floor:
+    if 0 < seq < head.floor and issued_floor != head.floor:
         raise _gone(GoneReason.CURSOR_EXPIRED, name, f"the cursor is older than the {name} "
                     "feed keeps deletes for")
 
 
-def _recheck_floors(db, started: dict[str, Position], feeds_read: list[str]) -> None:
-    """A compaction may have dropped tombstones while this page was read: a follower that
-    started below the new floor could have missed one, so it must not get this page."""
-    exposed = [name for name in feeds_read if started[name][1] > 0]
-    if not exposed:
+def _recheck_floors(db, started: dict[str, Position], heads: dict[str, change_log.FeedState],
+                    feeds_read: list[str]) -> None:
+    """A compaction that dropped tombstones while this page was read may have removed one
+    that this page skipped after it served an earlier entry of the same entity: the page
+    must not be served then (a rare race; the follower starts again)."""
+    if not feeds_read:
         return
-    for name, head in change_log.states(db, exposed).items():
-        if started[name][1] < head.floor:
+    for name, now in change_log.states(db, feeds_read).items():
+        if now.floor != heads[name].floor and started[name][1] < now.floor:
             raise _gone(GoneReason.CURSOR_EXPIRED, name, f"the {name} feed dropped deletes "
-                        "the cursor had not seen")
+                        "while they were being read")
 
 
 class _PageReader:

@@ -5,6 +5,8 @@ continued is refused with the reason (410) or as not a cursor (422)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from typing import Any
 
@@ -214,7 +216,10 @@ def test_malformed_and_foreign_cursors_are_422_naming_the_cursor(client):
     other = new_store(db, "S12")
     foreign = encode_cursor({store_feed(other["id"]): (None, 3)})
     made_up = encode_cursor({"orders:everything": (None, 0)})
-    for cursor in ("not a cursor!", "e30", "x" * 200, foreign, made_up,
+    foreign_floor = encode_cursor({CATALOG_FEED: (None, 0)}, {store_feed(other["id"]): 4})
+    bad_floor = base64.urlsafe_b64encode(json.dumps(
+        {"v": 1, "f": {CATALOG_FEED: [None, 0]}, "b": {CATALOG_FEED: -1}}).encode()).decode()
+    for cursor in ("not a cursor!", "e30", "x" * 200, foreign, made_up, foreign_floor, bad_floor,
                    encode_cursor({CATALOG_FEED: (None, 0)}).replace("eyJ", "eyK", 1)):
         error = _error(pull(client, headers, cursor), 422)
         assert error["code"] == "validation_error" and "cursor" in error["message"], cursor
