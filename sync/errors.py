@@ -6,9 +6,16 @@ from __future__ import annotations
 
 
 class SyncError(Exception):
-    """Base: ``str(exc)`` is a one-line message for people."""
+    """Base: ``str(exc)`` is a one-line message for people. ``status`` and ``code`` are the
+    server's HTTP status and error code when it answered (None when it never did)."""
 
     retryable = True
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
 
 
 class Offline(SyncError):
@@ -35,7 +42,7 @@ class CursorGone(SyncError):
     """410: the server cannot continue from this cursor; take a fresh snapshot."""
 
     def __init__(self, message: str, *, reason: str, feed: str | None) -> None:
-        super().__init__(message)
+        super().__init__(message, status=410, code="cursor_gone")
         self.reason = reason
         self.feed = feed
 
@@ -48,3 +55,9 @@ class NotPaired(SyncError):
 
 class SyncBusy(SyncError):
     """Another sync round of this till is running (the window and a terminal at once)."""
+
+
+class PairingRefused(SyncError):
+    """The server refused the pairing code (mistyped, expired or already used)."""
+
+    retryable = False

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 
 import keyring
-from keyring.errors import KeyringError, NoKeyringError
+from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 SERVICE = "tillpoint"
 
 #: Environment variables that override a keyring entry (headless tills, tests).
-ENV_OVERRIDES = {"stripe.secret_key": "TILLPOINT_STRIPE_SECRET_KEY"}
+ENV_OVERRIDES = {"stripe.secret_key": "TILLPOINT_STRIPE_SECRET_KEY",
+                 "sync.device_key": "TILLPOINT_DEVICE_KEY"}
 
 
 class SecretStoreUnavailable(Exception):
@@ -46,6 +47,16 @@ def get_secret(name: str, *, scope: str = "") -> str | None:
 def set_secret(name: str, value: str, *, scope: str = "") -> None:
     try:
         keyring.set_password(SERVICE, _scoped(name, scope), value)
+    except (NoKeyringError, KeyringError, RuntimeError) as exc:
+        raise _explain(exc) from exc
+
+
+def delete_secret(name: str, *, scope: str = "") -> None:
+    """Forget a secret; one that is not there is no error."""
+    try:
+        keyring.delete_password(SERVICE, _scoped(name, scope))
+    except PasswordDeleteError:
+        pass
     except (NoKeyringError, KeyringError, RuntimeError) as exc:
         raise _explain(exc) from exc
 

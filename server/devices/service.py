@@ -240,7 +240,14 @@ def whoami(db: Database, *, principal: Principal) -> dict[str, Any]:
     """The calling till's own identity, so it can check its credential and numbering."""
     store = repo.get_store(db, principal.store_id or "")
     register = repo.get_register(db, principal.register_id or "")
+    # The store's name, currency, tax mode and zone let a freshly paired till create its
+    # local shop exactly as the server has it.
     return {"device_id": principal.id, "store_id": principal.store_id,
             "register_id": principal.register_id,
             "store_code": store["code"] if store else None,
-            "register_code": register["code"] if register else None}
+            "register_code": register["code"] if register else None,
+            "store_name": store["name"] if store else None,
+            "currency": store["currency"] if store else None,
+            "prices_include_tax": store["prices_include_tax"] if store else None,
+            "timezone": store.get("timezone", "UTC") if store else None,
+            "register_name": register.get("name", "") if register else None}
