@@ -109,16 +109,8 @@ def write_product(db: Database, before: Doc | None, after: Doc, *, actor: str, a
     audit_id = str(uuid.uuid4())
 
     def work(s: ClientSession) -> None:
-        if before is None:
-            db.products.insert_one(after, session=s)
-        elif not repo.replace_if_version(db, "products", after, before["version"], s):
-            raise _stale_or_missing(db, after["_id"])
-        repo.move_codes(db, after["_id"], old_codes, new_codes, s)
-        repo.count_brand(db, before, after, s)
-        change_log.append(db, change_log.CATALOG_FEED, product_change(after), session=s)
-        audit.record(db, actor=actor, action=action, target=after["_id"], ip=ip,
-                     request_id=request_id, details={"version": after["version"]},
-                     session=s, audit_id=audit_id)
+        store_product_in(db, s, before, after, actor=actor, action=action, ip=ip,
+                         request_id=request_id, audit_id=audit_id)
 
     try:
         in_transaction(db, work)
@@ -127,6 +119,25 @@ def write_product(db: Database, before: Doc | None, after: Doc, *, actor: str, a
         raise _taken(db, after["_id"], added) or ApiError(
             409, "code_taken", "a barcode or SKU was taken meanwhile", {"field": "variants"}) from None
     return after
+
+
+def store_product_in(db: Database, session: ClientSession, before: Doc | None, after: Doc, *,
+                     actor: str, action: str, ip: str | None, request_id: str | None,
+                     audit_id: str) -> None:
+    """``write_product``'s writes inside the caller's transaction (sync applies a back
+    office's edit together with the rest of its batch): the product at its version, its
+    codes (``DuplicateKeyError`` when another product holds one), brand counts, feed entry
+    and audit entry. A stale ``before`` raises the 409 (or 404) ``write_product`` raises."""
+    if before is None:
+        db.products.insert_one(after, session=session)
+    elif not repo.replace_if_version(db, "products", after, before["version"], session):
+        raise _stale_or_missing(db, after["_id"])
+    repo.move_codes(db, after["_id"], repo.codes_of(before), repo.codes_of(after), session)
+    repo.count_brand(db, before, after, session)
+    change_log.append(db, change_log.CATALOG_FEED, product_change(after), session=session)
+    audit.record(db, actor=actor, action=action, target=after["_id"], ip=ip,
+                 request_id=request_id, details={"version": after["version"]},
+                 session=session, audit_id=audit_id)
 
 
 def _stale_or_missing(db: Database, product_id: str) -> ApiError:

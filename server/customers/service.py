@@ -49,7 +49,8 @@ def customer_view(customer: Doc) -> Doc:
             "email": customer.get("email"), "name": customer.get("name", ""),
             "phone": customer.get("phone", ""), "addresses": customer.get("addresses", []),
             "marketing_opt_in": bool(customer.get("marketing_opt_in")),
-            "notes": customer.get("notes", ""), "erased": False,
+            "notes": customer.get("notes", ""), "address": customer.get("address", ""),
+            "erased": False,
             "version": customer.get("version", 1),
             "created_at": customer["created_at"].isoformat(),
             "updated_at": customer["updated_at"].isoformat()}
@@ -70,6 +71,16 @@ def _new_doc(customer_id: str, *, user_id: str | None, email: str | None, name: 
             "name_key": name.lower(), "phone": phone, "addresses": addresses or [],
             "marketing_opt_in": marketing, "notes": notes, "erased": False, "version": 1,
             "created_at": now, "updated_at": now}
+
+
+def new_till_customer(customer_id: str, *, name: str, email: str | None, phone: str,
+                      address: str, notes: str) -> Doc:
+    """A customer first taken at a till (pushed by sync under the till's id): the stored
+    shape above plus ``address``, the till's one free-text address (the structured
+    ``addresses`` are the online shop's)."""
+    doc = _new_doc(customer_id, user_id=None, email=email, name=name, phone=phone, notes=notes)
+    doc["address"] = address
+    return doc
 
 
 def customer_for_user(db: Database, user: dict[str, Any], *,

@@ -67,6 +67,12 @@ def _check_movement(kind: str, quantity_milli: int) -> None:
                        f"a {kind} movement", {"field": "quantity_milli"})
 
 
+def check_movement(kind: str, quantity_milli: int) -> None:
+    """The 422 ``record_movement`` raises for a kind and quantity that do not fit, before it
+    writes anything: for callers that validate a whole change first (sync's pushed movements)."""
+    _check_movement(kind, quantity_milli)
+
+
 def movement_view(movement: dict[str, Any]) -> dict[str, Any]:
     """A movement as the API shows it (datetimes as ISO text)."""
     return {"id": movement["_id"], "store_id": movement["store_id"],

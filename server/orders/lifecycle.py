@@ -67,33 +67,41 @@ def change_status(db: Database, *, order_id: str, status: str, reason: str, vers
         raise ApiError(409, "use_refunds", "an order becomes refunded when its money goes back: "
                        "POST /orders/{id}/refunds", {"field": "status"})
     audit_id = str(uuid.uuid4())
+    return order_view(in_transaction(db, lambda session: change_status_in(
+        db, session, order_id=order_id, target=target, reason=reason, version=version,
+        tracking_number=tracking_number, principal=principal, audit_id=audit_id, ip=ip,
+        request_id=request_id)))
 
-    def work(session: ClientSession) -> Doc:
-        order = load(db, order_id, session)
-        if order["version"] != version:
-            raise version_conflict("order", order["version"])
-        current = order["status"]
-        check_transition(current, target)
-        entry = history_entry(current, target.value, principal.actor, reason)
-        changes: Doc = {"status": target.value, "updated_at": entry["at"]}
-        if tracking_number:
-            changes["tracking_number"] = tracking_number
-        if not repo.update_if_version(db, order_id, version,
-                                      {"$set": changes, "$push": {"history": entry}}, session):
-            raise version_conflict("order", order["version"])
-        if target is OrderStatus.SHIPPED:
-            inventory.fulfil(db, session=session, order_id=order_id, actor=principal.actor)
-            mails.shipped(db, order, tracking_number=tracking_number, session=session)
-        elif target is OrderStatus.CANCELLED:
-            inventory.release(db, session=session, order_id=order_id, actor=principal.actor)
-            if order["paid_total"] == 0:  # never a sale: its coupon use and rollups go back
-                coupons.unredeem(db, session=session, order_id=order_id)
-                rollups.remove_order(db, session=session, order=order)
-        return finish(db, session, order_id, principal=principal, action="order.status",
-                      details={"from": current, "to": target.value, "reason": reason},
-                      audit_id=audit_id, ip=ip, request_id=request_id)
 
-    return order_view(in_transaction(db, work))
+def change_status_in(db: Database, session: ClientSession, *, order_id: str,
+                     target: OrderStatus, reason: str, version: int,
+                     tracking_number: str | None, principal: Principal, audit_id: str,
+                     ip: str | None, request_id: str | None) -> Doc:
+    """``change_status`` inside the caller's transaction (sync applies a till's status change
+    together with the rest of its batch); returns the stored order as written."""
+    order = load(db, order_id, session)
+    if order["version"] != version:
+        raise version_conflict("order", order["version"])
+    current = order["status"]
+    check_transition(current, target)
+    entry = history_entry(current, target.value, principal.actor, reason)
+    changes: Doc = {"status": target.value, "updated_at": entry["at"]}
+    if tracking_number:
+        changes["tracking_number"] = tracking_number
+    if not repo.update_if_version(db, order_id, version,
+                                  {"$set": changes, "$push": {"history": entry}}, session):
+        raise version_conflict("order", order["version"])
+    if target is OrderStatus.SHIPPED:
+        inventory.fulfil(db, session=session, order_id=order_id, actor=principal.actor)
+        mails.shipped(db, order, tracking_number=tracking_number, session=session)
+    elif target is OrderStatus.CANCELLED:
+        inventory.release(db, session=session, order_id=order_id, actor=principal.actor)
+        if order["paid_total"] == 0:  # never a sale: its coupon use and rollups go back
+            coupons.unredeem(db, session=session, order_id=order_id)
+            rollups.remove_order(db, session=session, order=order)
+    return finish(db, session, order_id, principal=principal, action="order.status",
+                  details={"from": current, "to": target.value, "reason": reason},
+                  audit_id=audit_id, ip=ip, request_id=request_id)
 
 
 def add_payment(db: Database, *, order_id: str, method: str, amount: int,

@@ -35,7 +35,7 @@ from pymongo.database import Database
 from server.common.paging import page_of, parse_sort
 from server.config import ServerSettings
 from server.errors import ApiError
-from server.orders import checkout, till
+from server.orders import checkout, till, till_refunds
 from server.orders import repository as repo
 from server.orders.lifecycle import add_payment, change_status, load  # noqa: F401 - entry points
 from server.orders.refunds import refund  # noqa: F401 - entry point
@@ -71,6 +71,25 @@ def record_till_order(db: Database, *, session: ClientSession,
     problems become ``flags``), with its rollups and co-purchases, in the caller's
     transaction. Idempotent per order id: returns ``"applied"`` or ``"duplicate"``."""
     return till.record_till_order(db, session=session, order=order)
+
+
+def record_till_refund(db: Database, *, session: ClientSession,
+                       refund: dict[str, Any]) -> str:
+    """Store a refund given at a till that arrived by sync (append-only: never refused;
+    problems become ``flags``), in the caller's transaction: ``refund`` is ``{id, order_id,
+    number, store_id, register_id, lines: [{index (the order line, None when unknown),
+    order_line_id, variant_id, quantity_milli, amount, tax}], amount, tenders: [{payment_id,
+    method, amount}], reason, actor, at, flags}``. Its order's refunded figures, payments and
+    status move, with the rollups and the store feed's entry; an order the server does not
+    have yet gets it later (``attach_till_refunds``). Idempotent per refund id: returns
+    ``"applied"`` or ``"duplicate"``."""
+    return till_refunds.record_till_refund(db, session=session, refund=refund)
+
+
+def attach_till_refunds(db: Database, *, session: ClientSession, order_id: str) -> int:
+    """Apply the till refunds that arrived before their order, in the transaction that
+    records the order; returns how many."""
+    return till_refunds.attach_waiting(db, session=session, order_id=order_id)
 
 
 def _day_start(day: date) -> datetime:

@@ -1,0 +1,25 @@
+"""One handler per mutation kind (see ``base`` for the rules every handler keeps)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from app.domain.sync_protocol import MutationKind
+from server.sync.handlers.base import Context, Outcome
+from server.sync.handlers.customers import customer_upsert
+from server.sync.handlers.order_status import order_status
+from server.sync.handlers.orders import order_created
+from server.sync.handlers.products import product_update
+from server.sync.handlers.refunds import refund_created
+from server.sync.handlers.stock import stock_movement
+
+Handler = Callable[[Context], Outcome]
+
+HANDLERS: dict[str, Handler] = {
+    MutationKind.ORDER_CREATED.value: order_created,
+    MutationKind.REFUND_CREATED.value: refund_created,
+    MutationKind.ORDER_STATUS.value: order_status,
+    MutationKind.STOCK_MOVEMENT.value: stock_movement,
+    MutationKind.CUSTOMER_UPSERT.value: customer_upsert,
+    MutationKind.PRODUCT_UPDATE.value: product_update,
+}
