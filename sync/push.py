@@ -1,3 +1,196 @@
 """Pushing the outbox in batches; an entry is deleted only after the server answered for it.
 
-CONTRACT: ``push(store, client, *, batch_size=MAX_PUSH_MUTATIONS) -> PushResult``."""
+CONTRACT: ``push(store, client, *, batch_size=MAX_PUSH_MUTATIONS) -> PushResult``.
+
+Entries go in ``seq`` order. Each gets its ``device_seq`` (from the local setting
+``sync.next_device_seq``) in a committed transaction *before* it is first sent, so a retry
+after a lost reply carries the same number and the server can tell a replay from a new change.
+The SQLite write lock is taken only for that numbering and for recording a reply, never
+across the HTTP call: the till keeps selling while a push is on the wire. A reply's results
+are recorded (``sync.resolution.record_outcome``) and their entries deleted in one write
+transaction; entries are found again by mutation id, since ``seq`` values can be reused once
+deleted (or change under a restore).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, Status
+from app.sales.identity import get_local, set_local
+from db.engine import LocalStore
+from db.models import OutboxEntry
+from sync.client import encode_json
+from sync.errors import SyncError
+from sync.resolution import record_outcome
+
+log = logging.getLogger(__name__)
+
+NEXT_DEVICE_SEQ_KEY = "sync.next_device_seq"
+#: bytes of ``{"mutations":[`` and ``]}`` around the envelopes of a batch
+_WRAPPER_BYTES = len(encode_json({"mutations": []}))
+
+
+class Pusher(Protocol):
+    def push(self, mutations: list[dict[str, Any]]) -> dict[str, Any]: ...
+
+
+@dataclass
+class PushResult:
+    sent: int = 0
+    applied: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    batches: int = 0
+    #: entries kept back this time: larger than one push may be, or their result could not be
+    #: recorded here (they stay in the outbox and say why in ``last_error``)
+    held: int = 0
+
+    def count(self, status: str) -> None:
+        setattr(self, Status(status).value, getattr(self, Status(status).value) + 1)
+
+
+@dataclass
+class _Item:
+    seq: int
+    mutation_id: str
+    envelope: dict[str, Any]
+    size: int = field(default=0)
+
+
+def push(store: LocalStore, client: Pusher, *, batch_size: int = MAX_PUSH_MUTATIONS,
+         into: PushResult | None = None) -> PushResult:
+    """Push what the outbox held when this started. ``into`` is filled in as batches are
+    answered, so a caller still knows what went through when a later batch raises."""
+    if not 1 <= batch_size <= MAX_PUSH_MUTATIONS:
+        raise ValueError(f"batch_size must be 1..{MAX_PUSH_MUTATIONS}")
+    result = into if into is not None else PushResult()
+    with store.read() as session:
+        upto = session.scalar(select(func.max(OutboxEntry.seq))) or 0
+    after = 0
+    while True:
+        items = _next_items(store, after=after, upto=upto, limit=batch_size)
+        if not items:
+            return result
+        batch = _fill_batch(store, items, result)
+        after = items[-1].seq if not batch else batch[-1].seq
+        if not batch:
+            continue
+        _send(store, client, batch, result)
+
+
+def _next_items(store: LocalStore, *, after: int, upto: int, limit: int) -> list[_Item]:
+    query = (select(OutboxEntry).where(OutboxEntry.seq > after, OutboxEntry.seq <= upto)
+             .order_by(OutboxEntry.seq).limit(limit))
+    with store.read() as session:
+        entries = list(session.scalars(query))
+    if any(entry.device_seq is None for entry in entries):
+        _number(store, [entry.seq for entry in entries])
+        with store.read() as session:
+            entries = list(session.scalars(query))
+    return [_item(entry) for entry in entries if entry.device_seq is not None]
+
+
+def _number(store: LocalStore, seqs: list[int]) -> None:
+    """Give the unnumbered entries among ``seqs`` the next device sequence numbers, in order."""
+    with store.write() as session:
+        ceiling = session.scalar(select(func.max(OutboxEntry.device_seq))) or 0
+        next_seq = max(int(get_local(session, NEXT_DEVICE_SEQ_KEY) or 1), ceiling + 1)
+        entries = session.scalars(select(OutboxEntry)
+                                  .where(OutboxEntry.seq.in_(seqs), OutboxEntry.device_seq.is_(None))
+                                  .order_by(OutboxEntry.seq))
+        for entry in entries:
+            entry.device_seq = next_seq
+            next_seq += 1
+        set_local(session, NEXT_DEVICE_SEQ_KEY, str(next_seq))
+
+
+def _staff_id(payload: Any) -> str | None:
+    if not isinstance(payload, dict):
+        return None
+    if isinstance(payload.get("staff_id"), str):
+        return payload["staff_id"]
+    refund = payload.get("refund")  # refund.created carries the refund and its order
+    if isinstance(refund, dict) and isinstance(refund.get("staff_id"), str):
+        return refund["staff_id"]
+    return None
+
+
+def _item(entry: OutboxEntry) -> _Item:
+    payload = json.loads(entry.payload)
+    envelope = {"id": entry.mutation_id, "seq": entry.device_seq, "kind": entry.kind,
+                "entity_id": entry.entity_id, "payload": payload,
+                "created_at": entry.created_at.isoformat(), "staff_id": _staff_id(payload)}
+    return _Item(entry.seq, entry.mutation_id, envelope, len(encode_json(envelope)))
+
+
+def _fill_batch(store: LocalStore, items: list[_Item], result: PushResult) -> list[_Item]:
+    """The longest prefix of ``items`` that fits in one request's bytes. An entry too large to
+    ever be sent is held back with the reason, so it does not block the ones behind it."""
+    batch: list[_Item] = []
+    size = _WRAPPER_BYTES
+    for item in items:
+        alone = _WRAPPER_BYTES + item.size
+        if alone > MAX_PUSH_BYTES:
+            if not batch:
+                _hold(store, [item.mutation_id], f"too large to send: {alone:,} bytes, the "
+                      f"server takes at most {MAX_PUSH_BYTES:,} per push")
+                result.held += 1
+                continue
+            break
+        grown = size + item.size + (1 if batch else 0)
+        if grown > MAX_PUSH_BYTES:
+            break
+        batch.append(item)
+        size = grown
+    return batch
+
+
+def _hold(store: LocalStore, mutation_ids: Iterable[str], reason: str) -> None:
+    with store.write() as session:
+        for entry in session.scalars(select(OutboxEntry)
+                                     .where(OutboxEntry.mutation_id.in_(list(mutation_ids)))):
+            entry.attempts += 1
+            entry.last_error = reason[:1000]
+
+
+def _send(store: LocalStore, client: Pusher, batch: list[_Item], result: PushResult) -> None:
+    try:
+        reply = client.push([item.envelope for item in batch])
+    except SyncError as exc:
+        _hold(store, [item.mutation_id for item in batch], str(exc))
+        raise
+    result.sent += len(batch)
+    result.batches += 1
+    with store.write() as session:
+        for item, outcome in zip(batch, reply["results"]):
+            _record(session, item, outcome, result)
+
+
+def _record(session: Session, item: _Item, outcome: dict[str, Any], result: PushResult) -> None:
+    entry = session.scalar(select(OutboxEntry).where(OutboxEntry.mutation_id == item.mutation_id))
+    if entry is None:
+        return  # gone meanwhile (a restore): the server's record of the id covers it
+    try:
+        with session.begin_nested():
+            record_outcome(session, entry, outcome)
+            session.delete(entry)
+    except Exception as exc:  # noqa: BLE001 - one unrecordable result must not lose the others
+        log.exception("could not record the server's %r for outbox entry %s",
+                      outcome.get("status"), item.mutation_id)
+        entry = session.scalar(select(OutboxEntry)
+                               .where(OutboxEntry.mutation_id == item.mutation_id))
+        if entry is not None:
+            entry.attempts += 1
+            entry.last_error = f"the server answered {outcome.get('status')}, but it could not " \
+                               f"be recorded here: {type(exc).__name__}: {exc}"[:1000]
+        result.held += 1
+        return
+    result.count(outcome["status"])

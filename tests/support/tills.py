@@ -35,3 +35,29 @@ def spawn_tillpoint(data_dir: Path, *args: str, env: dict[str, str]) -> subproce
     return subprocess.Popen([sys.executable, str(REPO / "main.py"), "--data-dir", str(data_dir),
                              *args], env=env, cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+
+
+def stocked_shop(store, *, products: int = 2, stock_milli: int = 100_000):  # noqa: ANN001, ANN201
+    """A cashier and ``products`` products with stock in an initialised local store:
+    ``(cashier_id, [variant_id, ...])``."""
+    from tests.support import catalog
+
+    with store.write() as session:
+        cashier = catalog.staff(session)
+        variants = [catalog.product(session, f"Item {n}", 250 + n, stock_milli=stock_milli).id
+                    for n in range(products)]
+        return cashier.id, variants
+
+
+def sell(store, staff_id: str, variant_id: str, quantity_milli: int = 1000) -> str:  # noqa: ANN001
+    """Ring up one real sale paid in cash (its outbox entry is written with it); its order id."""
+    from app.domain.tenders import TenderMethod
+    from app.sales.cart import Cart
+    from app.sales.checkout import Tender, checkout
+
+    with store.write() as session:
+        cart = Cart()
+        cart.add(variant_id, quantity_milli)
+        order = checkout(session, cart=cart, tenders=[Tender(TenderMethod.CASH, None)],
+                         staff_id=staff_id)
+        return order.id
