@@ -61,3 +61,35 @@ def sell(store, staff_id: str, variant_id: str, quantity_milli: int = 1000) -> s
         order = checkout(session, cart=cart, tenders=[Tender(TenderMethod.CASH, None)],
                          staff_id=staff_id)
         return order.id
+
+
+def seed_server(server: ServerProcess, *, products: int = 20, customers: int = 5) -> None:
+    """The demo catalogue, stock and staff on the server (``tillpoint-server seed-demo``)."""
+    done = subprocess.run([str(BIN / "tillpoint-server"), "seed-demo", "--products", str(products),
+                           "--customers", str(customers), "--staff-password-stdin"],
+                          input="demo-password-123\n", env=server.env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def sellable_variants(store, limit: int = 5) -> list[str]:  # noqa: ANN001
+    """Ids of variants pulled from the server that have a price here."""
+    from sqlalchemy import select
+
+    from db.models import Variant
+
+    with store.read() as session:
+        return list(session.scalars(select(Variant.id).where(Variant.archived.is_(False),
+                                                             Variant.price > 0)
+                                    .order_by(Variant.sku).limit(limit)))
+
+
+def pulled_cashier(store) -> str:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from db.models import StaffUser
+
+    with store.read() as session:
+        return session.scalar(select(StaffUser.id).where(StaffUser.role == "cashier",
+                                                         StaffUser.active.is_(True))
+                              .order_by(StaffUser.email))
