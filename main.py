@@ -11,8 +11,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.config.paths import Paths
 
     from app.domain.errors import DomainError
+    from sync.commands import register as sync_commands
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(extra=(sync_commands,)).parse_args(argv)
     try:
         paths = Paths.resolve(args.data_dir)
     except DomainError as exc:

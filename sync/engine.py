@@ -132,7 +132,7 @@ class SyncEngine:
         except SyncError as exc:
             result.failed_step, result.error = step, str(exc)
             result.reached_server = not isinstance(exc, Offline)
-            log.warning("sync round: %s failed: %s", step, exc)
+            log.info("sync round: %s failed: %s", step, exc)  # the caller shows it
         except Exception as exc:
             result.failed_step = step
             result.error = f"{type(exc).__name__}: {exc}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Callable
+from typing import Callable, Iterable
 
 from app import __version__
 from app.config.paths import Paths
@@ -22,6 +22,10 @@ from app.domain.errors import DomainError
 from db.engine import StoreError
 
 Handler = Callable[[argparse.Namespace, Paths], int]
+#: adds one command: ``add(name, help, handler) -> its argparse parser``
+AddCommand = Callable[[str, str, Handler], argparse.ArgumentParser]
+#: a module's ``register(add)``: how packages ``app`` may not import (``sync``) add commands
+Registrar = Callable[[AddCommand], None]
 
 
 def _data_dir_option(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -31,8 +35,10 @@ def _data_dir_option(parser: argparse.ArgumentParser, *, top: bool) -> None:
                              "(default: $TILLPOINT_DATA_DIR or the platform's data directory)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from app.cli import config_cmd, sale_cmd, store_cmd
+def build_parser(extra: Iterable[Registrar] = ()) -> argparse.ArgumentParser:
+    """The whole command line; ``extra`` registrars add commands from outside ``app``
+    (``main.py`` passes the sync commands)."""
+    from app.cli import backup_cmd, config_cmd, sale_cmd, store_cmd
 
     parser = argparse.ArgumentParser(
         prog="tillpoint",
@@ -56,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     store_cmd.register(add)
     sale_cmd.register(add)
     config_cmd.register(add)
+    backup_cmd.register(add)
+    for registrar in extra:
+        registrar(add)
     return parser
 
 
@@ -63,9 +72,9 @@ def _window(args: argparse.Namespace, paths: Paths) -> int:  # pragma: no cover 
     raise RuntimeError("the window is started by main.py")
 
 
-def run(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None, extra: Iterable[Registrar] = ()) -> int:
     """Parse and run one command; returns the process exit code."""
-    parser = build_parser()
+    parser = build_parser(extra)
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
         parser.print_help()
