@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, Status
@@ -53,8 +54,9 @@ class PushResult:
     #: recorded here (they stay in the outbox and say why in ``last_error``)
     held: int = 0
 
-    def count(self, status: str) -> None:
-        setattr(self, Status(status).value, getattr(self, Status(status).value) + 1)
+    def count(self, status: str, n: int = 1) -> None:
+        name = "held" if status == "held" else Status(status).value
+        setattr(self, name, getattr(self, name) + n)
 
 
 @dataclass
@@ -169,28 +171,62 @@ def _send(store: LocalStore, client: Pusher, batch: list[_Item], result: PushRes
         raise
     result.sent += len(batch)
     result.batches += 1
-    with store.write() as session:
-        for item, outcome in zip(batch, reply["results"]):
-            _record(session, item, outcome, result)
-
-
-def _record(session: Session, item: _Item, outcome: dict[str, Any], result: PushResult) -> None:
-    entry = session.scalar(select(OutboxEntry).where(OutboxEntry.mutation_id == item.mutation_id))
-    if entry is None:
-        return  # gone meanwhile (a restore): the server's record of the id covers it
+    pairs = list(zip(batch, reply["results"]))
     try:
-        with session.begin_nested():
-            record_outcome(session, entry, outcome)
-            session.delete(entry)
-    except Exception as exc:  # noqa: BLE001 - one unrecordable result must not lose the others
-        log.exception("could not record the server's %r for outbox entry %s",
-                      outcome.get("status"), item.mutation_id)
-        entry = session.scalar(select(OutboxEntry)
-                               .where(OutboxEntry.mutation_id == item.mutation_id))
-        if entry is not None:
+        with store.write() as session:
+            tally = _record_all(session, pairs)
+    except Exception:  # noqa: BLE001 - find the one that fails, keep the others
+        log.warning("recording a push reply failed; recording its results one by one",
+                    exc_info=True)
+        with store.write() as session:
+            tally = _record_each(session, pairs)
+    for status, count in tally.items():
+        result.count(status, count)
+
+
+def _entries(session: Session, pairs: list[tuple[_Item, dict[str, Any]]]) -> dict[str, OutboxEntry]:
+    ids = [item.mutation_id for item, _ in pairs]
+    return {entry.mutation_id: entry for entry in
+            session.scalars(select(OutboxEntry).where(OutboxEntry.mutation_id.in_(ids)))}
+
+
+def _record_all(session: Session, pairs: list[tuple[_Item, dict[str, Any]]]) -> Counter[str]:
+    """The usual case: every result recorded, then the entries deleted in one statement."""
+    entries = _entries(session, pairs)
+    tally: Counter[str] = Counter()
+    for item, outcome in pairs:
+        entry = entries.get(item.mutation_id)
+        if entry is None:
+            continue  # gone meanwhile (a restore): the server's record of the id covers it
+        record_outcome(session, entry, outcome)
+        tally[outcome["status"]] += 1
+    session.execute(delete(OutboxEntry).where(OutboxEntry.mutation_id.in_(list(entries))),
+                    execution_options={"synchronize_session": False})
+    for entry in entries.values():
+        session.expunge(entry)
+    return tally
+
+
+def _record_each(session: Session, pairs: list[tuple[_Item, dict[str, Any]]]) -> Counter[str]:
+    """Each result in its own savepoint: one that cannot be recorded keeps its entry (saying
+    why) and does not cost the others theirs."""
+    entries = _entries(session, pairs)
+    tally: Counter[str] = Counter()
+    for item, outcome in pairs:
+        entry = entries.get(item.mutation_id)
+        if entry is None:
+            continue
+        try:
+            with session.begin_nested():
+                record_outcome(session, entry, outcome)
+                session.delete(entry)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log.exception("could not record the server's %r for outbox entry %s",
+                          outcome.get("status"), item.mutation_id)
             entry.attempts += 1
             entry.last_error = f"the server answered {outcome.get('status')}, but it could not " \
                                f"be recorded here: {type(exc).__name__}: {exc}"[:1000]
-        result.held += 1
-        return
-    result.count(outcome["status"])
+            tally["held"] += 1
+            continue
+        tally[outcome["status"]] += 1
+    return tally
