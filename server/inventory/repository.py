@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import DESCENDING
+from pymongo import DESCENDING, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.cursor import Cursor
 from pymongo.database import Database
@@ -45,6 +45,22 @@ def move_level(db: Database, *, store_id: str, product_id: str, variant_id: str,
         upsert=True, session=session)
 
 
+def move_levels(db: Database, moves: list[tuple[Doc, int, int]], *, now: datetime,
+                session: Session) -> None:
+    """``move_level`` of several levels in one bulk write: (the level as it ends, on-hand
+    added, version steps)."""
+    ops = [UpdateOne(
+        {"_id": level["_id"]},
+        {"$inc": {"on_hand_milli": on_hand, "reserved_milli": 0, "version": steps},
+         "$set": {"product_id": level["product_id"], "updated_at": now,
+                  "low_stock": level["low_stock"], "low_stock_alerted": level["low_stock_alerted"]},
+         "$setOnInsert": {"store_id": level["store_id"], "variant_id": level["variant_id"],
+                          "low_stock_threshold_milli": None, "created_at": now}},
+        upsert=True) for level, on_hand, steps in moves]
+    if ops:
+        db.stock_levels.bulk_write(ops, ordered=True, session=session)
+
+
 def set_level_fields(db: Database, lid: str, fields: Doc, session: Session) -> None:
     db.stock_levels.update_one({"_id": lid}, {"$set": fields}, session=session)
 
@@ -55,6 +71,26 @@ def get_movement(db: Database, movement_id: str, session: Session) -> Doc | None
 
 def insert_movement(db: Database, movement: Doc, session: Session) -> None:
     db.stock_movements.insert_one(movement, session=session)
+
+
+def movement_ids_taken(db: Database, ids: list[str], session: Session) -> set[str]:
+    if not ids:
+        return set()
+    return {m["_id"] for m in db.stock_movements.find({"_id": {"$in": sorted(set(ids))}},
+                                                      {"_id": 1}, session=session)}
+
+
+def insert_movements(db: Database, movements: list[Doc], session: Session) -> None:
+    db.stock_movements.insert_many(movements, ordered=True, session=session)
+
+
+def products_stock_facts(db: Database, product_ids: list[str], session: Session) -> dict[str, Doc]:
+    """``product_stock_facts`` of several products in one read."""
+    if not product_ids:
+        return {}
+    found = db.products.find({"_id": {"$in": sorted(set(product_ids))}},
+                             {"name": 1, "low_stock_threshold_milli": 1}, session=session)
+    return {p["_id"]: p for p in found}
 
 
 def get_reservation(db: Database, rid: str, session: Session) -> Doc | None:

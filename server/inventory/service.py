@@ -38,7 +38,7 @@ from server.changes.log import Pending, store_feed
 from server.common.versioning import now_ms
 from server.errors import ApiError
 from server.inventory import repository as repo
-from server.inventory.ledger import LevelChange, change_level, publish
+from server.inventory.ledger import LevelChange, change_level, change_levels, publish
 
 KINDS = ("sale", "return", "receipt", "adjustment", "count", "transfer_out", "transfer_in")
 # The sign each kind's quantity must have: +1 into the store, -1 out, 0 either (never zero
@@ -106,6 +106,57 @@ def record_movement(db: Database, *, session: ClientSession, store_id: str, prod
                          variant_id=variant_id, on_hand=quantity_milli)
     publish(db, store_id, [moved], session=session)
     return movement
+
+
+@dataclass(frozen=True, slots=True)
+class MovementIn:
+    """One movement for ``record_movements`` (the arguments of ``record_movement``)."""
+
+    movement_id: str
+    product_id: str
+    variant_id: str
+    kind: str
+    quantity_milli: int
+    reason: str = ""
+    reference: dict[str, Any] | None = None
+    actor: str = ""
+    details: dict[str, Any] | None = None
+
+
+def record_movements(db: Database, *, session: ClientSession, store_id: str,
+                     movements: list[MovementIn], pending: Pending | None = None,
+                     levels: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """``record_movement`` for many movements of one store in a few round trips whatever
+    their number (one read of the ids, one insert, the levels through ``change_levels``):
+    for a till's pushed batch. Every movement is checked before anything is written;
+    idempotent per ``movement_id`` (one already recorded, or named twice, moves nothing).
+    With ``pending`` the levels' feed entries are added to it (the caller flushes it in the
+    transaction) instead of appended now; ``levels``: what ``levels_for`` returned for their
+    variants in this transaction, if the caller read them already. Returns the movements
+    written."""
+    for movement in movements:
+        _check_movement(movement.kind, movement.quantity_milli)
+    taken = repo.movement_ids_taken(db, [m.movement_id for m in movements], session)
+    now, docs = now_ms(), []
+    for m in movements:
+        if m.movement_id in taken:
+            continue
+        taken.add(m.movement_id)
+        docs.append({"_id": m.movement_id, "store_id": store_id, "product_id": m.product_id,
+                     "variant_id": m.variant_id, "kind": m.kind,
+                     "quantity_milli": m.quantity_milli, "reason": m.reason,
+                     "reference": m.reference, "details": m.details or {}, "actor": m.actor,
+                     "at": now})
+    if not docs:
+        return []
+    repo.insert_movements(db, docs, session)
+    changes = change_levels(db, session=session, store_id=store_id, levels=levels, moves=[
+        (d["product_id"], d["variant_id"], d["quantity_milli"]) for d in docs])
+    if pending is not None:
+        pending.add(store_feed(store_id), [c.change for c in changes])
+    else:
+        publish(db, store_id, changes, session=session)
+    return docs
 
 
 def _merged(lines: list[StockLine]) -> dict[str, StockLine]:

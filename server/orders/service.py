@@ -32,10 +32,11 @@ from typing import Any
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from server.changes.log import Pending
 from server.common.paging import page_of, parse_sort
 from server.config import ServerSettings
 from server.errors import ApiError
-from server.orders import checkout, till, till_refunds
+from server.orders import checkout, till, till_batch, till_refunds
 from server.orders import repository as repo
 from server.orders.lifecycle import add_payment, change_status, load  # noqa: F401 - entry points
 from server.orders.refunds import refund  # noqa: F401 - entry point
@@ -71,6 +72,16 @@ def record_till_order(db: Database, *, session: ClientSession,
     problems become ``flags``), with its rollups and co-purchases, in the caller's
     transaction. Idempotent per order id: returns ``"applied"`` or ``"duplicate"``."""
     return till.record_till_order(db, session=session, order=order)
+
+
+def record_till_orders(db: Database, *, session: ClientSession,
+                       orders: list[dict[str, Any]], pending: Pending) -> list[str]:
+    """``record_till_order`` for many sales at once, in a few round trips whatever their
+    number (a till's pushed batch): the same documents, rollups and co-purchases; their store
+    feed entries go into ``pending``, which the caller flushes in the transaction. Returns
+    ``"applied"`` or ``"duplicate"`` per order (an id named twice is a duplicate the
+    second time)."""
+    return till_batch.record_till_orders(db, session=session, orders=orders, pending=pending)
 
 
 def record_till_refund(db: Database, *, session: ClientSession,

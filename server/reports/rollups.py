@@ -205,6 +205,35 @@ def apply_order(db: Database, *, session: ClientSession, order: dict[str, Any]) 
     _write(db, order, order["created_at"], _order_rows(order, 1), session)
 
 
+def apply_orders(db: Database, *, session: ClientSession, orders: list[dict[str, Any]]) -> None:
+    """``apply_order`` for many new orders at once (a till's pushed batch): their increments
+    merged per row, so two bulk writes in all instead of two per order. (Beyond the
+    contract: for sync.)"""
+    stores = {sid: _store(db, sid, session) for sid in sorted({o["store_id"] for o in orders})}
+    merged: dict[tuple[str, str], Doc] = {}
+    for order in orders:
+        store = stores[order["store_id"]]
+        day = local_day(order["created_at"], zone(store.get("timezone")))
+        currency = order.get("currency") or store.get("currency")
+        rows = _order_rows(order, 1)
+        for collection, period in (("sales_rollups", day), (MONTHLY, day[:7])):
+            for (dimension, key), figures in rows.figures.items():
+                rid = rollup_id(order["store_id"], period, dimension, key)
+                update = merged.setdefault((collection, rid), {
+                    "$inc": {f: 0 for f in FIGURES},
+                    "$setOnInsert": {"store_id": order["store_id"], "day": period,
+                                     "dimension": dimension, "key": key, "currency": currency}})
+                for name in FIGURES:
+                    update["$inc"][name] += figures.get(name, 0)
+                if dimension == "product" and rows.names.get(key):
+                    update["$set"] = {"name": rows.names[key]}
+    for collection in ("sales_rollups", MONTHLY):
+        ops = [UpdateOne({"_id": rid}, update, upsert=True)
+               for (name, rid), update in sorted(merged.items()) if name == collection]
+        if ops:
+            db[collection].bulk_write(ops, ordered=True, session=session)
+
+
 def apply_refund(db: Database, *, session: ClientSession, order: dict[str, Any],
                  refund: dict[str, Any]) -> None:
     """Add a refund of ``order`` (see ``server.orders.service`` for both shapes)."""

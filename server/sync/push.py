@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
@@ -45,11 +45,12 @@ from server.common.versioning import now_ms
 from server.database import in_transaction
 from server.errors import ApiError
 from server.security.deps import Principal
-from server.sync.handlers import HANDLERS
+from server.sync.handlers import GROUP_HANDLERS, HANDLERS
 from server.sync.handlers.base import BatchState, Context, Doc, Outcome, Refused
 from server.sync.schemas import Mutation
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 RETENTION_DAYS = 400
 #: a batch that met a concurrent copy of itself committed since its snapshot runs again
 #: (then finds its mutations known) instead of failing
@@ -136,17 +137,31 @@ def _apply(db: Database, session: ClientSession, principal: Principal, store: Do
     batch = BatchState(store=store)
     results: dict[str, Doc] = {}
     records: list[Doc] = []
+    run: list[Context] = []
+
+    def finish(done: list[tuple[Context, Outcome]]) -> None:
+        for ctx, outcome in done:
+            mutation = ctx.mutation
+            results[mutation.id] = {"id": mutation.id, "status": outcome.status.value,
+                                    **outcome.extras()}
+            records.append(_record(mutation, principal, outcome, mutation.seq <= last_seq, now))
+
     for mutation in mutations:
         if mutation.id in known:
             results[mutation.id] = _replay(known[mutation.id], principal)
             continue
+        ctx = Context(db, session, principal, mutation, batch, request_id, now)
+        if run and (mutation.kind != run[0].mutation.kind or mutation.id in poisoned):
+            finish(_handle_run(run))
+            run = []
         if mutation.id in poisoned:
-            outcome = Outcome(Status.REJECTED, reason=poisoned[mutation.id])
+            finish([(ctx, Outcome(Status.REJECTED, reason=poisoned[mutation.id]))])
+        elif mutation.kind in GROUP_HANDLERS:
+            run.append(ctx)
         else:
-            outcome = _handle(Context(db, session, principal, mutation, batch, request_id, now))
-        results[mutation.id] = {"id": mutation.id, "status": outcome.status.value,
-                                **outcome.extras()}
-        records.append(_record(mutation, principal, outcome, mutation.seq <= last_seq, now))
+            finish([(ctx, _handle(ctx))])
+    if run:
+        finish(_handle_run(run))
     if records:
         db.sync_mutations.insert_many(records, ordered=False, session=session)
     return results
@@ -168,15 +183,29 @@ def _handle(ctx: Context) -> Outcome:
         return Outcome(Status.REJECTED, reason=f"kind: {ctx.mutation.kind!r} is not a mutation "
                        f"kind ({KINDS})")
     try:
-        return handler(ctx)
+        return _guarded(ctx.mutation, lambda: handler(ctx))
     except Refused as refused:
         return Outcome(Status.REJECTED, reason=refused.reason)
+
+
+def _handle_run(run: list[Context]) -> list[tuple[Context, Outcome]]:
+    """A run of one kind through its group handler (which refuses mutations one by one);
+    an unexpected failure names the run's first mutation: applied alone, each run is one."""
+    handler = GROUP_HANDLERS[run[0].mutation.kind]
+    return list(zip(run, _guarded(run[0].mutation, lambda: handler(run))))
+
+
+def _guarded(mutation: Mutation, work: Callable[[], T]) -> T:
+    try:
+        return work()
+    except Refused:
+        raise
     except DuplicateKeyError as exc:
-        raise _Duplicate(ctx.mutation, exc) from exc
+        raise _Duplicate(mutation, exc) from exc
     except Exception as exc:
         if _for_the_transaction(exc):
             raise
-        raise _Poisoned(ctx.mutation, exc) from exc
+        raise _Poisoned(mutation, exc) from exc
 
 
 def _for_the_transaction(exc: Exception) -> bool:

@@ -8,12 +8,14 @@ from app.domain.sync_protocol import MutationKind
 from server.sync.handlers.base import Context, Outcome
 from server.sync.handlers.customers import customer_upsert
 from server.sync.handlers.order_status import order_status
-from server.sync.handlers.orders import order_created
+from server.sync.handlers.orders import order_created, orders_created
 from server.sync.handlers.products import product_update
 from server.sync.handlers.refunds import refund_created
 from server.sync.handlers.stock import stock_movement
 
 Handler = Callable[[Context], Outcome]
+#: a run of consecutive mutations of one kind, applied together (one outcome each, in order)
+GroupHandler = Callable[[list[Context]], list[Outcome]]
 
 HANDLERS: dict[str, Handler] = {
     MutationKind.ORDER_CREATED.value: order_created,
@@ -22,4 +24,10 @@ HANDLERS: dict[str, Handler] = {
     MutationKind.STOCK_MOVEMENT.value: stock_movement,
     MutationKind.CUSTOMER_UPSERT.value: customer_upsert,
     MutationKind.PRODUCT_UPDATE.value: product_update,
+}
+
+#: kinds whose runs are applied together: a till pushes mostly sales, and one at a time
+#: cost a dozen round trips each (see ``server.orders.till_batch``)
+GROUP_HANDLERS: dict[str, GroupHandler] = {
+    MutationKind.ORDER_CREATED.value: orders_created,
 }

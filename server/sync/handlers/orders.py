@@ -7,14 +7,16 @@ allowed (a shop cannot refuse a customer at the till) and flags the order with t
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.quantity import format_quantity
 from app.domain.sync_protocol import Status
 from server.catalog.lookup import SellableVariant, sellable_variants
+from server.changes.log import Pending
 from server.inventory import service as inventory
 from server.orders import service as orders
-from server.sync.handlers.base import Context, Doc, Outcome
+from server.sync.handlers.base import Context, Doc, Outcome, Refused
 from server.sync.handlers.common import (CarriedMovement, carried_movements, identifier,
                                          is_int, same_store)
 
@@ -22,31 +24,97 @@ _DISCOUNTS = ("line_discount", "order_discount", "coupon_discount")
 _ORDER_DISCOUNTS = ("line_discount_total", "order_discount_total", "coupon_discount_total")
 
 
+@dataclass
+class _Sale:
+    """One order.created of a run, as its checks left it."""
+
+    ctx: Context
+    order_id: str
+    flags: list[str] = field(default_factory=list)
+    movements: list[CarriedMovement] = field(default_factory=list)
+
+
 def order_created(ctx: Context) -> Outcome:
-    payload = ctx.payload
-    order_id = identifier(payload.get("id") or ctx.mutation.entity_id, "payload.id")
-    same_store(ctx, payload.get("store_id"))
-    if ctx.db.orders.find_one({"_id": order_id}, {"_id": 1}, session=ctx.session) is not None:
-        return Outcome(Status.APPLIED)  # recorded from an earlier mutation: nothing moves again
-    flags: list[str] = []
-    if order_id != ctx.mutation.entity_id:
-        flags.append(f"entity_id {ctx.mutation.entity_id} differs from the order's id")
-    movements = carried_movements(ctx, "sale", flags)
-    raw_lines = payload.get("lines") if isinstance(payload.get("lines"), list) else []
-    wanted = {str(raw.get("variant_id")) for raw in raw_lines
-              if isinstance(raw, dict) and raw.get("variant_id")}
-    known = sellable_variants(ctx.db, wanted | {m.variant_id for m in movements},
-                              currency=ctx.currency, session=ctx.session)
-    lines = [_line(n, raw, known, flags) for n, raw in enumerate(raw_lines)]
-    movements = _postable(movements, known, flags)
-    flags += _oversold(ctx, movements, known)
-    orders.record_till_order(ctx.db, session=ctx.session,
-                             order=_order(ctx, order_id, lines, flags))
-    post_movements(ctx, movements, known, kind="sale", reason="sold at the till",
-                   reference={"type": "order", "id": order_id},
-                   actor=staff_actor(ctx, payload.get("staff_id")))
-    orders.attach_till_refunds(ctx.db, session=ctx.session, order_id=order_id)
-    return Outcome(Status.APPLIED)
+    return orders_created([ctx])[0]
+
+
+def orders_created(ctxs: list[Context]) -> list[Outcome]:
+    """A run of consecutive ``order.created`` mutations of one batch, in a few round trips
+    whatever their number: every sale is checked and mapped first (reads: the known orders,
+    the catalogue, the levels), then all are written at once (orders, rollups, movements,
+    levels, one feed update)."""
+    first = ctxs[0]
+    outcomes: list[Outcome] = [Outcome(Status.APPLIED) for _ in ctxs]
+    sales: list[_Sale] = []
+    for n, ctx in enumerate(ctxs):
+        try:
+            order_id = identifier(ctx.payload.get("id") or ctx.mutation.entity_id, "payload.id")
+            same_store(ctx, ctx.payload.get("store_id"))
+        except Refused as refused:
+            outcomes[n] = Outcome(Status.REJECTED, reason=refused.reason)
+            continue
+        sales.append(_Sale(ctx, order_id))
+    sales = _new(first, sales)  # an order recorded before moves nothing again
+    for sale in sales:
+        if sale.order_id != sale.ctx.mutation.entity_id:
+            sale.flags.append(f"entity_id {sale.ctx.mutation.entity_id} differs from the order's id")
+        sale.movements = carried_movements(sale.ctx, "sale", sale.flags)
+    wanted = {m.variant_id for sale in sales for m in sale.movements}
+    for sale in sales:
+        wanted |= {str(raw.get("variant_id")) for raw in _raw_lines(sale.ctx)
+                   if isinstance(raw, dict) and raw.get("variant_id")}
+    known = sellable_variants(first.db, wanted, currency=first.currency, session=first.session)
+    docs = []
+    for sale in sales:
+        lines = [_line(n, raw, known, sale.flags) for n, raw in enumerate(_raw_lines(sale.ctx))]
+        sale.movements = _postable(sale.movements, known, sale.flags)
+        docs.append((sale, lines))
+    levels = _flag_oversold(first, sales, known)
+    if not sales:
+        return outcomes
+    pending = Pending()
+    orders.record_till_orders(first.db, session=first.session, pending=pending, orders=[
+        _order(sale.ctx, sale.order_id, lines, sale.flags) for sale, lines in docs])
+    inventory.record_movements(first.db, session=first.session, store_id=first.store_id,
+                               pending=pending, levels=levels, movements=[
+        inventory.MovementIn(m.movement_id, known[m.variant_id].product_id, m.variant_id,
+                             "sale", m.quantity_milli, reason="sold at the till",
+                             reference={"type": "order", "id": sale.order_id},
+                             actor=staff_actor(sale.ctx, sale.ctx.payload.get("staff_id")),
+                             details={"device_id": sale.ctx.principal.id})
+        for sale in sales for m in sale.movements])
+    pending.flush(first.db, session=first.session)
+    _attach_refunds(first, [sale.order_id for sale in sales])
+    return outcomes
+
+
+def _raw_lines(ctx: Context) -> list[Any]:
+    lines = ctx.payload.get("lines")
+    return lines if isinstance(lines, list) else []
+
+
+def _new(first: Context, sales: list[_Sale]) -> list[_Sale]:
+    """The sales the server does not have yet (one read), each once."""
+    ids = sorted({sale.order_id for sale in sales})
+    seen = {d["_id"] for d in first.db.orders.find({"_id": {"$in": ids}}, {"_id": 1},
+                                                   session=first.session)} if ids else set()
+    fresh = []
+    for sale in sales:
+        if sale.order_id not in seen:
+            seen.add(sale.order_id)
+            fresh.append(sale)
+    return fresh
+
+
+def _attach_refunds(first: Context, order_ids: list[str]) -> None:
+    """Refunds given at another till that reached the server before these orders."""
+    if not order_ids:
+        return
+    waiting = {r["order_id"] for r in first.db.refunds.find(
+        {"order_id": {"$in": sorted(order_ids)}}, {"order_id": 1, "applied_to_order": 1},
+        session=first.session) if r.get("applied_to_order") is False}
+    for order_id in sorted(waiting):
+        orders.attach_till_refunds(first.db, session=first.session, order_id=order_id)
 
 
 def _sum(values: list[Any]) -> int | None:
@@ -113,21 +181,25 @@ def _postable(movements: list[CarriedMovement], known: dict[str, SellableVariant
     return kept
 
 
-def _oversold(ctx: Context, movements: list[CarriedMovement],
-              known: dict[str, SellableVariant]) -> list[str]:
-    """One flag per variant whose level this sale takes below zero."""
-    moved: dict[str, int] = defaultdict(int)
-    for movement in movements:
-        moved[movement.variant_id] += movement.quantity_milli
-    levels = inventory.levels_for(ctx.db, store_id=ctx.store_id, variant_ids=list(moved),
-                                  session=ctx.session)
-    flags = []
-    for variant_id, quantity in moved.items():
-        after = int((levels.get(variant_id) or {}).get("on_hand_milli", 0)) + quantity
-        if after < 0:
-            flags.append(f"oversold {known[variant_id].sku}: {format_quantity(-after)} more "
-                         "sold than the store had")
-    return flags
+def _flag_oversold(first: Context, sales: list[_Sale],
+                   known: dict[str, SellableVariant]) -> dict[str, Doc]:
+    """Flag each sale that takes a level below zero, naming the SKU; the sales of a run
+    count in order, each after the ones before it. Returns the levels it read."""
+    variant_ids = sorted({m.variant_id for sale in sales for m in sale.movements})
+    levels = inventory.levels_for(first.db, store_id=first.store_id, variant_ids=variant_ids,
+                                  session=first.session)
+    on_hand = {v: int((levels.get(v) or {}).get("on_hand_milli", 0)) for v in variant_ids}
+    for sale in sales:
+        moved: dict[str, int] = defaultdict(int)
+        for movement in sale.movements:
+            moved[movement.variant_id] += movement.quantity_milli
+        for variant_id, quantity in moved.items():
+            on_hand[variant_id] += quantity
+            if on_hand[variant_id] < 0:
+                sale.flags.append(f"oversold {known[variant_id].sku}: "
+                                  f"{format_quantity(-on_hand[variant_id])} more sold than the "
+                                  "store had")
+    return levels
 
 
 def staff_actor(ctx: Context, staff_id: Any) -> str:
