@@ -1,0 +1,31 @@
+"""Fixtures of the sync fault tests: a seeded shop behind its door, and paired tills
+(``tests.support.sync_harness``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.sync_harness import Shop, Till, make_tills, start_shop
+
+
+@pytest.fixture
+def shop(server_factory, mongo_uri):
+    """A seeded server behind its door (overrides the local demo ``shop`` of tests/conftest)."""
+    made = start_shop(server_factory, mongo_uri)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def till(shop: Shop, tmp_path) -> Till:
+    made = make_tills(shop, 1, tmp_path)[0]
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def two_tills(shop: Shop, tmp_path) -> list[Till]:
+    made = make_tills(shop, 2, tmp_path)
+    yield made
+    for t in made:
+        t.close()
