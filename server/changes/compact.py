@@ -24,6 +24,7 @@ from pymongo.database import Database
 
 from server.changes import log as change_log
 from server.database import in_transaction
+from server.sync import feed_cache  # the feed's serialised blocks, made before this run
 
 #: sequence numbers one scan window spans (a bounded range of the ``(feed, seq)`` index)
 SCAN_SPAN = 5000
@@ -103,6 +104,9 @@ def compact(db: Database, feed: str, *, tombstone_retention: timedelta,
             tombstones.add(entry.entry_id)
         tombstones.flush()
         summary.tombstones_removed = tombstones.deleted
+    # after the deletes: below this mark, gaps in the numbers are compaction's, not writers'
+    in_transaction(db, lambda s: change_log.mark_compacted(db, feed, head, session=s))
+    feed_cache.forget(db, feed)
     summary.floor = change_log.state(db, feed).floor
     summary.seconds = time.monotonic() - started
     return summary

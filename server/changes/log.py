@@ -12,11 +12,12 @@ Feeds keep contention apart: the shared catalogue (``catalog``), one feed per st
 staff accounts with their till PIN hashes (``staff``).
 
 Documents:
-- ``feed_counters``: ``{_id: feed, seq: int, epoch: str, floor: int}`` — ``epoch`` changes
-  only when a feed is rebuilt from scratch, which tells a follower its cursor means nothing any
-  more; ``floor`` (absent: 0) is the highest sequence number of a tombstone that compaction
-  dropped (``server.changes.compact``): a follower positioned below it may have missed a
-  delete, so it must start again from the beginning.
+- ``feed_counters``: ``{_id: feed, seq: int, epoch: str, floor: int, compacted_through:
+  int}`` — ``epoch`` changes only when a feed is rebuilt from scratch, which tells a follower
+  its cursor means nothing any more; ``floor`` (absent: 0) is the highest sequence number of a
+  tombstone that compaction dropped (``server.changes.compact``): a follower positioned below
+  it may have missed a delete; ``compacted_through`` (absent: 0) is how far compaction has
+  scanned, below which the numbers may be sparse.
 - ``change_log``: ``{_id: "<feed>:<seq>", feed, seq, entity, entity_id, op, version, data,
   at}`` — ``op`` is ``upsert`` (``data`` is the entity's full current view) or ``delete`` (a
   tombstone, ``data`` is ``None``).
@@ -146,11 +147,12 @@ class FeedState:
     seq: int  # the last sequence number allocated (0 when the feed is empty)
     epoch: str | None
     floor: int = 0  # below this a follower may have missed a dropped tombstone
+    compacted_through: int = 0  # up to here compaction may have left gaps in the numbers
 
 
 def _feed_state(counter: dict[str, Any]) -> FeedState:
     return FeedState(counter["_id"], int(counter["seq"]), counter.get("epoch"),
-                     int(counter.get("floor") or 0))
+                     int(counter.get("floor") or 0), int(counter.get("compacted_through") or 0))
 
 
 def state(db: Database, feed: str) -> FeedState:
@@ -176,6 +178,12 @@ def raise_floor(db: Database, feed: str, floor: int, *, session: ClientSession) 
     """Move ``feed``'s floor up to ``floor`` (never down). In a transaction: writers hold the
     counter document inside theirs, and a plain write beside them could wait on it."""
     db.feed_counters.update_one({"_id": feed}, {"$max": {"floor": floor}}, session=session)
+
+
+def mark_compacted(db: Database, feed: str, through: int, *, session: ClientSession) -> None:
+    """Record that compaction scanned ``feed`` up to ``through`` (never moves back)."""
+    db.feed_counters.update_one({"_id": feed}, {"$max": {"compacted_through": through}},
+                                session=session)
 
 
 def read(db: Database, feed: str, *, after: int, limit: int, max_entries: int | None = None,

@@ -9,12 +9,14 @@ the position may move past it. Past the head the entries visible are a prefix on
 writers committed, and a scan could pass an empty slot just before it fills.
 
 The answer is serialised once, straight to bytes (orjson when it is installed), instead of
-through FastAPI's generic encoder: a till's first pull is the whole catalogue.
+through FastAPI's generic encoder: a till's first pull is the whole catalogue, which is why
+whole blocks of the catalogue feed come from ``feed_cache`` already serialised.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable
 
@@ -25,6 +27,7 @@ from app.domain.sync_protocol import (MAX_PULL_LIMIT, GoneReason, Position, curs
                                       decode_cursor, device_feeds, encode_cursor)
 from server.changes import log as change_log
 from server.errors import ApiError
+from server.sync import feed_cache
 
 try:  # optional: several times faster on big pages, and the answer is the same JSON
     import orjson
@@ -35,20 +38,16 @@ except ImportError:  # pragma: no cover - depends on what is installed
 WINDOW_SPAN = MAX_PULL_LIMIT
 #: the most windows one request reads, so that a sparse (compacted) feed keeps requests short
 MAX_WINDOWS = 64
-#: what a page shows of an entry (``_id`` and ``at`` are the server's own)
-ENTRY_FIELDS = {"_id": 0, "feed": 1, "seq": 1, "entity": 1, "entity_id": 1, "op": 1,
-                "version": 1, "data": 1}
 
 
 def changes_for_device(db, *, principal, cursor: str, limit: int) -> Response:
     """The next page of changes for the calling device, as a JSON response."""
-    return Response(content=dumps(page_for_device(db, principal=principal, cursor=cursor,
-                                                  limit=limit)),
-                    media_type="application/json")
+    page = page_for_device(db, principal=principal, cursor=cursor, limit=limit)
+    return Response(content=page.render(), media_type="application/json")
 
 
-def page_for_device(db, *, principal, cursor: str, limit: int) -> dict[str, Any]:
-    """``{changes, cursor, has_more, server_time}`` after ``cursor`` (see the protocol)."""
+def page_for_device(db, *, principal, cursor: str, limit: int) -> "Page":
+    """The page after ``cursor``: ``{changes, cursor, has_more, server_time}`` once rendered."""
     if principal.kind != "device" or not principal.store_id:
         raise ApiError(403, "forbidden", "the change feed is for paired devices")
     if not 1 <= limit <= MAX_PULL_LIMIT:
@@ -62,15 +61,14 @@ def page_for_device(db, *, principal, cursor: str, limit: int) -> dict[str, Any]
     reader = _PageReader(db, limit)
     started = dict(positions)
     for name in names:
-        seq = reader.read_feed(name, positions[name][1], heads[name].seq)
+        seq = reader.read_feed(heads[name], positions[name][1])
         positions[name] = (heads[name].epoch, seq)
         if seq < heads[name].seq:  # the page is full (or out of windows): later feeds wait
             break
     _recheck_floors(db, started, heads, reader.feeds_read)
-    return {"changes": reader.changes,
-            "cursor": encode_cursor(positions, {n: heads[n].floor for n in names}),
-            "has_more": any(positions[n][1] < heads[n].seq for n in names),
-            "server_time": datetime.now(timezone.utc).isoformat()}
+    return Page(reader.segments, encode_cursor(positions, {n: heads[n].floor for n in names}),
+                any(positions[n][1] < heads[n].seq for n in names),
+                datetime.now(timezone.utc).isoformat())
 
 
 def _positions(cursor: str, names: tuple[str, ...]) -> tuple[dict[str, Position],
@@ -121,28 +119,80 @@ def _recheck_floors(db, started: dict[str, Position], heads: dict[str, change_lo
                         "while they were being read")
 
 
+#: a run of entries as dicts, or of entries already serialised (a cached block)
+Segment = list[dict[str, Any]] | bytes
+
+
+@dataclass
+class Page:
+    segments: list[Segment]
+    cursor: str
+    has_more: bool
+    server_time: str
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        """The entries as dicts (cached blocks parsed back: for tests and tools)."""
+        found: list[dict[str, Any]] = []
+        for segment in self.segments:
+            found += json.loads(b"[" + segment + b"]") if isinstance(segment, bytes) else segment
+        return found
+
+    def render(self) -> bytes:
+        parts = [s if isinstance(s, bytes) else dumps(s)[1:-1] for s in self.segments if s]
+        return b"".join((b'{"changes":[', b",".join(parts), b'],"cursor":', dumps(self.cursor),
+                         b',"has_more":', b"true" if self.has_more else b"false",
+                         b',"server_time":', dumps(self.server_time), b"}"))
+
+
 class _PageReader:
     """Collects up to ``limit`` entries across feeds within ``MAX_WINDOWS`` windows."""
 
     def __init__(self, db, limit: int) -> None:
         self.db, self.limit = db, limit
-        self.changes: list[dict[str, Any]] = []
+        self.segments: list[Segment] = []
+        self.count = 0
         self.windows = 0
         self.feeds_read: list[str] = []
 
-    def read_feed(self, feed: str, seq: int, head: int) -> int:
-        """Read ``feed`` from ``seq`` towards ``head``; returns the position reached."""
+    def read_feed(self, state: change_log.FeedState, seq: int) -> int:
+        """Read a feed from ``seq`` towards its head; returns the position reached."""
+        head = state.seq
         if seq < head:
-            self.feeds_read.append(feed)
-        while seq < head and len(self.changes) < self.limit and self.windows < MAX_WINDOWS:
-            span = min(WINDOW_SPAN, head - seq)
-            wanted = self.limit - len(self.changes)
-            entries = change_log.read(self.db, feed, after=seq, limit=span, max_entries=wanted,
-                                      projection=ENTRY_FIELDS)
+            self.feeds_read.append(state.feed)
+        span = min(self.limit - self.count, WINDOW_SPAN)
+        while seq < head and self.count < self.limit and self.windows < MAX_WINDOWS:
             self.windows += 1
-            self.changes.extend(entries)
-            seq = entries[-1]["seq"] if len(entries) == wanted else seq + span
+            room = self.limit - self.count
+            if feed_cache.applies(state, seq, head, room):
+                block = feed_cache.get(self.db, state, seq, dumps)
+                if block.count <= room:
+                    self._add(block.body, block.count)
+                    seq += feed_cache.BLOCK
+                    continue
+                if block.entries is not None:  # made just now: its first entries fill the page
+                    self._add(block.entries[:room], room)
+                    seq = block.entries[room - 1]["seq"]
+                    continue
+            end = min(seq + span, head)
+            boundary = feed_cache.next_boundary(state, seq)
+            if boundary is not None:  # stop where the blocks start again
+                end = min(end, boundary)
+            entries = [feed_cache.entry_view(e) for e in change_log.read(
+                self.db, state.feed, after=seq, limit=end - seq, max_entries=room)]
+            self._add(entries, len(entries))
+            if 2 * len(entries) < end - seq:
+                # sparse (compacted): look further ahead. Not from the start: the database
+                # reads a whole window before it sorts and limits, so a window much wider
+                # than the page costs as much as the page many times over.
+                span = min(span * 4, WINDOW_SPAN)
+            seq = entries[-1]["seq"] if len(entries) == room else end
         return seq
+
+    def _add(self, segment: Segment, count: int) -> None:
+        if count:
+            self.segments.append(segment)
+            self.count += count
 
 
 def _default(value: Any) -> Any:
@@ -151,14 +201,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot put a {type(value).__name__} into JSON")
 
 
-def _dumps_json(body: dict[str, Any]) -> bytes:
+def _dumps_json(body: Any) -> bytes:
     return json.dumps(body, default=_default, separators=(",", ":"),
                       ensure_ascii=False).encode("utf-8")
 
 
-def _dumps_orjson(body: dict[str, Any]) -> bytes:
+def _dumps_orjson(body: Any) -> bytes:
     # OPT_NAIVE_UTC: a naive datetime is UTC here, as MongoDB stores them
     return orjson.dumps(body, default=_default, option=orjson.OPT_NAIVE_UTC)
 
 
-dumps: Callable[[dict[str, Any]], bytes] = _dumps_orjson if orjson is not None else _dumps_json
+dumps: Callable[[Any], bytes] = _dumps_orjson if orjson is not None else _dumps_json
