@@ -142,7 +142,9 @@ class Follower:
         known = readmodel.cursors(self._conn)
         for feed_state in states:
             seq, epoch = known.get(feed_state.feed, (0, None))
-            if (epoch and epoch != (feed_state.epoch or "")) or seq > feed_state.seq:
+            # below the floor: compaction dropped deletes this file may not have applied
+            if (epoch and epoch != (feed_state.epoch or "")) or seq > feed_state.seq \
+                    or 0 < seq < feed_state.floor:
                 log.warning("search follower: feed %s was rebuilt; rebuilding", feed_state.feed)
                 self.rebuild()
                 return False
@@ -150,24 +152,27 @@ class Follower:
         for feed_state in states:
             seq = known.get(feed_state.feed, (0, None))[0]
             if seq < feed_state.seq:
-                busy |= self._apply_window(self._conn, feed_state.feed, seq, feed_state.epoch)
+                busy |= self._apply_window(self._conn, feed_state.feed, seq, feed_state.epoch,
+                                           feed_state.seq)
         return busy
 
     def _apply_window(self, conn: sqlite3.Connection, feed: str, after: int,
-                      epoch: str | None) -> bool:
-        """Apply one window of ``feed`` after ``after`` in one transaction; True if full."""
+                      epoch: str | None, head: int) -> bool:
+        """Apply one window of ``feed`` after ``after`` in one transaction; True if full (or
+        empty below ``head``, which compaction leaves: the cursor moves past it)."""
         entries = change_log.read(self.db, feed, after=after, limit=WINDOW)
-        if not entries:
+        end = int(entries[-1]["seq"]) if entries else min(after + WINDOW, head)
+        if end <= after:
             return False
         conn.execute("BEGIN IMMEDIATE")
         try:
             readmodel.apply(conn, feed, entries)
-            readmodel.set_cursor(conn, feed, int(entries[-1]["seq"]), epoch)
+            readmodel.set_cursor(conn, feed, end, epoch)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return len(entries) == WINDOW
+        return len(entries) == WINDOW or (not entries and end < head)
 
     def rebuild(self) -> None:
         """Build a new file from seq 0 of every followed feed, then swap it in."""
@@ -188,7 +193,8 @@ class Follower:
                 for feed_state in behind:
                     after = known.get(feed_state.feed, (0, None))[0]
                     looked = time.monotonic()
-                    while self._apply_window(conn, feed_state.feed, after, feed_state.epoch):
+                    while self._apply_window(conn, feed_state.feed, after, feed_state.epoch,
+                                             feed_state.seq):
                         after = readmodel.cursors(conn)[feed_state.feed][0]
                         if self._stop.is_set():
                             break

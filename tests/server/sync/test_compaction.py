@@ -212,3 +212,53 @@ def test_the_command_compacts_every_feed_and_prints_a_summary(mongo_uri, db_name
     bad = run_cli(mongo_uri, db_name, tmp_path, "compact-changes", "--keep-tombstones-days",
                   "-1")
     assert bad.returncode == 2 and "0 or more" in bad.stderr
+
+
+def test_the_search_follower_passes_compacted_stretches_and_rebuilds_below_the_floor(
+        mongo, tmp_path):
+    """The catalogue's other follower: a window of its size emptied by compaction must not
+    stop it (nor spin a rebuild for ever), and a file left below the floor is rebuilt."""
+    from server.catalog.views import product_view
+    from server.database import ensure_indexes, in_transaction
+    from server.search import follower as search_follower
+    from server.search import readmodel
+
+    db = mongo.db
+    ensure_indexes(db)
+    alpha, beta = new_product(db, name="Alpha"), new_product(db, name="Beta")
+    for name in ("search", "fresh"):
+        (tmp_path / name).mkdir()
+    follower = search_follower.Follower(db, tmp_path / "search")
+    follower.step()  # builds the file at the head
+    view = product_view(db.products.find_one({"_id": alpha["_id"]}))
+    again = [change_log.Change("product", alpha["_id"], version=1, data=view)
+             for _ in range(search_follower.WINDOW + 10)]
+    in_transaction(db, lambda s: change_log.append_many(db, CATALOG_FEED, again, session=s))
+    rename(db, beta["_id"], "Gamma")
+    compact(db, CATALOG_FEED, tombstone_retention=KEEP)
+    head = change_log.state(db, CATALOG_FEED).seq
+
+    def cursor(directory) -> int:
+        conn = readmodel.open_reader(readmodel.current_path(directory))
+        try:
+            return readmodel.cursors(conn)[CATALOG_FEED][0]
+        finally:
+            conn.close()
+
+    for _ in range(5):
+        if not follower.step():
+            break
+    assert cursor(tmp_path / "search") == head and follower.rebuilds == 1  # its first build
+
+    fresh = search_follower.Follower(db, tmp_path / "fresh")
+    built = threading.Thread(target=fresh.rebuild, daemon=True)
+    built.start()
+    built.join(30)
+    fresh._stop.set()  # a rebuild that spins would be stopped here (and fail below)
+    assert not built.is_alive() and cursor(tmp_path / "fresh") == head
+
+    tax = create_tax_class(db, body=TaxClassCreate(name="Short-lived"), actor="test")
+    delete_tax_class(db, tax_class_id=tax["_id"], version=None, actor="test")
+    db.feed_counters.update_one({"_id": CATALOG_FEED}, {"$set": {"floor": head + 5}})
+    follower.step()  # its file is at head, below the new floor: rebuilt
+    assert follower.rebuilds == 2 and cursor(tmp_path / "search") == head + 2
