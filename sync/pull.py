@@ -20,6 +20,7 @@ same snapshot, sweep included, when it next pulls.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
@@ -89,31 +90,53 @@ def pull(store: LocalStore, client: ChangesClient, *, limit: int = DEFAULT_PULL_
 def _pages(store: LocalStore, client: ChangesClient, store_id: str, cursor: str | None,
            since: datetime | None, limit: int, progress: Callable[[int], None] | None,
            done: _Progress) -> None:
-    while True:
-        page = client.changes(cursor, limit)  # outside any write transaction: it can take long
-        # A snapshot's rows are stamped no earlier than its start, even if the clock stepped
-        # back meanwhile: the sweep must not mistake them for rows it did not see.
-        now = datetime.now(timezone.utc)
-        stamp = max(now, since) if since else now
-        with store.write() as session:
-            done.applied += apply_page(session, page, store_id=store_id, now=stamp)
-            _save_cursor(session, SERVER_FEED, page["cursor"])
-            finished = not page["has_more"]
-            if finished and since is not None:
-                retired = sweep_unseen(session, since=since, now=stamp)
-                log.info("snapshot finished; retired what it did not name: %s", retired)
-            if finished:
-                session.execute(delete(SyncState).where(SyncState.feed == SNAPSHOT_FEED))
-                done.deferred_left = deferred_count(session)
+    """Page after page until ``has_more`` is false. The next page is asked for while this one
+    is applied (its cursor is known as soon as this page arrives), so the server's and the
+    till's work overlap; a page is still fetched outside any write transaction, and only the
+    page applied with its cursor is ever committed. Leaving the ``with`` (a failure included)
+    waits for a request still under way: the client is not safe to share, and the engine
+    uses it next."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as fetcher:
+        fetching: Future | None = fetcher.submit(client.changes, cursor, limit)
+        while fetching is not None:
+            page = fetching.result()
+            fetching = None
+            if _continues(page, cursor):
+                cursor = page["cursor"]
+                fetching = fetcher.submit(client.changes, cursor, limit)
+            _apply(store, page, store_id, since, done)
+            if progress is not None:
+                progress(done.applied)
+
+
+def _continues(page: Any, cursor: str | None) -> bool:
+    """Whether another page follows (for a well-formed page; ``apply_page`` refuses others)."""
+    if not isinstance(page, dict) or page.get("has_more") is not True \
+            or not isinstance(page.get("cursor"), str):
+        return False
+    if page["cursor"] == cursor and not page.get("changes"):
+        raise ProtocolError("the server said more changes follow but sent none and kept the "
+                            "same cursor")
+    return True
+
+
+def _apply(store: LocalStore, page: dict[str, Any], store_id: str, since: datetime | None,
+           done: _Progress) -> None:
+    # A snapshot's rows are stamped no earlier than its start, even if the clock stepped back
+    # meanwhile: the sweep must not mistake them for rows it did not see.
+    now = datetime.now(timezone.utc)
+    stamp = max(now, since) if since else now
+    with store.write() as session:
+        done.applied += apply_page(session, page, store_id=store_id, now=stamp)
         done.pages += 1
-        if progress is not None:
-            progress(done.applied)
-        if finished:
+        _save_cursor(session, SERVER_FEED, page["cursor"])
+        if page["has_more"]:
             return
-        if page["cursor"] == cursor and not page["changes"]:
-            raise ProtocolError("the server said more changes follow but sent none and "
-                                "kept the same cursor")
-        cursor = page["cursor"]
+        if since is not None:
+            retired = sweep_unseen(session, since=since, now=stamp)
+            log.info("snapshot finished; retired what it did not name: %s", retired)
+        session.execute(delete(SyncState).where(SyncState.feed == SNAPSHOT_FEED))
+        done.deferred_left = deferred_count(session)
 
 
 def _begin_snapshot(store: LocalStore) -> datetime:

@@ -144,34 +144,39 @@ def _attributes(value: Any, where: str) -> str:
     return ";".join(f"{k}={v}" for k, v in value.items())
 
 
-def _variant(product: Data, variant: Any, where: str, ctx: Context, base: Row
-             ) -> tuple[Row, list[str]]:
+def _codes(variant: Data, n: int) -> list[str]:
+    codes = variant.get("barcodes") or []
+    if not isinstance(codes, list):
+        raise BadEntry(f"variants[{n}].barcodes", "is not a list")
+    for code in codes:
+        if not isinstance(code, str) or not 0 < len(code) <= 48:
+            raise BadEntry(f"variants[{n}].barcodes", f"has {code!r}, not a code of 1 to 48 "
+                           "characters")
+    return codes
+
+
+def _variant(variant: Any, n: int, ctx: Context, base: Row, prices: dict[str, int],
+             cost: dict[str, int]) -> Row:
     if not isinstance(variant, dict):
-        raise BadEntry(where, "is not an object")
-    variant_id = text(variant, "id", max_len=36)
+        raise BadEntry(f"variants[{n}]", "is not an object")
+    where = f"variants[{n}]"
     sku = text(variant, "sku", max_len=64)
     if not sku:
         raise BadEntry(f"{where}.sku", "is empty")
-    codes = variant.get("barcodes") or []
-    if not isinstance(codes, list) or not all(isinstance(c, str) and 0 < len(c) <= 48
-                                              for c in codes):
-        raise BadEntry(f"{where}.barcodes", "is not a list of codes of 1 to 48 characters")
     # As the server prices a sale (server.catalog.lookup): the variant's own table when it has
     # one, else the product's.
     own_prices = _prices(variant, "prices", optional=True, where=where)
     own_cost = _prices(variant, "cost", optional=True, where=where)
-    price = (own_prices if own_prices is not None else _prices(product, "prices", optional=False)
-             ).get(ctx.currency)
-    cost = (own_cost if own_cost is not None else _prices(product, "cost", optional=False)
-            ).get(ctx.currency)
-    row = {"id": variant_id, "product_id": base["id"], "sku": sku,
-           "name": text(variant, "name", default="", max_len=300),
-           "attributes": _attributes(variant.get("attributes"), where),
-           "price": price if price is not None else 0, "cost": cost if cost is not None else 0,
-           # No price in this shop's currency: it cannot be sold here.
-           "archived": flag(variant, "archived") or price is None,
-           "version": base["version"], "updated_at": ctx.stamp}
-    return row, list(codes)
+    price = (prices if own_prices is None else own_prices).get(ctx.currency)
+    unit_cost = (cost if own_cost is None else own_cost).get(ctx.currency)
+    return {"id": text(variant, "id", max_len=36), "product_id": base["id"], "sku": sku,
+            "name": text(variant, "name", default="", max_len=300),
+            "attributes": _attributes(variant.get("attributes"), where),
+            "price": price if price is not None else 0,
+            "cost": unit_cost if unit_cost is not None else 0,
+            # No price in this shop's currency: it cannot be sold here.
+            "archived": flag(variant, "archived") or price is None,
+            "version": base["version"], "updated_at": ctx.stamp}
 
 
 def _product(entry: Entry, ctx: Context) -> tuple[Row, list[Row], list[Row]]:
@@ -194,11 +199,14 @@ def _product(entry: Entry, ctx: Context) -> tuple[Row, list[Row], list[Row]]:
     listed = data.get("variants")
     if not isinstance(listed, list) or not listed:
         raise BadEntry("variants", "a product has at least one variant")
+    prices = _prices(data, "prices", optional=False)
+    cost = _prices(data, "cost", optional=False)
     variant_rows, code_rows = [], []
     for n, variant in enumerate(listed):
-        variant_row, codes = _variant(data, variant, f"variants[{n}]", ctx, row)
+        variant_row = _variant(variant, n, ctx, row, prices, cost)
         variant_rows.append(variant_row)
-        code_rows += [{"code": code, "variant_id": variant_row["id"]} for code in codes]
+        variant_id = variant_row["id"]
+        code_rows += [{"code": code, "variant_id": variant_id} for code in _codes(variant, n)]
     if len({v["id"] for v in variant_rows}) != len(variant_rows):
         raise BadEntry("variants", "name one variant id twice")
     return row, variant_rows, code_rows

@@ -61,28 +61,57 @@ def upsert(session: Session, table: Table, rows: list[Row], *, keys: Sequence[st
 
 
 def fast_upsert(session: Session, table: Table, rows: list[Row], *, keys: Sequence[str]) -> None:
-    """``upsert`` for the big tables of an initial pull: the rows go to SQLite's executemany
-    as they are, without SQLAlchemy's per-row parameter processing (a third of the time of a
-    large page), so every value must already be what SQLite stores (``stored_time``)."""
+    """``upsert`` for the big tables of an initial pull. Two things make it several times
+    faster there (measured on 100,000 products): the rows go to SQLite's executemany as they
+    are, without SQLAlchemy's per-row parameter processing, so every value must already be
+    what SQLite stores (``stored_time``); and rows are split by one look-up into new ones
+    (a plain INSERT) and known ones (an UPDATE), because an ``INSERT … ON CONFLICT`` with
+    foreign keys on costs SQLite three to four times a plain insert. Of rows naming the same
+    key the last one wins."""
     if not rows:
         return
+    keys = tuple(keys)
+    latest = {tuple(row[k] for k in keys): row for row in rows}
     columns = tuple(rows[0])
-    sql = _upsert_sql(table, columns, tuple(keys))
-    values = list(map(itemgetter(*columns), rows)) if len(columns) > 1 \
-        else [(row[columns[0]],) for row in rows]
-    session.connection().exec_driver_sql(sql, values)
+    known = existing_keys(session, table, keys, latest)
+    fresh = [row for key, row in latest.items() if key not in known]
+    if fresh:
+        session.connection().exec_driver_sql(_insert_sql(table, columns),
+                                             list(map(itemgetter(*columns), fresh))
+                                             if len(columns) > 1 else [(r[columns[0]],) for r in fresh])
+    updates = tuple(c for c in columns if c not in keys)
+    if known and updates:
+        order = updates + keys
+        session.connection().exec_driver_sql(
+            _update_sql(table, updates, keys),
+            [tuple(row[c] for c in order) for key, row in latest.items() if key in known])
+
+
+def existing_keys(session: Session, table: Table, keys: tuple[str, ...],
+                  wanted: Iterable[tuple]) -> set[tuple]:
+    """Which of the ``wanted`` key tuples ``table`` holds: one query, the tuples in as JSON."""
+    wanted = list(wanted)
+    if not wanted:
+        return set()
+    on = " AND ".join(f"t.{k} = json_extract(j.value, '$[{n}]')" for n, k in enumerate(keys))
+    sql = (f"SELECT {', '.join(f't.{k}' for k in keys)} FROM json_each(?) AS j "
+           f"JOIN {table.name} AS t ON {on}")
+    return {tuple(row) for row in session.connection().exec_driver_sql(
+        sql, (json.dumps(wanted),))}
 
 
 @lru_cache(maxsize=64)
-def _upsert_sql(table: Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+def _insert_sql(table: Table, columns: tuple[str, ...]) -> str:
     for name in columns:
         table.c[name]  # noqa: B018 - a KeyError here names a column the table does not have
-    updates = [c for c in columns if c not in keys]
-    conflict = (f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updates)}"
-                if updates else "DO NOTHING")
     return (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) "
-            f"ON CONFLICT ({', '.join(keys)}) {conflict}")
+            f"VALUES ({', '.join('?' for _ in columns)})")
+
+
+@lru_cache(maxsize=64)
+def _update_sql(table: Table, updates: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    return (f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in updates)} "
+            f"WHERE {' AND '.join(f'{k} = ?' for k in keys)}")
 
 
 def stored_time(session: Session, table: Table, column: str, value: datetime) -> Any:

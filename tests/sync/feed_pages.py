@@ -154,21 +154,22 @@ def order_entry(doc: Doc) -> Doc:
 # --- the demo shop in bulk (the benchmark's pages) -----------------------------------------
 
 def demo_catalogue(store_id: str, products: int, *, currency: str = "EUR",
-                   page_size: int = 5000, seed: int = 7) -> list[Doc]:
+                   page_size: int = 5000, seed: int = 7, levels: bool = True) -> list[Doc]:
     """Pages of a demo catalogue as the server's seed makes it: tax classes and categories,
-    then ``products`` products (with variants and barcodes), then their stock levels."""
+    then ``products`` products (with variants and barcodes), then (``levels``) their stock
+    levels."""
     rng, ids = random.Random(seed), documents.SequentialIds(NOW)
     ref = documents.reference(ids, NOW)
     catalog = [entry(CATALOG_FEED, c) for c in ref.changes()]
-    levels: list[Doc] = []
+    stock: list[Doc] = []
     barcode_no = 0
     for first in range(0, products, 1000):
         batch, barcode_no = documents.product_batch(
             rng, ids, ref, first=first, count=min(1000, products - first), barcode_no=barcode_no,
             currency=currency, store_id=store_id, now=NOW, level_view=level_view)
         catalog += [entry(CATALOG_FEED, c) for c in batch.catalog_changes]
-        levels += [entry(store_feed(store_id), c) for c in batch.store_changes]
-    everything = catalog + levels
+        stock += [entry(store_feed(store_id), c) for c in batch.store_changes]
+    everything = catalog + (stock if levels else [])
     chunks = [everything[i:i + page_size] for i in range(0, len(everything), page_size)]
     return [page(chunk, has_more=n < len(chunks) - 1, cursor=f"c{n}")
             for n, chunk in enumerate(chunks)]
