@@ -157,37 +157,48 @@ class _PageReader:
 
     def read_feed(self, state: change_log.FeedState, seq: int) -> int:
         """Read a feed from ``seq`` towards its head; returns the position reached."""
-        head = state.seq
-        if seq < head:
+        if seq < state.seq:
             self.feeds_read.append(state.feed)
         span = min(self.limit - self.count, WINDOW_SPAN)
-        while seq < head and self.count < self.limit and self.windows < MAX_WINDOWS:
+        while seq < state.seq and self.count < self.limit and self.windows < MAX_WINDOWS:
             self.windows += 1
-            room = self.limit - self.count
-            if feed_cache.applies(state, seq, head, room):
-                block = feed_cache.get(self.db, state, seq, dumps)
-                if block.count <= room:
-                    self._add(block.body, block.count)
-                    seq += feed_cache.BLOCK
-                    continue
-                if block.entries is not None:  # made just now: its first entries fill the page
-                    self._add(block.entries[:room], room)
-                    seq = block.entries[room - 1]["seq"]
-                    continue
-            end = min(seq + span, head)
-            boundary = feed_cache.next_boundary(state, seq)
-            if boundary is not None:  # stop where the blocks start again
-                end = min(end, boundary)
-            entries = [feed_cache.entry_view(e) for e in change_log.read(
-                self.db, state.feed, after=seq, limit=end - seq, max_entries=room)]
-            self._add(entries, len(entries))
-            if 2 * len(entries) < end - seq:
-                # sparse (compacted): look further ahead. Not from the start: the database
-                # reads a whole window before it sorts and limits, so a window much wider
-                # than the page costs as much as the page many times over.
-                span = min(span * 4, WINDOW_SPAN)
-            seq = entries[-1]["seq"] if len(entries) == room else end
+            reached = self._from_block(state, seq)
+            if reached is None:
+                reached, span = self._from_log(state, seq, span)
+            seq = reached
         return seq
+
+    def _from_block(self, state: change_log.FeedState, seq: int) -> int | None:
+        """Serve the cached block at ``seq`` if there is one and it fits; where that leaves
+        the position, or ``None``."""
+        room = self.limit - self.count
+        if not feed_cache.applies(state, seq, state.seq, room):
+            return None
+        block = feed_cache.get(self.db, state, seq, dumps)
+        if block.count <= room:
+            self._add(block.body, block.count)
+            return seq + feed_cache.BLOCK
+        if block.entries is not None:  # made just now: its first entries fill the page
+            self._add(block.entries[:room], room)
+            return block.entries[room - 1]["seq"]
+        return None
+
+    def _from_log(self, state: change_log.FeedState, seq: int, span: int) -> tuple[int, int]:
+        """One window of the log after ``seq``: the position reached and the next span."""
+        room = self.limit - self.count
+        end = min(seq + span, state.seq)
+        boundary = feed_cache.next_boundary(state, seq)
+        if boundary is not None:  # stop where the blocks start again
+            end = min(end, boundary)
+        entries = [feed_cache.entry_view(e) for e in change_log.read(
+            self.db, state.feed, after=seq, limit=end - seq, max_entries=room)]
+        self._add(entries, len(entries))
+        if 2 * len(entries) < end - seq:
+            # sparse (compacted): look further ahead. Not from the start: the database reads
+            # a whole window before it sorts and limits, so a window much wider than the page
+            # costs as much as the page many times over.
+            span = min(span * 4, WINDOW_SPAN)
+        return (entries[-1]["seq"] if len(entries) == room else end), span
 
     def _add(self, segment: Segment, count: int) -> None:
         if count:
@@ -206,9 +217,8 @@ def _dumps_json(body: Any) -> bytes:
                       ensure_ascii=False).encode("utf-8")
 
 
-def _dumps_orjson(body: Any) -> bytes:
-    # OPT_NAIVE_UTC: a naive datetime is UTC here, as MongoDB stores them
-    return orjson.dumps(body, default=_default, option=orjson.OPT_NAIVE_UTC)
+def _dumps_orjson(body: Any) -> bytes:  # the same text as _dumps_json gives
+    return orjson.dumps(body, default=_default)
 
 
 dumps: Callable[[Any], bytes] = _dumps_orjson if orjson is not None else _dumps_json
