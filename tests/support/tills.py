@@ -3,19 +3,55 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Iterator
 
-from tests.support.server_fixtures import BIN, ServerProcess
+import pymongo
+import pytest
+
+from tests.support.server_fixtures import BIN, ServerProcess, start_server
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def issue_code(server: ServerProcess, register: str = "R01", store: str | None = None) -> str:
-    """A one-time code for ``register`` (created if needed) from ``tillpoint-server
-    pairing-code`` on the server's database."""
-    args = [str(BIN / "tillpoint-server"), "pairing-code", "--register", register]
+_registers = itertools.count(10)
+
+
+def new_register() -> str:
+    """A register code no other test of the session uses (tests share a server)."""
+    return f"R{next(_registers)}"
+
+
+@pytest.fixture(scope="module")
+def shared_server(mongo_uri, tmp_path_factory, smtp_sink) -> Iterator[ServerProcess]:
+    """One real server process on its own database for a module's tests (each pairs its own
+    register, so they stay apart): starting and seeding one per test would cost seconds each."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    server = start_server({"TILLPOINT_MONGODB_URI": mongo_uri, "TILLPOINT_MONGODB_DB": name,
+                           "TILLPOINT_SMTP_HOST": "127.0.0.1",
+                           "TILLPOINT_SMTP_PORT": str(smtp_sink.port)},
+                          tmp_path_factory.mktemp("shared-server"))
+    yield server
+    server.stop()
+    pymongo.MongoClient(mongo_uri).drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def seeded_server(shared_server: ServerProcess) -> ServerProcess:
+    """The shared server with the demo catalogue, stock and staff."""
+    seed_server(shared_server)
+    return shared_server
+
+
+def issue_code(server: ServerProcess, register: str | None = None, store: str | None = None) -> str:
+    """A one-time code for ``register`` (created if needed; a new one when not named) from
+    ``tillpoint-server pairing-code`` on the server's database."""
+    args = [str(BIN / "tillpoint-server"), "pairing-code", "--register",
+            register or new_register()]
     if store:
         args += ["--store", store]
     done = subprocess.run(args, env=server.env, capture_output=True, text=True, timeout=60)

@@ -12,22 +12,26 @@ from pymongo import MongoClient
 from app import outbox
 from db.engine import LocalStore
 from tests.support.file_keyring import subprocess_env
-from tests.support.tills import (issue_code, pulled_cashier, seed_server, sell,
-                                 sellable_variants, spawn_tillpoint, tillpoint)
+from tests.support.tills import (issue_code, pulled_cashier, seed_server,  # noqa: F401
+                                 seeded_server, sell, sellable_variants, shared_server,
+                                 spawn_tillpoint, tillpoint)
 
 
-@pytest.fixture
-def till(server_factory, tmp_path):
-    """A seeded server and a till paired with it by ``tillpoint pair --print-key``, its key
-    in the environment as on a headless till: ``(server, data_dir, env)``."""
-    server = server_factory()
-    seed_server(server)
+def paired_till(server, tmp_path):
     data_dir = tmp_path / "till"
     done = tillpoint(data_dir, "pair", "--server", server.base_url, "--code",
                      issue_code(server), "--print-key", env=subprocess_env())
     assert done.returncode == 0, done.stderr
     env = subprocess_env(TILLPOINT_DEVICE_KEY=json.loads(done.stdout)["device_key"])
     return server, data_dir, env
+
+
+@pytest.fixture
+def till(seeded_server, tmp_path):
+    """The module's seeded server and a till paired with it (a register of its own) by
+    ``tillpoint pair --print-key``, its key in the environment as on a headless till:
+    ``(server, data_dir, env)``."""
+    return paired_till(seeded_server, tmp_path)
 
 
 def status_of(data_dir, env) -> dict:
@@ -71,8 +75,10 @@ def test_sync_exits_0_with_a_summary_and_the_status_says_so(till, mongo_uri):
     assert db.orders.count_documents({"_id": {"$in": orders}}) == 2
 
 
-def test_sync_exits_1_when_offline_and_names_the_reason(till):
-    server, data_dir, env = till
+def test_sync_exits_1_when_offline_and_names_the_reason(server_factory, tmp_path):
+    server = server_factory()  # its own: this test stops it
+    seed_server(server)
+    server, data_dir, env = paired_till(server, tmp_path)
     assert tillpoint(data_dir, "sync", env=env).returncode == 0
     sell_some(data_dir, 1)
     server.stop()

@@ -7,32 +7,35 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
+import requests
 from pymongo import MongoClient
 from sqlalchemy import select
 
 from app.config.paths import Paths
-from db.models import OutboxEntry, SyncState
+from db.models import OutboxEntry, Register, SyncState
 from sync.client import SyncClient, pair_device
+from sync.credentials import device_key, paired_with
 from sync.engine import SyncEngine
 from sync.errors import NotPaired, SyncBusy
 from sync.lock import SyncLock
 from sync.pairing import pair
 from sync.status import SERVER_FEED, read_status
 from tests.support.file_keyring import file_keyring  # noqa: F401
-from tests.support.tills import (issue_code, pulled_cashier, seed_server, sell,
-                                 sellable_variants, stocked_shop)
+from tests.support.flaky_proxy import FaultPlan, FlakyProxy
+from tests.support.tills import (issue_code, pulled_cashier, seeded_server,  # noqa: F401
+                                 sell, sellable_variants, shared_server, stocked_shop)
 from tests.support.tiny_http import Reply, Seen, TinyServer, error
 
 
 @pytest.fixture
-def live(server_factory, store, tmp_path, file_keyring):
-    """A seeded real server and this till paired with it: ``(server, store, paths)``."""
-    server = server_factory()
-    seed_server(server)
-    pair(store, server=server.base_url, code=issue_code(server))
-    return server, store, Paths.resolve(tmp_path)
+def live(seeded_server, store, tmp_path, file_keyring):
+    """The module's seeded server and this till paired with it as a register of its own:
+    ``(server, store, paths)``."""
+    pair(store, server=seeded_server.base_url, code=issue_code(seeded_server))
+    return seeded_server, store, Paths.resolve(tmp_path)
 
 
 def server_db(server, mongo_uri):
@@ -93,7 +96,10 @@ def test_offline_the_round_fails_says_why_and_keeps_everything(live):
 
 def test_a_revoked_credential_fails_the_round_and_asks_to_pair_again(live):
     server, store, paths = live
-    pair_device(server.base_url, issue_code(server))  # a new till takes over this register
+    register = read_status(store).register_id
+    with store.read() as session:
+        code = session.get(Register, register).code
+    pair_device(server.base_url, issue_code(server, code))  # a new till takes over the register
     result = SyncEngine(store, paths).run_round()
     assert result.ok is False and result.reached_server is True
     assert "pair it again" in result.error
@@ -147,3 +153,41 @@ def test_one_round_at_a_time_per_data_directory(blank_shop, tmp_path):
     assert waiting["got"] >= released  # it waited for the holder, then ran
     with SyncLock(tmp_path, timeout=0):
         pass  # free again
+
+
+@pytest.mark.parametrize("seed", [2, 6])
+def test_rounds_through_a_flaky_network_deliver_every_sale_exactly_once(live, mongo_uri, seed):
+    server, store, paths = live
+    assert SyncEngine(store, paths).run_round().ok
+    cashier, variants = pulled_cashier(store), sellable_variants(store, 3)
+    host, port = server.base_url.removeprefix("http://").split(":")
+    plan = FaultPlan(refuse=0.1, drop_request=0.1, drop_reply=0.2, cut_reply=0.2, delay=0.1,
+                     delay_s=0.3)
+    orders: list[str] = []
+    with read_pairing(store) as (device_id, key), FlakyProxy(host, int(port), seed=seed,
+                                                             plan=plan) as proxy:
+        for _wave in range(4):  # sell, then sync until the outbox is empty, four times
+            orders += [sell(store, cashier, variants[n % 3]) for n in range(15)]
+            for _ in range(30):
+                http = requests.Session()
+                http.headers["Connection"] = "close"  # a new connection, a new fate, per request
+                client = SyncClient(proxy.url, device_id=device_id, device_key=key, attempts=3,
+                                    backoff_base=0.01, timeout=(1, 1), session=http)
+                SyncEngine(store, paths, client=client, pull_limit=20).run_round()
+                http.close()
+                if read_status(store).pending == 0:
+                    break
+            assert read_status(store).pending == 0, proxy.fates
+    assert proxy.fates["drop_reply"] + proxy.fates["cut_reply"] >= 2, proxy.fates
+    db = server_db(server, mongo_uri)
+    assert db.orders.count_documents({"_id": {"$in": orders}}) == 60
+    assert db.sync_mutations.count_documents({"entity_id": {"$in": orders}}) == 60
+    movements = db.stock_movements.count_documents({"reference.id": {"$in": orders}})
+    assert movements == 60  # one line each: every movement posted once
+
+
+@contextmanager
+def read_pairing(store):
+    with store.read() as session:
+        pairing = paired_with(session)
+    yield pairing.device_id, device_key(pairing.device_id)

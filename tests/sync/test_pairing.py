@@ -20,7 +20,7 @@ from sync.errors import CredentialRejected, PairingRefused
 from sync.pairing import pair
 from sync.status import read_status
 from tests.support.file_keyring import file_keyring, no_keyring, subprocess_env  # noqa: F401
-from tests.support.tills import issue_code, tillpoint
+from tests.support.tills import issue_code, new_register, shared_server, tillpoint  # noqa: F401
 
 API = "/api/v1"
 
@@ -35,15 +35,16 @@ def code_still_works(server, code: str) -> bool:
                          timeout=10).status_code == 200
 
 
-def test_a_fresh_till_becomes_the_servers_register(server_factory, store, file_keyring):
-    server = server_factory()
-    paired = pair(store, server=server.base_url + "/", code=issue_code(server, "R02").lower())
-    assert (paired.store_code, paired.register_code, paired.repaired) == ("S01", "R02", False)
+def test_a_fresh_till_becomes_the_servers_register(shared_server, store, file_keyring):
+    server = shared_server
+    code = new_register()
+    paired = pair(store, server=server.base_url + "/", code=issue_code(server, code).lower())
+    assert (paired.store_code, paired.register_code, paired.repaired) == ("S01", code, False)
     with store.read() as session:
         shop, register = this_register(session)
         assert (shop.id, register.id) == (paired.store_id, paired.register_id)
         assert (shop.code, shop.currency, shop.prices_include_tax, register.code) == \
-            ("S01", "EUR", True, "R02")
+            ("S01", "EUR", True, code)
     status = read_status(store)
     assert (status.paired, status.server_url, status.device_id, status.store_id) == \
         (True, server.base_url, paired.device_id, paired.store_id)
@@ -52,9 +53,9 @@ def test_a_fresh_till_becomes_the_servers_register(server_factory, store, file_k
     assert whoami(server.base_url, paired.device_id, key)["register_id"] == paired.register_id
 
 
-def test_bad_addresses_and_codes_are_refused_before_anything_is_sent(server_factory, store,
+def test_bad_addresses_and_codes_are_refused_before_anything_is_sent(shared_server, store,
                                                                      file_keyring):
-    server = server_factory()
+    server = shared_server
     code = issue_code(server)
     for address in ("localhost:8000", "ftp://example.com", server.base_url + "/shop"):
         with pytest.raises(InvalidInput) as caught:
@@ -67,9 +68,9 @@ def test_bad_addresses_and_codes_are_refused_before_anything_is_sent(server_fact
     assert code_still_works(server, code)
 
 
-def test_a_used_or_unknown_code_is_refused_and_nothing_is_created(server_factory, store,
+def test_a_used_or_unknown_code_is_refused_and_nothing_is_created(shared_server, store,
                                                                   file_keyring):
-    server = server_factory()
+    server = shared_server
     code = issue_code(server)
     assert code_still_works(server, code)
     with pytest.raises(PairingRefused, match="already used"):
@@ -83,8 +84,8 @@ def test_a_used_or_unknown_code_is_refused_and_nothing_is_created(server_factory
 
 
 def test_without_a_keyring_the_code_is_not_spent_unless_the_key_is_printed(
-        server_factory, store, no_keyring):
-    server = server_factory()
+        shared_server, store, no_keyring):
+    server = shared_server
     code = issue_code(server)
     with pytest.raises(SecretStoreUnavailable, match="still unused.*--print-key"):
         pair(store, server=server.base_url, code=code)
@@ -95,9 +96,9 @@ def test_without_a_keyring_the_code_is_not_spent_unless_the_key_is_printed(
         paired.device_id
 
 
-def test_a_local_only_shop_or_another_servers_till_is_refused(server_factory, store, tmp_path,
+def test_a_local_only_shop_or_another_servers_till_is_refused(shared_server, store, tmp_path,
                                                               file_keyring):
-    server = server_factory()
+    server = shared_server
     code = issue_code(server)
     with store.write() as session:
         initialise(session, store_name="Corner Shop")
@@ -112,14 +113,15 @@ def test_a_local_only_shop_or_another_servers_till_is_refused(server_factory, st
         other.close()
 
 
-def test_re_pairing_keeps_the_data_and_replaces_the_credential(server_factory, store,
+def test_re_pairing_keeps_the_data_and_replaces_the_credential(shared_server, store,
                                                                 file_keyring):
-    server = server_factory()
-    first = pair(store, server=server.base_url, code=issue_code(server, "R01"))
+    server = shared_server
+    register = new_register()
+    first = pair(store, server=server.base_url, code=issue_code(server, register))
     old_key = credentials.device_key(first.device_id)
     with store.write() as session:
         session.add(Customer(id="c-1", name="Ada Lovelace"))
-    second = pair(store, server=server.base_url, code=issue_code(server, "R01"))
+    second = pair(store, server=server.base_url, code=issue_code(server, register))
     assert second.repaired and second.device_id != first.device_id
     assert (second.store_id, second.register_id) == (first.store_id, first.register_id)
     with store.read() as session:
@@ -132,29 +134,31 @@ def test_re_pairing_keeps_the_data_and_replaces_the_credential(server_factory, s
                   credentials.device_key(second.device_id))["device_id"] == second.device_id
 
 
-def test_a_code_for_another_register_changes_nothing_here(server_factory, store, file_keyring):
-    server = server_factory()
-    first = pair(store, server=server.base_url, code=issue_code(server, "R01"))
-    with pytest.raises(RuleViolation, match="register R05.*nothing was changed here"):
-        pair(store, server=server.base_url, code=issue_code(server, "R05"))
+def test_a_code_for_another_register_changes_nothing_here(shared_server, store, file_keyring):
+    server = shared_server
+    first = pair(store, server=server.base_url, code=issue_code(server))
+    other = new_register()
+    with pytest.raises(RuleViolation, match=f"register {other}.*nothing was changed here"):
+        pair(store, server=server.base_url, code=issue_code(server, other))
     assert read_status(store).device_id == first.device_id
     with store.read() as session:
-        assert this_register(session)[1].code == "R01"
+        assert this_register(session)[1].code == first.register_code
 
 
-def test_the_pair_command_with_a_file_keyring_and_with_a_printed_key(server_factory, tmp_path):
-    server = server_factory()
+def test_the_pair_command_with_a_file_keyring_and_with_a_printed_key(shared_server, tmp_path):
+    server = shared_server
     keyring_file = tmp_path / "keyring.json"
+    register = new_register()
     done = tillpoint(tmp_path / "till", "pair", "--server", server.base_url,
-                     "--code", issue_code(server, "R03"), env=subprocess_env(keyring_file))
+                     "--code", issue_code(server, register), env=subprocess_env(keyring_file))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["store"], report["register"], report["key_in_keyring"]) == \
-        ("S01 Main store", "R03", True) and "device_key" not in report
+        ("S01 Main store", register, True) and "device_key" not in report
     assert report["device_id"] in keyring_file.read_text()
 
     headless = tmp_path / "headless"
-    code = issue_code(server, "R04")
+    code = issue_code(server)
     refused = tillpoint(headless, "pair", "--server", server.base_url, "--code", code,
                         env=subprocess_env())
     assert refused.returncode == 1 and "no secure keyring" in refused.stderr
