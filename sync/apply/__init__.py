@@ -17,11 +17,11 @@ from typing import Any, Iterator
 
 from sqlalchemy.orm import Session
 
-from db.models import Product, Store
+from db.models import Store
 from sync.apply.batch import (NEEDED_BY_OTHERS, apply_entries, defer, deferred_count,
                               forget_deferred, log_skipped, retry_deferred)
 from sync.apply.entries import BadEntry, BadPage, Context, Entry, page_entries
-from sync.apply.rows import stored_time
+from sync.apply.rows import time_storage
 from sync.errors import NotPaired
 
 __all__ = ["BadEntry", "BadPage", "apply_entity", "apply_page", "context", "deferred_count"]
@@ -35,8 +35,9 @@ def context(session: Session, store_id: str, now: datetime | None = None,
             raise NotPaired(f"this till has no store {store_id}: pair it with the server first")
         currency = store.currency
     now = now or datetime.now(timezone.utc)
-    return Context(store_id=store_id, currency=currency.upper(), now=now,
-                   stamp=stored_time(session, Product.__table__, "updated_at", now))
+    to_stored = time_storage(session)
+    return Context(store_id=store_id, currency=currency.upper(), now=now, stamp=to_stored(now),
+                   stored_time=to_stored)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from app.domain.sync_protocol import DELETE, UPSERT
 from sync.errors import ProtocolError
@@ -52,6 +52,7 @@ class Context:
     currency: str
     now: datetime
     stamp: Any = None  # ``now`` as SQLite stores it, for rows written by ``fast_upsert``
+    stored_time: Callable[[datetime | None], Any] = lambda value: value  # any time, likewise
 
 
 @dataclass(slots=True)

@@ -13,7 +13,8 @@ from app.domain.sync_protocol import DELETE, MutationKind
 from db.models import Coupon, Customer, OutboxEntry, StaffUser
 from sync.apply.entries import BadEntry, Context, Data, Entry, Outcome, check_id, flag, text, \
     when, whole
-from sync.apply.rows import Row, among, existing, free_unique, set_where_in, upsert
+from sync.apply.rows import (Row, among, existing, fast_upsert, free_unique, set_where_in,
+                             upsert)
 
 coupons = Coupon.__table__
 staff_users = StaffUser.__table__
@@ -86,7 +87,7 @@ def _staff(entry: Entry, ctx: Context) -> Row:
             "email": email, "role": text(data, "role", max_len=20),
             "pin_hash": text(data, "pin_hash", optional=True, max_len=200),
             "active": flag(data, "active", default=True),
-            "version": whole(data, "version", default=1), "updated_at": ctx.now}
+            "version": whole(data, "version", default=1), "updated_at": ctx.stamp}
 
 
 def write_staff(session: Session, ctx: Context, entries: list[Entry]) -> Outcome:
@@ -100,7 +101,7 @@ def write_staff(session: Session, ctx: Context, entries: list[Entry]) -> Outcome
     rows = [row for _, row in read]
     if rows:
         free_unique(session, staff_users, "email", rows, max_len=320)
-        upsert(session, staff_users, rows, keys=["id"])
+        fast_upsert(session, staff_users, rows, keys=["id"])
     outcome.applied += [entry for entry, _ in read]
     return outcome
 
@@ -122,7 +123,7 @@ def _address(addresses: Any) -> str:
 
 def _erased(customer_id: str, ctx: Context, version: int) -> Row:
     return {"id": customer_id, "name": "", "email": None, "phone": None, "address": "",
-            "notes": "", "erased": True, "version": version, "updated_at": ctx.now}
+            "notes": "", "erased": True, "version": version, "updated_at": ctx.stamp}
 
 
 def _customer(entry: Entry, ctx: Context) -> Row:
@@ -135,7 +136,7 @@ def _customer(entry: Entry, ctx: Context) -> Row:
             "phone": text(data, "phone", optional=True, max_len=40) or None,
             "address": _address(data.get("addresses")),
             "notes": text(data, "notes", default="", max_len=2000), "erased": False,
-            "version": version, "updated_at": ctx.now}
+            "version": version, "updated_at": ctx.stamp}
 
 
 def write_customers(session: Session, ctx: Context, entries: list[Entry]) -> Outcome:
@@ -162,9 +163,10 @@ def _upsert_customers(session: Session, ctx: Context, rows: list[Row], born: dic
     """``created_at`` is set when the row is first written (the server's, else now) and then
     left alone: it is not one of the fields a pull overwrites."""
     known = existing(session, customers.c.id, (r["id"] for r in rows))
-    fresh = [{**r, "created_at": born.get(r["id"]) or ctx.now} for r in rows if r["id"] not in known]
-    upsert(session, customers, fresh, keys=["id"])
-    upsert(session, customers, [r for r in rows if r["id"] in known], keys=["id"])
+    fresh = [{**r, "created_at": ctx.stored_time(born.get(r["id"]) or ctx.now)}
+             for r in rows if r["id"] not in known]
+    fast_upsert(session, customers, fresh, keys=["id"])
+    fast_upsert(session, customers, [r for r in rows if r["id"] in known], keys=["id"])
 
 
 def _reapply_pending(session: Session, customer_ids: list[str]) -> None:

@@ -7,11 +7,13 @@ import json
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import Column, Select, Table, delete, func, literal_column, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
+
+from db.base import UTCDateTime
 
 Row = dict[str, Any]
 #: well under SQLite's limit of bound parameters per statement (32,766 since 3.32)
@@ -64,7 +66,7 @@ def fast_upsert(session: Session, table: Table, rows: list[Row], *, keys: Sequen
     """``upsert`` for the big tables of an initial pull. Two things make it several times
     faster there (measured on 100,000 products): the rows go to SQLite's executemany as they
     are, without SQLAlchemy's per-row parameter processing, so every value must already be
-    what SQLite stores (``stored_time``); and rows are split by one look-up into new ones
+    what SQLite stores (``time_storage``); and rows are split by one look-up into new ones
     (a plain INSERT) and known ones (an UPDATE), because an ``INSERT … ON CONFLICT`` with
     foreign keys on costs SQLite three to four times a plain insert. Of rows naming the same
     key the last one wins."""
@@ -114,11 +116,11 @@ def _update_sql(table: Table, updates: tuple[str, ...], keys: tuple[str, ...]) -
             f"WHERE {' AND '.join(f'{k} = ?' for k in keys)}")
 
 
-def stored_time(session: Session, table: Table, column: str, value: datetime) -> Any:
-    """``value`` as ``column`` of ``table`` stores it (what its type's bind processing makes)."""
+def time_storage(session: Session) -> Callable[[datetime | None], Any]:
+    """How the local tables store an aware time (``db.base.UTCDateTime`` on this dialect)."""
     dialect = session.get_bind().dialect
-    processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-    return processor(value) if processor else value
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    return processor or (lambda value: value)
 
 
 def among(values: Iterable[Any]) -> Select:

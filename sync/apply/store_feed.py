@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.domain.sync_protocol import DELETE
 from db.models import Order, RemoteOrder, StockLevel, StockMovement, Variant
 from sync.apply.entries import BadEntry, Context, Entry, Outcome, check_id, text, when, whole
-from sync.apply.rows import Row, among, delete_where_in, existing, fast_upsert, upsert
+from sync.apply.rows import Row, among, delete_where_in, existing, fast_upsert
 
 stock_levels = StockLevel.__table__
 remote_orders = RemoteOrder.__table__
@@ -77,7 +77,7 @@ def _remote_order(entry: Entry, ctx: Context) -> Row:
             "status": text(data, "status", max_len=20),
             "version": whole(data, "version", default=1),
             "currency": text(data, "currency", max_len=3),
-            "total": whole(data, "total", minimum=0), "created_at": when(data, "created_at"),
+            "total": whole(data, "total", minimum=0), "created_at": ctx.stored_time(when(data, "created_at")),
             "data": json.dumps(data, sort_keys=True, separators=(",", ":"))}
 
 
@@ -98,5 +98,5 @@ def write_orders(session: Session, ctx: Context, entries: list[Entry]) -> Outcom
             outcome.applied.append(entry)
         except BadEntry as exc:
             outcome.skipped.append((entry, str(exc)))
-    upsert(session, remote_orders, rows, keys=["id"])
+    fast_upsert(session, remote_orders, rows, keys=["id"])
     return outcome
