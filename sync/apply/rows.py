@@ -16,15 +16,6 @@ from sqlalchemy.orm import Session
 from db.base import UTCDateTime
 
 Row = dict[str, Any]
-#: well under SQLite's limit of bound parameters per statement (32,766 since 3.32)
-CHUNK = 5000
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def existing(session: Session, column: Column, values: Iterable[Any]) -> set[Any]:
     """Which of ``values`` are present in ``column``: one query for them all (the values go
     in as one JSON array, so no limit on bound parameters and no statement per size)."""
