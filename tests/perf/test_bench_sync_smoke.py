@@ -32,10 +32,14 @@ def test_sync_benchmark_smoke(tmp_path: Path, capsys) -> None:
     # every sale went through once, over HTTP and again through the handlers on a fresh db
     assert f["push_sent"] == f["push_applied"] == f["raw_push_applied"] == ORDERS
     assert f["push_left"] == 0 and f["push_batches"] >= 1
+    assert f["raw_push_documents"] >= ORDERS and f["raw_push_commands"] >= f["push_batches"]
+    assert 0 < f["raw_push_db_s"] and f["raw_push_top"]
     for key in ("seed_s", "pull_s", "pull_http_s", "apply_s", "fetch_s", "raw_read_s",
-                "ring_up_s", "push_s", "push_http_s", "raw_push_s"):
+                "ring_up_s", "push_s", "push_http_s", "raw_push_s", "rounds_wall_s"):
         assert _positive(f[key]), (key, f[key])
     assert f["pull_http_s"] < f["pull_s"] and f["push_http_s"] < f["push_s"]
+    for row in ("pull", "raw_read", "push", "raw_push", "rounds"):  # CPU seconds, where known
+        assert f[f"{row}_cpu_till"] > 0 and f[f"{row}_cpu_server"] >= 0 and f[f"{row}_cpu_db"] >= 0
     for name in ("round", "raw_get", "local_reads"):  # every empty round found nothing to do
         check_timed_row(prefixed_row(f, name), name)
         assert f[f"{name}_count"] == ROUNDS
