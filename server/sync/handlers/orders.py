@@ -57,7 +57,8 @@ def orders_created(ctxs: list[Context]) -> list[Outcome]:
     sales = _new(first, sales)  # an order recorded before moves nothing again
     for sale in sales:
         if sale.order_id != sale.ctx.mutation.entity_id:
-            sale.flags.append(f"entity_id {sale.ctx.mutation.entity_id} differs from the order's id")
+            sale.flags.append(f"entity_id {sale.ctx.mutation.entity_id} differs from the "
+                              "order's id")
         sale.movements = carried_movements(sale.ctx, "sale", sale.flags)
     wanted = {m.variant_id for sale in sales for m in sale.movements}
     for sale in sales:

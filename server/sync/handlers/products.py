@@ -102,7 +102,8 @@ def _variants(product: Doc, edits: Any, currency: str) -> list[Doc]:
             raise Refused(f"{where}: must be an object")
         unknown = sorted(set(edit) - set(VARIANT_FIELDS))
         if unknown:
-            raise Refused(f"{where}.{unknown[0]}: not a variant field ({', '.join(VARIANT_FIELDS)})")
+            raise Refused(f"{where}.{unknown[0]}: not a variant field "
+                          f"({', '.join(VARIANT_FIELDS)})")
         variant = by_id.get(edit.get("id"))
         if variant is None or edit["id"] in seen:
             raise Refused(f"{where}.id: " + ("names the variant twice" if variant is not None

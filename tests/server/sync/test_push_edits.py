@@ -87,8 +87,8 @@ def test_an_online_order_moves_on_the_tills_word_unless_the_server_moved_first(c
     # the server ships it meanwhile; the till's cancel was based on the old version
     assert move(client, {**order, "version": stored["version"]}, "shipped", owner,
                 tracking_number="TRK1").status_code == 200
-    stale = pushed(client, till, [mutation(till, "order.status",
-                                           change("processing", "cancelled", stored["version"] + 1))])
+    cancel = change("processing", "cancelled", stored["version"] + 1)
+    stale = pushed(client, till, [mutation(till, "order.status", cancel)])
     assert stale[0]["status"] == "conflict"
     assert stale[0]["current"]["status"] == "shipped"
     assert stale[0]["current"]["version"] == stored["version"] + 1

@@ -22,6 +22,7 @@ from app.sales.checkout import Tender, checkout
 from db.engine import LocalStore
 from db.models import Barcode, OutboxEntry, Product, StaffUser, StockLevel, Variant
 from server.catalog.service import store_product_in
+from server.common.versioning import now_ms
 from server.database import in_transaction
 from server.inventory import service as inventory
 from tests.server.sync.test_push_helpers import Till, on_hand, pair, pushed
@@ -41,7 +42,6 @@ def mirror_catalogue(db: Database, local: LocalStore, store_id: str) -> dict[str
         for variant in variants:
             by_product[variant.product_id].append(variant)
         docs = [_product_doc(p, by_product[p.id], codes) for p in products]
-    now = docs[0]["created_at"]
     for start in range(0, len(docs), 50):
         in_transaction(db, lambda s, part=docs[start:start + 50]: [store_product_in(
             db, s, None, doc, actor="test", action="product.created", ip=None, request_id=None,
@@ -51,13 +51,11 @@ def mirror_catalogue(db: Database, local: LocalStore, store_id: str) -> dict[str
     in_transaction(db, lambda s: [inventory.record_movement(
         db, session=s, store_id=store_id, product_id=product_of[v], variant_id=v,
         kind="receipt", quantity_milli=q, actor="test") for v, q in stocked.items()])
-    del now
     return stocked
 
 
-def _product_doc(product: Product, variants: list[Variant], codes: dict[str, str]) -> dict[str, Any]:
-    from server.common.versioning import now_ms
-
+def _product_doc(product: Product, variants: list[Variant],
+                 codes: dict[str, str]) -> dict[str, Any]:
     now = now_ms()
     return {"_id": product.id, "name": product.name, "description": product.description,
             "brand": product.brand, "category_id": product.category_id,
