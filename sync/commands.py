@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Callable
 
@@ -60,6 +61,10 @@ def cmd_pair(args: argparse.Namespace, paths: Paths) -> int:
         report["device_key"] = paired.device_key
         print(f"tillpoint: the device key is shown only now: set {ENV_VAR} to it on this till",
               file=sys.stderr)
+    elif os.environ.get(ENV_VAR):
+        print(f"tillpoint: warning: {ENV_VAR} is set here and overrides the keyring, so the "
+              "new key will not be used: unset it (or pair with --print-key and set it to the "
+              "key shown)", file=sys.stderr)
     print(json.dumps(report, indent=2))
     return 0
 
