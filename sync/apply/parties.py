@@ -134,7 +134,10 @@ def _customer(entry: Entry, ctx: Context) -> Row:
     return {"id": entry.entity_id, "name": text(data, "name", default="", max_len=200),
             "email": text(data, "email", optional=True, max_len=320) or None,
             "phone": text(data, "phone", optional=True, max_len=40) or None,
-            "address": _address(data.get("addresses")),
+            # The till's own free-text address (what tills edit and push) comes first; a
+            # customer who has none shows the first of the online shop's addresses.
+            "address": text(data, "address", default="", max_len=500)
+            or _address(data.get("addresses")),
             "notes": text(data, "notes", default="", max_len=2000), "erased": False,
             "version": version, "updated_at": ctx.stamp}
 

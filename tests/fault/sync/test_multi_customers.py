@@ -68,3 +68,17 @@ def test_concurrent_customer_edits_merge_per_field_and_the_last_to_arrive_wins(
     merged = {f: kept.get(f) or "" for f in FIELDS}
     for till in two_tills:
         assert local_customer(till, customer_id) == merged, till.name
+
+
+def test_an_address_taken_at_a_till_reaches_every_till_and_stays_on_its_own(shop, two_tills):
+    """The till's one free-text address travels as ``address``; the pull must read it back
+    from there (not only from the online shop's structured ``addresses``)."""
+    editor, other = two_tills
+    customer_id = a_customer(editor)
+    edit(editor, customer_id, address="Grote Markt 1, 1000 Brussel")
+    assert editor.round().ok and other.round().ok
+    assert shop.db.customers.find_one({"_id": customer_id})["address"] == \
+        "Grote Markt 1, 1000 Brussel"
+    for till in two_tills:
+        assert local_customer(till, customer_id)["address"] == "Grote Markt 1, 1000 Brussel", \
+            till.name
