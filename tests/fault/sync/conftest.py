@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.sync_harness import Shop, Till, make_tills, start_shop
+from tests.support.sync_harness import Shop, Till, fault_seed, make_tills, start_shop
 
 
 @pytest.fixture
@@ -29,3 +29,10 @@ def two_tills(shop: Shop, tmp_path) -> list[Till]:
     yield made
     for t in made:
         t.close()
+
+
+@pytest.fixture
+def seed() -> int:
+    chosen = fault_seed()
+    print(f"\nTILLPOINT_FAULT_SEED={chosen}")
+    return chosen

@@ -1,0 +1,171 @@
+"""A seeded ``tillpoint-server`` process behind its *door* (a :class:`FlakyProxy` the tills are
+paired with: the shop's stable address across SIGKILL restarts, and the place to put network
+faults for every till at once), and plain-dict readers of the server's database. Part of the
+sync fault harness (``tests.support.sync_harness`` re-exports everything here)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from app.domain.sync_protocol import store_feed
+from tests.support.flaky_proxy import FaultPlan, FlakyProxy
+from tests.support.server_fixtures import BIN, ServerProcess
+from tests.support.tills import seed_server
+
+def _port(url: str) -> int:
+    port = urlsplit(url).port
+    assert port is not None, url
+    return port
+
+
+@dataclass
+class Shop:
+    """A seeded server process behind its door; see the module docstring."""
+
+    start: Callable[..., ServerProcess]  # the ``server_factory`` fixture
+    process: ServerProcess
+    door: FlakyProxy
+    mongo_uri: str
+    database: str
+    store_id: str = ""
+    #: per variant of the store: its level minus the sum of its movements after seeding (0 when
+    #: the seed posted every unit as a movement); a level must keep this offset for ever
+    baseline: dict[str, int] = field(default_factory=dict)
+    restarts: int = 0
+    copies: list[str] = field(default_factory=list)
+    _mongo: MongoClient | None = None
+
+    @property
+    def url(self) -> str:
+        return self.door.url
+
+    @property
+    def db(self) -> Database:
+        if self._mongo is None:
+            self._mongo = MongoClient(self.mongo_uri)
+        return self._mongo[self.database]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.process.env
+
+    def faults(self, plan: FaultPlan | None) -> None:
+        """Every connection through the door from now on draws its fate from ``plan``."""
+        self.door.set_plan(plan or FaultPlan())
+
+    def proxy(self, seed: int, plan: FaultPlan | None = None) -> FlakyProxy:
+        """A started proxy of its own in front of the door (one till's bad Wi-Fi)."""
+        return FlakyProxy("127.0.0.1", self.door.port, seed=seed, plan=plan or FaultPlan()).start()
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        self.process.stop(sig, timeout=30)
+
+    def restart(self, sig: int = signal.SIGKILL, *, database: str | None = None) -> None:
+        """Stop the process (SIGKILL: no clean shutdown) and start a new one on the same
+        database (or on ``database``, e.g. a copy: a server restored from a backup); the door
+        forwards to the new one."""
+        self.kill(sig)
+        self.database = database or self.database
+        self.process = self.start(database=self.database)
+        self.door.upstream_port = _port(self.process.base_url)
+        self.restarts += 1
+
+    def copy_database(self, name: str) -> str:
+        """Copy every collection of the shop's database to ``name`` (a backup taken now;
+        the server rebuilds indexes when it starts on it); dropped when the shop closes."""
+        source, target = self.db, self.db.client[name]
+        for collection in source.list_collection_names():
+            docs = list(source[collection].find())
+            if docs:
+                target[collection].insert_many(docs)
+        self.copies.append(name)
+        return name
+
+    def admin(self, *args: str, stdin: str | None = None,
+              timeout: float = 120) -> subprocess.CompletedProcess:
+        """``tillpoint-server ARGS`` on this shop's database."""
+        return subprocess.run([str(BIN / "tillpoint-server"), *args], env=self.env,
+                              input=stdin, capture_output=True, text=True, timeout=timeout)
+
+    def take_baseline(self) -> None:
+        levels = server_levels(self.db, self.store_id)
+        sums = movement_sums(self.db, self.store_id)
+        self.baseline = {v: on_hand - sums.get(v, 0) for v, on_hand in levels.items()}
+
+    def close(self) -> None:
+        # A proxy's half-closed connections would hold the server's graceful shutdown for
+        # its full 30 s: the data is throwaway, so it gets a few seconds, then SIGKILL.
+        self.door.stop()
+        self.process.stop(signal.SIGTERM, timeout=3)
+        for name in self.copies:
+            self.db.client.drop_database(name)
+        if self._mongo is not None:
+            self._mongo.close()
+
+
+def start_shop(server_factory: Callable[..., ServerProcess], mongo_uri: str, *,
+               products: int = 12, customers: int = 3, seed: int = 0) -> Shop:
+    """A fresh server with the demo shop (``seed-demo``); the door lets everything through."""
+    process = server_factory()
+    seed_server(process, products=products, customers=customers)
+    door = FlakyProxy("127.0.0.1", _port(process.base_url), seed=seed).start()
+    shop = Shop(server_factory, process, door, mongo_uri, process.env["TILLPOINT_MONGODB_DB"])
+    stores = list(shop.db.stores.find({}, {"_id": 1}))
+    assert len(stores) == 1, stores
+    shop.store_id = stores[0]["_id"]
+    shop.take_baseline()
+    return shop
+
+
+def server_orders(db: Database, store_id: str) -> dict[str, int]:
+    """The store's till orders on the server: ``{order_id: total}``."""
+    return {d["_id"]: d["total"] for d in db.orders.find({"store_id": store_id, "channel": "till"},
+                                                         {"total": 1})}
+
+
+def server_movements(db: Database, store_id: str) -> dict[str, dict[str, Any]]:
+    """Every stock movement of the store: ``{id: {variant_id, kind, quantity_milli}}``."""
+    return {d["_id"]: {"variant_id": d["variant_id"], "kind": d["kind"],
+                       "quantity_milli": d["quantity_milli"]}
+            for d in db.stock_movements.find({"store_id": store_id},
+                                             {"variant_id": 1, "kind": 1, "quantity_milli": 1})}
+
+
+def movement_sums(db: Database, store_id: str) -> dict[str, int]:
+    sums: dict[str, int] = defaultdict(int)
+    for movement in server_movements(db, store_id).values():
+        sums[movement["variant_id"]] += movement["quantity_milli"]
+    return dict(sums)
+
+
+def server_levels(db: Database, store_id: str) -> dict[str, int]:
+    """``{variant_id: on_hand_milli}`` of the store."""
+    return {d["variant_id"]: d["on_hand_milli"]
+            for d in db.stock_levels.find({"store_id": store_id},
+                                          {"variant_id": 1, "on_hand_milli": 1})}
+
+
+def order_entries(db: Database, store_id: str) -> dict[str, int]:
+    """``{order_id: seq of its first entry}`` in the store's feed."""
+    first: dict[str, int] = {}
+    for entry in db.change_log.find({"feed": store_feed(store_id), "entity": "order"},
+                                    {"entity_id": 1, "seq": 1}):
+        first[entry["entity_id"]] = min(entry["seq"], first.get(entry["entity_id"], entry["seq"]))
+    return first
+
+
+def mutation_counts(db: Database, store_id: str, kind: str = "order.created") -> Counter:
+    """How many applied mutation records each entity has (a sale counted twice shows 2)."""
+    return Counter(d["entity_id"] for d in db.sync_mutations.find(
+        {"store_id": store_id, "kind": kind}, {"entity_id": 1, "status": 1})
+        if d["status"] == "applied")
+
+
