@@ -29,9 +29,19 @@ def load_stylesheet(path: Path = STYLESHEET) -> str:
         return ""
 
 
-def build_window(store: LocalStore, runner: TaskRunner) -> MainWindow:
-    """The main window over an open store; screens plug into it here as they arrive."""
-    return MainWindow(store, runner)
+def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = None, *,
+                 sync_interval_s: float | None = None) -> MainWindow:
+    """The main window over an open store; screens plug into it here as they arrive. With
+    ``paths`` it also syncs in the background (a till that is not paired just says so)."""
+    window = MainWindow(store, runner)
+    if paths is not None:
+        from ui.sync_controller import DEFAULT_INTERVAL_S, SyncController
+
+        controller = SyncController(store, paths, runner, parent=window,
+                                    interval_s=sync_interval_s or DEFAULT_INTERVAL_S)
+        window.attach_sync(controller)
+        controller.start()
+    return window
 
 
 def run(paths: Paths, argv: list[str] | None = None) -> int:
@@ -52,7 +62,7 @@ def run(paths: Paths, argv: list[str] | None = None) -> int:
         return 1
     runner = TaskRunner()
     try:
-        window = build_window(store, runner)
+        window = build_window(store, runner, paths)
         window.show()
         return app.exec()
     finally:

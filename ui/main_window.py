@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QStackedWidget, QVBoxLayout, QWidget)
+                               QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.domain.errors import DomainError
 from app.sales.identity import NotInitialised
@@ -16,7 +17,8 @@ from ui.tasks import TaskRunner
 APP_TITLE = "Tillpoint"
 LOADING = "Loading…"
 NO_SHOP = "No shop yet: run `tillpoint init --demo`"
-OFFLINE = "Offline — not paired with a server"  # until sync exists, a till is never paired
+OFFLINE = "Offline — not paired with a server"
+SYNC_NOW_SHORTCUT = "Ctrl+Shift+S"
 
 
 class PlaceholderScreen(QWidget):
@@ -68,6 +70,8 @@ class MainWindow(QMainWindow):
         self._runner = runner
         self._keys: list[str] = []
         self._shortcuts: list[QShortcut] = []
+        self._sync = None  # a ui.sync_controller.SyncController once attached
+        self._quit_acknowledged = False
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_TITLE)
         self.setMinimumSize(800, 560)
@@ -150,7 +154,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_TITLE} — {info.store_name}")
         self._store_label.setText(f"{info.store_code} · {info.store_name}")
         self._register_label.setText(f"{info.register_code} · {info.register_name}")
-        self._connection_label.setText(f"{OFFLINE} · {info.pending} to sync")
+        if self._sync is None:  # with sync attached, the controller owns this label
+            self._connection_label.setText(f"{OFFLINE} · {info.pending} to sync")
 
     def _show_failure(self, error: BaseException) -> None:
         self.setWindowTitle(APP_TITLE)
@@ -165,6 +170,40 @@ class MainWindow(QMainWindow):
         self._store_label.setText(message)
         self._register_label.setText("")
         self._connection_label.setText(OFFLINE)
+
+    # -- sync ------------------------------------------------------------------------------
+
+    def attach_sync(self, controller) -> None:  # noqa: ANN001 - ui.sync_controller.SyncController
+        """Show ``controller``'s state in the status bar; Ctrl+Shift+S syncs now."""
+        self._sync = controller
+        controller.status_changed.connect(lambda text, _status: self._connection_label.setText(text))
+        shortcut = QShortcut(QKeySequence(SYNC_NOW_SHORTCUT), self)
+        shortcut.activated.connect(controller.sync_now)
+        self._shortcuts.append(shortcut)
+        self._connection_label.setToolTip(f"Sync now: {SYNC_NOW_SHORTCUT}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Quitting never drops an unsynced sale: the outbox stays in the local store and is
+        sent at the next start. When something is waiting the window says so first (without
+        blocking the event loop: the notice is window-modal and the close resumes after it)."""
+        status = self._sync.last_status if self._sync is not None else None
+        if status is not None and status.pending and not self._quit_acknowledged:
+            event.ignore()
+            notice = QMessageBox(QMessageBox.Icon.Information, "Changes kept for the next sync",
+                                 f"{status.pending} change(s) have not reached the server yet. "
+                                 "They are kept on this till and sent as soon as it is online "
+                                 "again.", QMessageBox.StandardButton.Ok, self)
+            notice.setObjectName("quitNotice")
+            notice.finished.connect(self._quit_after_notice)
+            notice.open()
+            return
+        if self._sync is not None:
+            self._sync.stop()
+        super().closeEvent(event)
+
+    def _quit_after_notice(self, _result: int) -> None:
+        self._quit_acknowledged = True
+        self.close()
 
     def _status_label(self, name: str, accessible: str) -> QLabel:
         label = QLabel()
