@@ -25,6 +25,7 @@ from app.domain.errors import InvalidInput, RuleViolation
 from app.sales.identity import REGISTER_KEY, STORE_KEY, get_local, this_register
 from app.setup import initialise, is_initialised
 from db.engine import LocalStore
+from db.models import Register
 from sync import credentials
 from sync.client import SyncClient, normalise_server_url, pair_device
 from sync.credentials import Pairing, paired_with, remember_pairing
@@ -160,8 +161,20 @@ def _adopt(store: LocalStore, here: _Here, server_url: str, me: dict[str, Any]) 
                        timezone=me.get("timezone") or "UTC",
                        register_code=me.get("register_code") or "R01",
                        register_name=me.get("register_name") or me.get("register_code") or "")
+        _continue_numbering(session, me)
         remember_pairing(session, Pairing(server_url=server_url, device_id=me["device_id"],
                                           store_id=me["store_id"]))
+
+
+def _continue_numbering(session: Session, me: dict[str, Any]) -> None:
+    """A till replacing another on its register goes on from the highest numbers the server
+    has seen there: order and refund numbers are never handed out twice."""
+    register = session.get(Register, me["register_id"])
+    for column, key in (("next_order_seq", "next_order_seq"),
+                        ("next_refund_seq", "next_refund_seq")):
+        value = me.get(key)
+        if register is not None and isinstance(value, int) and not isinstance(value, bool):
+            setattr(register, column, max(getattr(register, column), value))
 
 
 def _forget_old_key(device_id: str) -> None:

@@ -250,4 +250,7 @@ def whoami(db: Database, *, principal: Principal) -> dict[str, Any]:
             "currency": store["currency"] if store else None,
             "prices_include_tax": store["prices_include_tax"] if store else None,
             "timezone": store.get("timezone", "UTC") if store else None,
-            "register_name": register.get("name", "") if register else None}
+            "register_name": register.get("name", "") if register else None,
+            # what a replacement till numbers from (the highest its predecessors pushed, + 1)
+            "next_order_seq": int((register or {}).get("order_seq_high", 0)) + 1,
+            "next_refund_seq": int((register or {}).get("refund_seq_high", 0)) + 1}

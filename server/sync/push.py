@@ -32,6 +32,7 @@ Collections:
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -164,7 +165,33 @@ def _apply(db: Database, session: ClientSession, principal: Principal, store: Do
         finish(_handle_run(run))
     if records:
         db.sync_mutations.insert_many(records, ordered=False, session=session)
+    _raise_register_counters(db, session, principal, mutations)
     return results
+
+
+_REFUND_SEQ = re.compile(r"RF(\d{1,12})$")
+
+
+def _raise_register_counters(db: Database, session: ClientSession, principal: Principal,
+                             mutations: list[Mutation]) -> None:
+    """Keep the highest order and refund numbers each register has used, so a till paired
+    to the register later (a replacement) goes on from there and never hands a number out
+    twice (``GET /devices/me`` answers ``next_order_seq`` / ``next_refund_seq``)."""
+    orders = [m.payload.get("register_seq") for m in mutations
+              if m.kind == MutationKind.ORDER_CREATED.value]
+    refunds = []
+    for m in mutations:
+        if m.kind == MutationKind.REFUND_CREATED.value:
+            refund = m.payload.get("refund")
+            found = _REFUND_SEQ.search(str((refund or {}).get("number") or ""))
+            if found:
+                refunds.append(int(found.group(1)))
+    highs = {name: max(v for v in values if isinstance(v, int) and not isinstance(v, bool))
+             for name, values in (("order_seq_high", orders), ("refund_seq_high", refunds))
+             if any(isinstance(v, int) and not isinstance(v, bool) for v in values)}
+    if highs and principal.register_id:
+        db.registers.update_one({"_id": principal.register_id}, {"$max": highs},
+                                session=session)
 
 
 def _claim_device(db: Database, session: ClientSession, principal: Principal, top: int,

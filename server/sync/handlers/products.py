@@ -46,8 +46,8 @@ def product_update(ctx: Context) -> Outcome:
     if edited != current.get("variants", []):
         changes["variants"] = edited
     changes = {k: v for k, v in changes.items() if current.get(k) != v}
-    if not changes:
-        return Outcome(Status.APPLIED)
+    if not changes:  # the product as it stands, so the till's version is right either way
+        return Outcome(Status.APPLIED, current=product_view(current))
     after = {**current, **changes, "version": int(current["version"]) + 1,
              "updated_at": now_ms()}
     action = "product.archived" if changes.get("archived") else \
@@ -55,7 +55,8 @@ def product_update(ctx: Context) -> Outcome:
     catalog.store_product_in(ctx.db, ctx.session, current, after, actor=principal.actor,
                              action=action, ip=None, request_id=ctx.request_id,
                              audit_id=ctx.derived_id("audit"))
-    return Outcome(Status.APPLIED)
+    # the till takes the server's version from here, not by guessing "its base plus one"
+    return Outcome(Status.APPLIED, current=product_view(after))
 
 
 def _fields(raw: Any, version: int) -> Doc:
