@@ -23,7 +23,7 @@ from typing import Any, Iterable, Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, Status
+from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, MutationKind, Status
 from app.sales.identity import get_local, set_local
 from db.engine import LocalStore
 from db.models import OutboxEntry
@@ -148,11 +148,21 @@ def _fill_batch(store: LocalStore, items: list[_Item], result: PushResult) -> li
                 continue
             break
         grown = size + item.size + (1 if batch else 0)
-        if grown > MAX_PUSH_BYTES:
+        if grown > MAX_PUSH_BYTES or _edits_again(item, batch):
             break
         batch.append(item)
         size = grown
     return batch
+
+
+def _edits_again(item: _Item, batch: list[_Item]) -> bool:
+    """A second edit of one product waits for the next batch: its base version counts the
+    first edit, so the server must not see it before this till knows whether the first was
+    kept (``sync.resolution`` drops it when not)."""
+    kind, product_id = item.envelope["kind"], item.envelope["entity_id"]
+    return kind == MutationKind.PRODUCT_UPDATE.value and any(
+        earlier.envelope["kind"] == kind and earlier.envelope["entity_id"] == product_id
+        for earlier in batch)
 
 
 def _hold(store: LocalStore, mutation_ids: Iterable[str], reason: str) -> None:

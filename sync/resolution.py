@@ -144,6 +144,7 @@ def _conflict(session: Session, entry: OutboxEntry, payload: Data, result: Data)
     add_issue(session, kind="conflict", entity=_entity(entry), entity_id=entry.entity_id,
               message=message, mutation_id=entry.mutation_id, mutation_kind=entry.kind,
               details={"sent": _sent(payload), "kept": current, "reason": result.get("reason")})
+    _drop_edits_based_on(session, entry, name)
 
 
 def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data) -> None:
@@ -164,6 +165,28 @@ def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data)
     add_issue(session, kind="rejected", entity=_entity(entry), entity_id=entry.entity_id,
               message=message, mutation_id=entry.mutation_id, mutation_kind=entry.kind,
               details={"sent": _sent(payload), "reason": reason})
+    _drop_edits_based_on(session, entry, _name(session, entry, payload, None))
+
+
+def _drop_edits_based_on(session: Session, entry: OutboxEntry, name: str) -> None:
+    """A product edit queued here behind ``entry`` counted it in its ``base_version``
+    (``app.catalog_edit``): the server did not keep ``entry``, so that base is a version it
+    never made from this till, and the number may even be one someone else's edit took. Such
+    an edit is not kept either (``sync.push`` never sends it before this answer is recorded);
+    the staff are told, and the product shows the server's version."""
+    if entry.kind != MutationKind.PRODUCT_UPDATE.value:
+        return
+    later = session.scalars(select(OutboxEntry).where(
+        OutboxEntry.kind == entry.kind, OutboxEntry.entity_id == entry.entity_id,
+        OutboxEntry.seq > entry.seq).order_by(OutboxEntry.seq)).all()
+    for edit in later:
+        add_issue(session, kind="conflict", entity=Entity.PRODUCT.value,
+                  entity_id=edit.entity_id, mutation_id=edit.mutation_id,
+                  mutation_kind=edit.kind,
+                  message=f"Your change to {name} was not kept: it was made on top of an "
+                          "earlier change here that the server did not keep",
+                  details={"sent": _sent(_payload(edit)), "based_on": entry.mutation_id})
+        session.delete(edit)
 
 
 def _overridden(session: Session, entry: OutboxEntry, payload: Data, item: object) -> None:

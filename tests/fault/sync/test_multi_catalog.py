@@ -147,18 +147,12 @@ def test_the_owners_edit_wins_and_the_back_office_is_told(shop, two_tills, verb)
     assert_tills_show_the_servers_catalogue(shop, [back_office, counter])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: app.catalog_edit bases a queued edit on product.version + pending edits; when the "
-    "first offline edit loses (conflict), the second one's base_version equals the version the "
-    "owner's edit made, so server/sync/handlers/products.py applies it over the owner's edit. "
-    "The server cannot tell the two apart from base_version alone: the payload must say which "
-    "queued edits its base counts"))
 def test_an_edit_queued_behind_a_conflicting_one_does_not_win_either(shop, two_tills):
     """Two offline edits of one product: the second is based on the version the first would
     have made. When the owner's edit took that version number first, the second edit must not
-    pass the version check in its place."""
+    pass the version check in its place: it is not kept either, and the back office is told."""
     back_office, counter = two_tills
-    product_id, _ = two_products(back_office)[0]
+    product_id, variant_id = two_products(back_office)[0]
     manager = manager_of(back_office)
     with back_office.store.write() as session:
         update_product(session, staff_id=manager, product_id=product_id,
@@ -171,8 +165,43 @@ def test_an_edit_queued_behind_a_conflicting_one_does_not_win_either(shop, two_t
         "version": view["version"], "name": "Edited by the owner"}).status_code == 200
 
     result = back_office.round()
-    assert result.succeeded, result.problem()
+    assert result.ok, result.problem()
     assert server_view(shop, product_id)["name"] == "Edited by the owner"
-    assert result.push.conflict == 2
+    assert (result.push.sent, result.push.batches, result.push.conflict) == (1, 1, 1)
+    assert back_office.pending() == 0
+    first, second = back_office.issues()
+    assert (first.kind, second.kind) == ("conflict", "conflict")
+    assert second.message == ("Your change to Edited by the owner was not kept: it was made on "
+                              "top of an earlier change here that the server did not keep")
+    assert json.loads(second.details)["sent"]["fields"] == {"name": "Second offline edit"}
+    assert local_product(back_office, product_id, variant_id)["name"] == "Edited by the owner"
+    # an edit made now is based on the server's version and applies
+    with back_office.store.write() as session:
+        update_product(session, staff_id=manager, product_id=product_id,
+                       changes={"brand": "After the conflict"})
+    assert back_office.round().push.applied == 1
+    assert server_view(shop, product_id)["brand"] == "After the conflict"
     assert counter.round().ok
+    assert_tills_show_the_servers_catalogue(shop, [back_office, counter])
+
+
+def test_two_queued_edits_of_a_product_nobody_else_touched_both_apply(shop, two_tills):
+    back_office, counter = two_tills
+    product_id, variant_id = two_products(back_office)[0]
+    before = server_view(shop, product_id)["version"]
+    manager = manager_of(back_office)
+    with back_office.store.write() as session:
+        update_product(session, staff_id=manager, product_id=product_id,
+                       changes={"name": "First offline edit"})
+        update_product(session, staff_id=manager, product_id=product_id, changes={},
+                       variant_changes=[{"id": variant_id, "price": 3333}])
+    result = back_office.round()
+    assert result.ok, result.problem()
+    # one batch each: the second is sent once the first is known to be kept
+    assert (result.push.applied, result.push.batches) == (2, 2)
+    kept = server_view(shop, product_id)
+    currency = shop.db.stores.find_one({"_id": shop.store_id})["currency"]
+    assert (kept["name"], kept["version"]) == ("First offline edit", before + 2)
+    assert server_price(kept, variant_id, currency) == 3333
+    assert back_office.issues() == [] and counter.round().ok
     assert_tills_show_the_servers_catalogue(shop, [back_office, counter])
