@@ -29,10 +29,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _demo(args, paths, ensure_demo) -> int:  # noqa: ANN001 - argparse namespace and callables
-    """The demo shop in the window, with a local central server beside it."""
+    """The demo shop in the window. With a local central server (the default) the till pairs
+    itself with the server's demo shop and syncs, in the background: the window opens at once
+    and follows. Without one (``--no-server``, or a server that cannot start) the demo shop is
+    made locally and stays offline."""
+    import threading
+
     from app.demo_server import DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD, LocalServer
 
-    ensure_demo(paths, products=args.products)
     server = None
     if not args.no_server:
         server = LocalServer(paths.data_dir / "server", port=args.server_port,
@@ -44,6 +48,18 @@ def _demo(args, paths, ensure_demo) -> int:  # noqa: ANN001 - argparse namespace
         else:
             print(f"tillpoint demo: working offline: {server.problem}", file=sys.stderr)
             server = None
+    if server is None:
+        ensure_demo(paths, products=args.products)
+    else:
+        from sync import demo
+
+        demo.use_saved_demo_key(server)
+
+        def prepare() -> None:
+            outcome = demo.prepare(paths, server)
+            print(f"tillpoint demo: {outcome.message}", file=sys.stderr)
+
+        threading.Thread(target=prepare, name="demo-pairing", daemon=True).start()
     try:
         from ui.app import run
 

@@ -28,7 +28,7 @@ DEFAULT_PORT = 8700
 DEMO_PRODUCTS = 500  # as many as the client's demo shop (tillpoint init --demo)
 
 
-def _executable(name: str) -> str | None:
+def executable(name: str) -> str | None:
     beside = Path(sys.executable).parent / name
     return str(beside) if beside.exists() else shutil.which(name)
 
@@ -46,7 +46,7 @@ class LocalServer:
         self.ready = threading.Event()
         self.problem: str | None = None
 
-    def _env(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "TILLPOINT_MONGODB_URI"}
         env["TILLPOINT_SERVER_DATA_DIR"] = str(self.data_dir)
         env.setdefault("TILLPOINT_PUBLIC_URL", self.url)
@@ -55,13 +55,13 @@ class LocalServer:
     def start(self) -> bool:
         """Start the process and, in the background, wait for it and seed the demo shop.
         Returns False (and sets ``problem``) when the server cannot be started at all."""
-        command = _executable("tillpoint-server")
+        command = executable("tillpoint-server")
         if command is None:
             self.problem = "tillpoint-server is not installed (pip install -e '.[server]')"
             return False
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / "server.log", "ab") as logfile:
-            self._process = subprocess.Popen([command, "--port", str(self.port)], env=self._env(),
+            self._process = subprocess.Popen([command, "--port", str(self.port)], env=self.env(),
                                              stdout=logfile, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL)
         threading.Thread(target=self._prepare, name="demo-server", daemon=True).start()
@@ -84,10 +84,10 @@ class LocalServer:
             return
         # The same demo shop as the client's (catalogue, stock, staff with the demo owner, customers);
         # a server seeded on an earlier run refuses to seed again, which is what we want.
-        result = subprocess.run([_executable("tillpoint-server") or "tillpoint-server",
+        result = subprocess.run([executable("tillpoint-server") or "tillpoint-server",
                                  "seed-demo", "--products", str(self.products),
                                  "--staff-password-stdin"], input=DEMO_OWNER_PASSWORD + "\n",
-                                text=True, capture_output=True, env=self._env(), timeout=600)
+                                text=True, capture_output=True, env=self.env(), timeout=600)
         if result.returncode != 0 and "catalogue is not empty" not in result.stderr:
             self.problem = f"could not seed the demo shop: {result.stderr.strip()[-500:]}"
             return

@@ -177,6 +177,8 @@ class MainWindow(QMainWindow):
         """Show ``controller``'s state in the status bar; Ctrl+Shift+S syncs now."""
         self._sync = controller
         controller.status_changed.connect(lambda text, _status: self._connection_label.setText(text))
+        # a round may have brought the shop itself (a till paired while the window was open)
+        controller.round_finished.connect(lambda _result: self.refresh_status())
         shortcut = QShortcut(QKeySequence(SYNC_NOW_SHORTCUT), self)
         shortcut.activated.connect(controller.sync_now)
         self._shortcuts.append(shortcut)

@@ -19,6 +19,9 @@ from ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 30
+#: while not paired, look again soon: ``tillpoint demo`` (or a terminal's ``tillpoint pair``)
+#: pairs the till while the window is open
+UNPAIRED_INTERVAL_S = 5
 
 
 def _clock(moment: datetime | None) -> str:
@@ -61,8 +64,9 @@ class SyncController(QObject):
         self._engine_factory = engine_factory or (lambda: SyncEngine(store, paths))
         self._running = False
         self.last_status: SyncStatus | None = None
+        self._interval_ms = int(interval_s * 1000)
         self._timer = QTimer(self)
-        self._timer.setInterval(int(interval_s * 1000))
+        self._timer.setInterval(self._interval_ms)
         self._timer.timeout.connect(self.sync_now)
 
     def start(self) -> None:
@@ -109,6 +113,8 @@ class SyncController(QObject):
 
     def _show(self, status: SyncStatus) -> None:
         self.last_status = status
+        self._timer.setInterval(self._interval_ms if status.paired
+                                else min(self._interval_ms, UNPAIRED_INTERVAL_S * 1000))
         self.status_changed.emit(describe(status), status)
 
     def _failed(self, error: BaseException) -> None:
