@@ -80,7 +80,7 @@ class Shop:
 
     def copy_database(self, name: str) -> str:
         """Copy every collection of the shop's database to ``name`` (a backup taken now;
-        the server rebuilds indexes when it starts on it); dropped when the shop closes."""
+        the server rebuilds indexes when it starts on it)."""
         source, target = self.db, self.db.client[name]
         for collection in source.list_collection_names():
             docs = list(source[collection].find())
@@ -105,8 +105,6 @@ class Shop:
         # its full 30 s: the data is throwaway, so it gets a few seconds, then SIGKILL.
         self.door.stop()
         self.process.stop(signal.SIGTERM, timeout=3)
-        for name in self.copies:
-            self.db.client.drop_database(name)
         if self._mongo is not None:
             self._mongo.close()
 
