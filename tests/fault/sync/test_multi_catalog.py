@@ -1,8 +1,9 @@
 """The catalogue is the server's: a product the owner edits through the API (PATCH or PUT,
 based on its version) while a back office till edits the same product offline keeps the
 owner's edit; the back office is told (a ``conflict`` sync issue) and shows the server's
-product; an offline edit of a product nobody else touched is applied on the server; and every
-till ends with the server's values and version of every product."""
+product; an offline edit of a product nobody else touched is applied on the server; an edit
+queued behind a losing one loses too (its base version counted the loser); and every till ends
+with the server's values and version of every product."""
 
 from __future__ import annotations
 

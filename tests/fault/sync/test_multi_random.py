@@ -210,7 +210,7 @@ def killed_sync(shop: Shop, till: Till, rng: random.Random, activity: Activity) 
             return "finished before the kill"
         process.kill()
         process.communicate()
-        return f"killed after {time.monotonic() - began:.1f} s"
+        return f"killed after {time.monotonic() - began:.0f} s"
     finally:
         shop.faults(None)
 
