@@ -17,7 +17,9 @@ Documents:
   its cursor means nothing any more; ``floor`` (absent: 0) is the highest sequence number of a
   tombstone that compaction dropped (``server.changes.compact``): a follower positioned below
   it may have missed a delete; ``compacted_through`` (absent: 0) is how far compaction has
-  scanned, below which the numbers may be sparse.
+  scanned, below which the numbers may be sparse; ``rewrites`` (absent: 0) counts the times
+  entries were changed in place (``rewrite``: a GDPR erase; entries are otherwise immutable,
+  which is what lets the sync feed keep pages of them serialised).
 - ``change_log``: ``{_id: "<feed>:<seq>", feed, seq, entity, entity_id, op, version, data,
   at}`` — ``op`` is ``upsert`` (``data`` is the entity's full current view) or ``delete`` (a
   tombstone, ``data`` is ``None``).
@@ -148,11 +150,13 @@ class FeedState:
     epoch: str | None
     floor: int = 0  # below this a follower may have missed a dropped tombstone
     compacted_through: int = 0  # up to here compaction may have left gaps in the numbers
+    rewrites: int = 0  # how many times entries were changed in place
 
 
 def _feed_state(counter: dict[str, Any]) -> FeedState:
     return FeedState(counter["_id"], int(counter["seq"]), counter.get("epoch"),
-                     int(counter.get("floor") or 0), int(counter.get("compacted_through") or 0))
+                     int(counter.get("floor") or 0), int(counter.get("compacted_through") or 0),
+                     int(counter.get("rewrites") or 0))
 
 
 def state(db: Database, feed: str) -> FeedState:
@@ -184,6 +188,20 @@ def mark_compacted(db: Database, feed: str, through: int, *, session: ClientSess
     """Record that compaction scanned ``feed`` up to ``through`` (never moves back)."""
     db.feed_counters.update_one({"_id": feed}, {"$max": {"compacted_through": through}},
                                 session=session)
+
+
+def rewrite(db: Database, query: dict[str, Any], update: dict[str, Any], *,
+            session: ClientSession) -> None:
+    """Change the entries matching ``query`` in place, in the caller's transaction — only an
+    erase may (personal data must leave the log too) — and count a rewrite on each of their
+    feeds, so that nothing serialised from them before is served again. Use an indexed
+    ``query`` (``entity`` and ``entity_id``)."""
+    feeds = {e["feed"] for e in db.change_log.find(query, {"feed": 1}, session=session)}
+    if not feeds:
+        return
+    db.change_log.update_many(query, update, session=session)
+    for feed in sorted(feeds):
+        db.feed_counters.update_one({"_id": feed}, {"$inc": {"rewrites": 1}}, session=session)
 
 
 def read(db: Database, feed: str, *, after: int, limit: int, max_entries: int | None = None,

@@ -13,6 +13,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from server import audit
+from server.changes import log as change_log
 from server.changes.log import CUSTOMERS_FEED, DELETE, Change, append, store_feed
 from server.common.versioning import now_ms
 from server.customers.service import customer_view, require
@@ -135,8 +136,8 @@ def _scrub_orders(db: Database, orders: list[Doc], session: ClientSession) -> No
                              {"$set": {**{k: None for k in ORDER_PERSONAL if k in order},
                                        "anonymised": True, "updated_at": now_ms()},
                               "$inc": {"version": 1}}, session=session)
-        db.change_log.update_many(
-            {"entity": "order", "entity_id": order["_id"]},
+        change_log.rewrite(
+            db, {"entity": "order", "entity_id": order["_id"]},
             {"$set": {f"data.{k}": None for k in ORDER_PERSONAL}}, session=session)
         updated = db.orders.find_one({"_id": order["_id"]}, session=session)
         if updated.get("store_id"):
@@ -193,9 +194,8 @@ def erase(db: Database, *, customer_id: str, principal: Principal, ip: str | Non
                                     session=s)
         if user is not None:
             _scrub_account(db, user, s)
-        db.change_log.update_many({"entity": "customer", "entity_id": customer_id},
-                                  {"$set": {"data": {"id": customer_id, "erased": True}}},
-                                  session=s)
+        change_log.rewrite(db, {"entity": "customer", "entity_id": customer_id},
+                           {"$set": {"data": {"id": customer_id, "erased": True}}}, session=s)
         tombstone = {"_id": customer_id, "erased": True, "user_id": None,
                      "version": int(customer.get("version", 1)) + 1,
                      "created_at": customer["created_at"], "updated_at": now_ms()}

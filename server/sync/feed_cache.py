@@ -1,5 +1,5 @@
-"""Blocks of the catalogue feed kept serialised in MongoDB (``feed_blocks``), for a till's first
-pull: the whole catalogue, read by every new till.
+"""Blocks of a feed kept serialised in MongoDB (``feed_blocks``), for a till's first pull: the
+whole catalogue and its store's stock, read by every new till.
 
 Why: the embedded database returns about 5,000–10,000 change-log entries a second (it handles
 each document on its own), but one block of ``BLOCK`` entries stored as a single binary
@@ -16,8 +16,8 @@ Why it stays right:
   state followed by the latest) except for an entity whose tombstone is then dropped — and
   dropping one raises the floor first, so no block made before is used again (nor, once the
   run records how far it scanned, any block made before the run at all).
-- Only the catalogue: no erase rewrites its entries in place (the GDPR erase does, in the
-  store, customer and staff feeds).
+- Its id also names the feed's ``rewrites``: a GDPR erase changes entries in place, through
+  ``change_log.rewrite``, which counts it in the same transaction.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from bson import Binary
 from pymongo.database import Database
 from pymongo.errors import DocumentTooLarge, DuplicateKeyError
 
-from app.domain.sync_protocol import CATALOG_FEED, DEFAULT_PULL_LIMIT
+from app.domain.sync_protocol import DEFAULT_PULL_LIMIT
 from server.changes import log as change_log
 
 #: numbers per block: the client's default page, so each of its pages is one block
 BLOCK = DEFAULT_PULL_LIMIT
-CACHED_FEEDS = frozenset({CATALOG_FEED})
+#: off: every page read from the log (tests compare both)
+enabled = True
 #: a block's body stays well under MongoDB's 16 MB document limit
 MAX_BODY = 12_000_000
 ENTRY_FIELDS = ("feed", "seq", "entity", "entity_id", "op", "version", "data")
@@ -56,18 +57,19 @@ def applies(state: change_log.FeedState, seq: int, head: int, room: int) -> bool
     """Whether the block starting at ``seq`` may be served: a cached feed, an aligned start,
     a whole block below ``head``, and room in the page for a whole block (or a block that
     compaction may have thinned, which the caller uses if it fits)."""
-    return (state.feed in CACHED_FEEDS and state.epoch is not None and seq % BLOCK == 0
+    return (enabled and state.epoch is not None and seq % BLOCK == 0
             and seq + BLOCK <= head
             and (room >= BLOCK or seq + BLOCK <= state.compacted_through))
 
 
 def next_boundary(state: change_log.FeedState, seq: int) -> int | None:
     """Where the next block starts, for a feed that has them (a window stops there)."""
-    return seq - seq % BLOCK + BLOCK if state.feed in CACHED_FEEDS else None
+    return seq - seq % BLOCK + BLOCK if enabled else None
 
 
 def block_id(state: change_log.FeedState, start: int) -> str:
-    return f"{state.feed}:{state.epoch}:{state.floor}:{state.compacted_through}:{start}"
+    return (f"{state.feed}:{state.epoch}:{state.floor}:{state.compacted_through}:"
+            f"{state.rewrites}:{start}")
 
 
 def get(db: Database, state: change_log.FeedState, start: int,
@@ -93,6 +95,6 @@ def get(db: Database, state: change_log.FeedState, start: int,
 
 def forget(db: Database, feed: str) -> int:
     """Drop a feed's blocks after compaction (their ids are never asked for again). A scan,
-    but of a small collection: one block per ``BLOCK`` numbers of the catalogue."""
+    but of a small collection: one block per ``BLOCK`` numbers."""
     return db.feed_blocks.delete_many({"feed": feed}).deleted_count
 

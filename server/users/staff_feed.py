@@ -48,8 +48,8 @@ def publish_by_id(db: Database, user_id: str, *, session: ClientSession) -> None
 def erase(db: Database, user_id: str, *, session: ClientSession) -> None:
     """After a GDPR erase of the account (in its transaction): earlier entries lose what named
     the person, and the scrubbed account (inactive, no PIN) is published."""
-    db.change_log.update_many(
-        {"entity": Entity.STAFF_USER.value, "entity_id": user_id},
+    change_log.rewrite(
+        db, {"entity": Entity.STAFF_USER.value, "entity_id": user_id},
         {"$set": {"data.name": "", "data.email": f"erased-{user_id}@invalid",
                   "data.pin_hash": None}}, session=session)
     publish_by_id(db, user_id, session=session)

@@ -1,6 +1,6 @@
-"""Cached blocks of the catalogue feed: a page served from them is the page the log gives, a
-block with gaps that compaction did not make is never kept, and after a compaction no block
-made before it is served."""
+"""Cached blocks of a feed: a page served from them is the page the log gives, a block with
+gaps that compaction did not make is never kept, and after a compaction or an erase that
+rewrote entries in place no block made before it is served."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.domain.sync_protocol import CATALOG_FEED
+from app.domain.sync_protocol import CATALOG_FEED, store_feed
 from server.changes import log as change_log
 from server.changes.compact import compact
 from server.database import in_transaction
@@ -43,7 +43,7 @@ def test_pages_from_blocks_equal_pages_from_the_log(client, catalogue, monkeypat
     assert catalogue.feed_blocks.count_documents({}) == head // BLOCK == 2
     warm = catalog_entries(client, till)
     wide = catalog_entries(client, till, limit=5000)  # several blocks in one page
-    monkeypatch.setattr(feed_cache, "CACHED_FEEDS", frozenset())
+    monkeypatch.setattr(feed_cache, "enabled", False)
     plain = catalog_entries(client, till)
     assert cold == warm == wide == plain
     assert [c["seq"] for c in plain] == list(range(1, head + 1))
@@ -76,3 +76,23 @@ def test_blocks_made_before_a_compaction_are_not_served_after_it(client, catalog
     assert [c["data"]["name"] for c in after if c["entity_id"] == early["entity_id"]] == \
         ["Renamed"]
     assert catalogue.feed_blocks.count_documents({}) == 2  # made again, without seq 10
+
+
+def test_blocks_made_before_an_erase_rewrote_entries_are_not_served_after_it(client):
+    db = client.app.state.mongo.db
+    till = pair(db)
+    feed = store_feed(till["X-Store-Id"])
+    orders = [change_log.Change("order", str(uuid.uuid4()), version=1,
+                                data={"number": f"S01-R01-{n:06d}", "email": f"p{n}@example.com"})
+              for n in range(2 * BLOCK)]
+    in_transaction(db, lambda s: change_log.append_many(db, feed, orders, session=s))
+    before = [c for c in pull_all(client, till)[0] if c["feed"] == feed]
+    assert db.feed_blocks.count_documents({}) == 2 and before[9]["data"]["email"]
+    erased = before[9]["entity_id"]
+    in_transaction(db, lambda s: change_log.rewrite(
+        db, {"entity": "order", "entity_id": erased}, {"$set": {"data.email": None}},
+        session=s))
+    after = [c for c in pull_all(client, till)[0] if c["feed"] == feed]
+    assert after[9]["entity_id"] == erased and after[9]["data"]["email"] is None
+    assert [c["data"] for c in after[10:]] == [c["data"] for c in before[10:]]
+    assert change_log.state(db, feed).rewrites == 1
