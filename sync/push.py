@@ -28,7 +28,7 @@ from app.sales.identity import get_local, set_local
 from db.engine import LocalStore
 from db.models import OutboxEntry
 from sync.client import encode_json
-from sync.errors import SyncError
+from sync.errors import ProtocolError, SyncError
 from sync.resolution import record_outcome
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def push(store: LocalStore, client: Pusher, *, batch_size: int = MAX_PUSH_MUTATI
         after = items[-1].seq if not batch else batch[-1].seq
         if not batch:
             continue
-        _send(store, client, batch, result)
+        _send_isolating(store, client, batch, result)
 
 
 def _next_items(store: LocalStore, *, after: int, upto: int, limit: int) -> list[_Item]:
@@ -171,6 +171,26 @@ def _hold(store: LocalStore, mutation_ids: Iterable[str], reason: str) -> None:
                                      .where(OutboxEntry.mutation_id.in_(list(mutation_ids)))):
             entry.attempts += 1
             entry.last_error = reason[:1000]
+
+
+def _send_isolating(store: LocalStore, client: Pusher, batch: list[_Item],
+                    result: PushResult) -> None:
+    """``_send``; when the server refuses the request as a whole (422: an entry its push
+    schema rejects, which its rules never see), the batch is split in halves until the entry
+    refused on its own is found and held back with the reason, so it cannot block the ones
+    around it (found by tests/fault/sync/test_poison.py)."""
+    try:
+        _send(store, client, batch, result)
+    except ProtocolError as exc:
+        if exc.status != 422:
+            raise
+        if len(batch) == 1:  # _send kept it with the server's reason in last_error
+            log.warning("outbox entry %s held back: %s", batch[0].mutation_id, exc)
+            result.held += 1
+            return
+        half = len(batch) // 2
+        _send_isolating(store, client, batch[:half], result)
+        _send_isolating(store, client, batch[half:], result)
 
 
 def _send(store: LocalStore, client: Pusher, batch: list[_Item], result: PushResult) -> None:
