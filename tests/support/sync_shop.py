@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+import requests
 from pymongo import MongoClient
 from pymongo.database import Database
 
@@ -89,6 +91,15 @@ class Shop:
         self.copies.append(name)
         return name
 
+    def owner(self) -> "OwnerApi":
+        """The owner's HTTP API on the server process itself (past the door and its faults),
+        as a new owner account created with ``tillpoint-server create-user``."""
+        email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+        made = self.admin("create-user", "--email", email, "--role", "owner", "--name", "Owner",
+                          stdin=OWNER_PASSWORD + "\n")
+        assert made.returncode == 0, made.stderr
+        return OwnerApi(self, email)
+
     def admin(self, *args: str, stdin: str | None = None,
               timeout: float = 120) -> subprocess.CompletedProcess:
         """``tillpoint-server ARGS`` on this shop's database."""
@@ -107,6 +118,29 @@ class Shop:
         self.process.stop(signal.SIGTERM, timeout=3)
         if self._mongo is not None:
             self._mongo.close()
+
+
+OWNER_PASSWORD = "owner password for the fault tests"
+
+
+class OwnerApi:
+    """``call(method, path, **requests_kwargs)`` on ``/api/v1`` as a logged-in owner; follows
+    the shop to its current process across restarts."""
+
+    def __init__(self, shop: Shop, email: str) -> None:
+        self.shop, self.email = shop, email
+        self.http = requests.Session()
+        self._login()
+
+    def _login(self) -> None:
+        reply = self.http.post(self.shop.process.url("/api/v1/auth/login"), timeout=20,
+                               json={"email": self.email, "password": OWNER_PASSWORD})
+        assert reply.status_code == 200, reply.text
+        self.http.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.request(method, self.shop.process.url(f"/api/v1{path}"), timeout=30,
+                                 **kwargs)
 
 
 def start_shop(server_factory: Callable[..., ServerProcess], mongo_uri: str, *,
