@@ -163,6 +163,9 @@ class _PageReader:
         while seq < state.seq and self.count < self.limit and self.windows < MAX_WINDOWS:
             self.windows += 1
             reached = self._from_block(state, seq)
+            if reached is None and self.count and feed_cache.applies(state, seq, state.seq,
+                                                                     self.limit):
+                break  # a block starts here but no longer fits: the next page starts with it
             if reached is None:
                 reached, span = self._from_log(state, seq, span)
             seq = reached
