@@ -104,7 +104,8 @@ def test_the_owners_edit_wins_and_the_back_office_is_told(shop, two_tills, verb)
     if verb == "PATCH":
         body = {"version": view["version"], "name": "Edited by the owner"}
     else:
-        prices = {**(view["variants"][0]["prices"] or view["prices"]), currency: 4321}
+        own = next(v for v in view["variants"] if v["id"] == contested_variant)
+        prices = {**(own["prices"] or view["prices"]), currency: 4321}
         variants = [{**v, "prices": prices} if v["id"] == contested_variant else v
                     for v in replacement(view)["variants"]]
         body = replacement(view, name="Edited by the owner", variants=variants)

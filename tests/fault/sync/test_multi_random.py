@@ -64,9 +64,15 @@ class Owner:
         return response.json()
 
     def rename(self, rng: random.Random) -> None:
-        product = rng.choice(list(self.shop.db.products.find({}, {"version": 1, "name": 1})))
-        self.call("PATCH", f"/products/{product['_id']}", {
-            "version": product["version"], "name": f"{product['name'][:150]} ({rng.randint(1, 999)})"})
+        product_id = rng.choice([p["_id"] for p in self.shop.db.products.find({}, {"_id": 1})])
+        suffix = rng.randint(1, 999)
+        for _ in range(3):  # a killed till's push may still be committing an edit of it
+            product = self.shop.db.products.find_one({"_id": product_id})
+            response = self.http.patch(self.url(f"/products/{product_id}"), timeout=30, json={
+                "version": product["version"], "name": f"{product['name'][:150]} ({suffix})"})
+            if response.status_code != 409:
+                break
+        assert response.status_code == 200, response.text
 
     def receive(self, rng: random.Random, variant_id: str) -> None:
         self.call("POST", "/inventory/movements", {
