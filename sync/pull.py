@@ -29,13 +29,14 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from app.domain.sync_protocol import DEFAULT_PULL_LIMIT
+from app.domain.sync_protocol import DEFAULT_PULL_LIMIT, GoneReason
 from app.sales.identity import STORE_KEY, get_local
 from db.engine import LocalStore
 from db.models import DeferredChange, SyncState
 from sync.apply import apply_page, deferred_count
 from sync.apply.sweep import sweep_unseen
 from sync.errors import CursorGone, NotPaired, ProtocolError
+from sync.resend import requeue_after_restore
 
 __all__ = ["PullResult", "apply_page", "pull"]
 
@@ -82,6 +83,8 @@ def pull(store: LocalStore, client: ChangesClient, *, limit: int = DEFAULT_PULL_
         except CursorGone as exc:
             log.warning("the server cannot continue from this till's cursor (%s, feed %s): "
                         "taking a fresh snapshot", exc.reason, exc.feed)
+            if exc.reason == GoneReason.CURSOR_AHEAD.value and hasattr(client, "whoami"):
+                _resend_after_restore(store, client)
             since = _begin_snapshot(store)
             cursor = None
     raise ProtocolError(f"the server refused {MAX_SNAPSHOTS} fresh snapshots in a row")
@@ -137,6 +140,14 @@ def _apply(store: LocalStore, page: dict[str, Any], store_id: str, since: dateti
             log.info("snapshot finished; retired what it did not name: %s", retired)
         session.execute(delete(SyncState).where(SyncState.feed == SNAPSHOT_FEED))
         done.deferred_left = deferred_count(session)
+
+
+def _resend_after_restore(store: LocalStore, client: Any) -> None:
+    """The server went back to an older backup: queue again what it may have lost (the
+    engine's second push of the round sends it)."""
+    me = client.whoami()
+    with store.write() as session:
+        requeue_after_restore(session, me)
 
 
 def _begin_snapshot(store: LocalStore) -> datetime:
