@@ -74,7 +74,7 @@ def settle(tills: Sequence[Till], *, passes: int = 6) -> int:
     for done in range(1, passes + 1):
         quiet = True
         for till in tills:
-            result = till.round(till.client(timeout=(3.05, 30.0), attempts=5))
+            result = till.round(till.client(attempts=5))
             quiet = quiet and result.succeeded and result.push.sent == 0
         if quiet and all(till.pending() == 0 for till in tills):
             return done

@@ -21,7 +21,7 @@ from app.domain.sync_protocol import decode_cursor, store_feed
 from db.engine import LocalStore
 from db.models import (Order, OutboxEntry, RemoteOrder, StockLevel, StockMovement, SyncIssue,
                        SyncState)
-from sync.client import SyncClient
+from sync.client import DEFAULT_TIMEOUT, SyncClient
 from sync.engine import RoundResult, SyncEngine
 from sync.pairing import pair
 from sync.status import SERVER_FEED
@@ -33,7 +33,6 @@ from tests.support.tills import (issue_code, pulled_cashier, sellable_variants, 
 #: a fault test's client gives up fast: a delay fault longer than this read timeout is a
 #: lost reply, and a round that cannot get through fails in seconds, not minutes
 FAST_TIMEOUT = (1.0, 2.0)
-
 
 
 def close_each_request() -> requests.Session:
@@ -83,7 +82,7 @@ class Till:
     def client(self, url: str | None = None, *, timeout: tuple[float, float] = FAST_TIMEOUT,
                attempts: int = 3, backoff_base: float = 0.02, backoff_cap: float = 0.2,
                close_each: bool = True) -> SyncClient:
-        """A client of this till to ``url`` (default: the door)."""
+        """A client of this till to ``url`` (default: the door) that gives up fast."""
         return SyncClient(url or self.shop.url, device_id=self.device_id,
                           device_key=self.device_key, timeout=timeout, attempts=attempts,
                           backoff_base=backoff_base, backoff_cap=backoff_cap,
@@ -96,9 +95,11 @@ class Till:
                           lock_timeout=lock_timeout, **extra)
 
     def round(self, client: SyncClient | None = None, **engine: Any) -> RoundResult:
-        """One engine round (through ``client`` when given, else straight to the door)."""
+        """One engine round through ``client``, else straight to the door with the product's
+        timeouts (a push slower than ``FAST_TIMEOUT``'s read timeout would be sent again and
+        answered ``duplicate``: right, but noise where no fault is meant)."""
         own = client is None
-        client = client or self.client()
+        client = client or self.client(timeout=DEFAULT_TIMEOUT)
         try:
             return self.engine(client, **engine).run_round()
         finally:
