@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="read the demo staff's password from standard input (otherwise "
                            "one is generated and printed)")
     compact = sub.add_parser("compact-changes", help="drop superseded change-log entries and "
-                                                     "old tombstones; prints a JSON summary")
+                                                     "old tombstones, then serialise the feeds' "
+                                                     "blocks for first pulls; prints a JSON "
+                                                     "summary")
     compact.add_argument("--feed", action="append", dest="feeds", metavar="FEED",
                          help="a feed to compact, e.g. catalog or store:<id> (repeatable; "
                               "default: every feed)")
@@ -156,10 +158,14 @@ def _compact_changes(args: argparse.Namespace, settings: ServerSettings) -> int:
     if args.keep_tombstones_days < 0:
         print("tillpoint-server: --keep-tombstones-days must be 0 or more", file=sys.stderr)
         return 2
+    from server.sync import feed_cache
+    from server.sync.feed import dumps
+
     with database(settings) as db:
         done = compact_all(db, feeds=args.feeds,
                            tombstone_retention=timedelta(days=args.keep_tombstones_days))
-    print(json.dumps({"feeds": [c.as_json() for c in done],
+        blocks = {c.feed: feed_cache.warm(db, c.feed, dumps) for c in done}
+    print(json.dumps({"feeds": [c.as_json() | {"blocks": blocks[c.feed]} for c in done],
                       "removed": sum(c.superseded_removed + c.tombstones_removed for c in done)}))
     return 0
 

@@ -98,3 +98,13 @@ def forget(db: Database, feed: str) -> int:
     but of a small collection: one block per ``BLOCK`` numbers."""
     return db.feed_blocks.delete_many({"feed": feed}).deleted_count
 
+
+
+def warm(db: Database, feed: str, serialise: Callable[[list[dict[str, Any]]], bytes]) -> int:
+    """Make every block of ``feed`` that may be kept (after compaction, so that the next till's
+    first pull does not wait for them); returns how many it made or found."""
+    state = change_log.state(db, feed)
+    if not enabled or state.epoch is None:
+        return 0
+    return sum(1 for start in range(0, state.seq - BLOCK + 1, BLOCK)
+               if get(db, state, start, serialise).count)

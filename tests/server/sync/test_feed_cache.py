@@ -13,7 +13,7 @@ from app.domain.sync_protocol import CATALOG_FEED, store_feed
 from server.changes import log as change_log
 from server.changes.compact import compact
 from server.database import in_transaction
-from server.sync import feed_cache
+from server.sync import feed, feed_cache
 from tests.server.sync.test_feed import pair, pull_all
 
 BLOCK = feed_cache.BLOCK
@@ -49,6 +49,13 @@ def test_pages_from_blocks_equal_pages_from_the_log(client, catalogue, monkeypat
     assert [c["seq"] for c in plain] == list(range(1, head + 1))
 
 
+def test_warming_makes_the_blocks_a_first_pull_then_serves(client, catalogue):
+    assert feed_cache.warm(catalogue, CATALOG_FEED, feed.dumps) == 2
+    made = {b["_id"] for b in catalogue.feed_blocks.find({}, {"_id": 1})}
+    assert len(catalog_entries(client, pair(catalogue))) == 2 * BLOCK + 50
+    assert {b["_id"] for b in catalogue.feed_blocks.find({}, {"_id": 1})} == made
+
+
 def test_a_block_with_gaps_is_kept_only_below_the_compaction_mark(client, catalogue):
     till = pair(catalogue)
     # gaps as a writer outside a transaction leaves them for a moment (numbered, not inserted)
@@ -81,22 +88,22 @@ def test_blocks_made_before_a_compaction_are_not_served_after_it(client, catalog
 def test_blocks_made_before_an_erase_rewrote_entries_are_not_served_after_it(client):
     db = client.app.state.mongo.db
     till = pair(db)
-    feed = store_feed(till["X-Store-Id"])
+    stock_feed = store_feed(till["X-Store-Id"])
     orders = [change_log.Change("order", str(uuid.uuid4()), version=1,
                                 data={"number": f"S01-R01-{n:06d}", "email": f"p{n}@example.com"})
               for n in range(2 * BLOCK)]
-    in_transaction(db, lambda s: change_log.append_many(db, feed, orders, session=s))
+    in_transaction(db, lambda s: change_log.append_many(db, stock_feed, orders, session=s))
     products = [change_log.Change("product", str(uuid.uuid4()), data={"name": "Early"})] * 3
     in_transaction(db, lambda s: change_log.append_many(db, CATALOG_FEED, products, session=s))
-    before = [c for c in pull_all(client, till)[0] if c["feed"] == feed]
+    before = [c for c in pull_all(client, till)[0] if c["feed"] == stock_feed]
     # the store feed starts 3 entries into the first page, which stops short of its first
     # block rather than cutting through it (a page out of step would never meet a block)
-    assert db.feed_blocks.count_documents({"feed": feed}) == 2 and before[9]["data"]["email"]
+    assert db.feed_blocks.count_documents({"feed": stock_feed}) == 2 and before[9]["data"]["email"]
     erased = before[9]["entity_id"]
     in_transaction(db, lambda s: change_log.rewrite(
         db, {"entity": "order", "entity_id": erased}, {"$set": {"data.email": None}},
         session=s))
-    after = [c for c in pull_all(client, till)[0] if c["feed"] == feed]
+    after = [c for c in pull_all(client, till)[0] if c["feed"] == stock_feed]
     assert after[9]["entity_id"] == erased and after[9]["data"]["email"] is None
     assert [c["data"] for c in after[10:]] == [c["data"] for c in before[10:]]
-    assert change_log.state(db, feed).rewrites == 1
+    assert change_log.state(db, stock_feed).rewrites == 1
