@@ -13,7 +13,6 @@ import json
 import random
 import uuid
 
-import pytest
 from sqlalchemy import select
 
 from app.domain.sync_protocol import CATALOG_FEED

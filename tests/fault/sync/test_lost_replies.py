@@ -18,8 +18,8 @@ import sys
 import time
 
 from tests.support.flaky_proxy import FaultPlan
-from tests.support.sync_harness import (Shop, Till, assert_converged, mutation_counts,
-                                        server_levels, server_movements, server_orders, settle)
+from tests.support.sync_harness import (Shop, assert_converged, mutation_counts, server_levels,
+                                        server_movements, server_orders, settle)
 from tests.support.tills import REPO
 
 LOST_REPLIES = FaultPlan(drop_reply=1.0)
