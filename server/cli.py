@@ -143,7 +143,14 @@ def _seed_demo(args: argparse.Namespace, settings: ServerSettings) -> int:
         summary, generated = seed(db, products=args.products, customers=args.customers,
                                   seed_value=args.seed, staff_password=password,
                                   bcrypt_rounds=settings.bcrypt_rounds, store_code=args.store)
-    result = summary.as_json()
+        # the first till's first pull reads whole serialised pages instead of every entry
+        # (100,000 products: ~11 s instead of ~99 s measured)
+        from server.changes import log as change_log
+        from server.sync import feed_cache
+        from server.sync.feed import dumps
+
+        blocks = sum(feed_cache.warm(db, state.feed, dumps) for state in change_log.feeds(db))
+    result = summary.as_json() | {"feed_blocks": blocks}
     if generated:
         result["staff_password"] = generated  # shown once: the accounts are real
     print(json.dumps(result))
