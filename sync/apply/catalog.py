@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.sync_protocol import DELETE
 from db.models import Barcode, Category, Product, TaxClass, TaxRate, Variant
-from sync.apply.entries import (BadEntry, Context, Data, Entry, Outcome, check_id, flag, is_int,
-                                text, whole)
+from sync.apply.entries import (BadEntry, Context, Data, Entry, Outcome, flag, is_int,
+                                read_upserts, text, whole)
 from sync.apply.rows import (Row, delete_where_in, existing, fast_upsert, free_unique, pairs,
                              set_where_in)
 
@@ -27,18 +27,6 @@ categories = Category.__table__
 products = Product.__table__
 variants = Variant.__table__
 barcodes = Barcode.__table__
-
-
-def _try(entries: list[Entry], read, outcome: Outcome) -> list[tuple[Entry, Any]]:
-    """``read`` each upsert entry; a bad one is skipped with its reason."""
-    good = []
-    for entry in entries:
-        try:
-            check_id(entry.data, entry)
-            good.append((entry, read(entry)))
-        except BadEntry as exc:
-            outcome.skipped.append((entry, str(exc)))
-    return good
 
 
 # --- tax classes ---------------------------------------------------------------------------
@@ -68,7 +56,7 @@ def write_tax_classes(session: Session, ctx: Context, entries: list[Entry]) -> O
     outcome = Outcome()
     # A tax class is never removed here: products and past sales name it.
     outcome.applied += [e for e in entries if e.op == DELETE]
-    read = _try([e for e in entries if e.op != DELETE], lambda e: _tax_class(e, ctx), outcome)
+    read = read_upserts(entries, lambda e: _tax_class(e, ctx), outcome)
     if not read:
         return outcome
     rows = [row for _, (row, _) in read]
@@ -101,7 +89,7 @@ def _category(entry: Entry, ctx: Context) -> Row:
 def write_categories(session: Session, ctx: Context, entries: list[Entry]) -> Outcome:
     outcome = Outcome()
     outcome.applied += [e for e in entries if e.op == DELETE]  # kept: products point at it
-    read = _try([e for e in entries if e.op != DELETE], lambda e: _category(e, ctx), outcome)
+    read = read_upserts(entries, lambda e: _category(e, ctx), outcome)
     known = existing(session, categories.c.id, (row["parent_id"] for _, row in read))
     placed: list[tuple[Entry, Row]] = []
     waiting = read
@@ -223,7 +211,7 @@ def write_products(session: Session, ctx: Context, entries: list[Entry]) -> Outc
     deletes = [e for e in entries if e.op == DELETE]
     _archive_products(session, ctx, [e.entity_id for e in deletes])
     outcome.applied += deletes
-    read = _try([e for e in entries if e.op != DELETE], lambda e: _product(e, ctx), outcome)
+    read = read_upserts(entries, lambda e: _product(e, ctx), outcome)
     if not read:
         return outcome
     if any(row["tax_class_id"] == NO_TAX_CLASS_ID for _, (row, _, _) in read):

@@ -172,3 +172,18 @@ def check_id(data: Data, entry: Entry) -> None:
     """The view's own ``id`` must be the entry's: anything else is a server bug."""
     if data.get("id", entry.entity_id) != entry.entity_id:
         raise BadEntry("id", f"is {data.get('id')!r} but the entry is for {entry.entity_id!r}")
+
+
+def read_upserts(entries: list[Entry], read, outcome: Outcome) -> list[tuple[Entry, Any]]:  # noqa: ANN001
+    """``read`` each upsert entry into its row; a bad one is skipped with its reason (never
+    failing the page)."""
+    good = []
+    for entry in entries:
+        if entry.op == DELETE:
+            continue
+        try:
+            check_id(entry.data, entry)
+            good.append((entry, read(entry)))
+        except BadEntry as exc:
+            outcome.skipped.append((entry, str(exc)))
+    return good

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.sync_protocol import DELETE, MutationKind
 from db.models import Coupon, Customer, OutboxEntry, StaffUser
-from sync.apply.entries import BadEntry, Context, Data, Entry, Outcome, check_id, flag, text, \
-    when, whole
+from sync.apply.entries import (BadEntry, Context, Data, Entry, Outcome, flag,
+                               read_upserts, text, when, whole)
 from sync.apply.rows import (Row, among, existing, fast_upsert, free_unique, set_where_in,
                              upsert)
 
@@ -23,17 +23,6 @@ customers = Customer.__table__
 COUPON_KINDS = ("percent", "amount")
 #: the customer fields a till edits (``customer.upsert`` payload ``fields``)
 CUSTOMER_FIELDS = ("name", "email", "phone", "address", "notes")
-
-
-def _read(entries: list[Entry], read, outcome: Outcome) -> list[tuple[Entry, Row]]:
-    good = []
-    for entry in entries:
-        try:
-            check_id(entry.data, entry)
-            good.append((entry, read(entry)))
-        except BadEntry as exc:
-            outcome.skipped.append((entry, str(exc)))
-    return good
 
 
 # --- coupons -------------------------------------------------------------------------------
@@ -60,20 +49,27 @@ def _coupon(entry: Entry, ctx: Context) -> Row:
             "version": whole(data, "version", default=1), "updated_at": ctx.now}
 
 
-def write_coupons(session: Session, ctx: Context, entries: list[Entry]) -> Outcome:
+def _write_retirable(session: Session, ctx: Context, entries: list[Entry], table, read,  # noqa: ANN001
+                     unique: str, max_len: int, write) -> Outcome:  # noqa: ANN001
+    """Coupons and staff: a delete makes the row inactive, never removes it (past sales and
+    shifts point at it); an upsert frees its unique ``unique`` value first (a code or an
+    email that moved from another row)."""
     outcome = Outcome()
     deletes = [e for e in entries if e.op == DELETE]
-    # Inactive, not deleted: redemptions of past sales point at it.
-    set_where_in(session, coupons, "id", [e.entity_id for e in deletes],
+    set_where_in(session, table, "id", [e.entity_id for e in deletes],
                  {"active": False, "updated_at": ctx.now})
     outcome.applied += deletes
-    read = _read([e for e in entries if e.op != DELETE], lambda e: _coupon(e, ctx), outcome)
-    rows = [row for _, row in read]
+    read_ok = read_upserts(entries, lambda e: read(e, ctx), outcome)
+    rows = [row for _, row in read_ok]
     if rows:
-        free_unique(session, coupons, "code", rows, max_len=32)
-        upsert(session, coupons, rows, keys=["id"])
-    outcome.applied += [entry for entry, _ in read]
+        free_unique(session, table, unique, rows, max_len=max_len)
+        write(session, table, rows, keys=["id"])
+    outcome.applied += [entry for entry, _ in read_ok]
     return outcome
+
+
+def write_coupons(session: Session, ctx: Context, entries: list[Entry]) -> Outcome:
+    return _write_retirable(session, ctx, entries, coupons, _coupon, "code", 32, upsert)
 
 
 # --- staff ---------------------------------------------------------------------------------
@@ -91,19 +87,8 @@ def _staff(entry: Entry, ctx: Context) -> Row:
 
 
 def write_staff(session: Session, ctx: Context, entries: list[Entry]) -> Outcome:
-    outcome = Outcome()
-    deletes = [e for e in entries if e.op == DELETE]
-    # Inactive, not deleted: their sales and shifts name them.
-    set_where_in(session, staff_users, "id", [e.entity_id for e in deletes],
-                 {"active": False, "updated_at": ctx.now})
-    outcome.applied += deletes
-    read = _read([e for e in entries if e.op != DELETE], lambda e: _staff(e, ctx), outcome)
-    rows = [row for _, row in read]
-    if rows:
-        free_unique(session, staff_users, "email", rows, max_len=320)
-        fast_upsert(session, staff_users, rows, keys=["id"])
-    outcome.applied += [entry for entry, _ in read]
-    return outcome
+    return _write_retirable(session, ctx, entries, staff_users, _staff, "email", 320,
+                            fast_upsert)
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -145,7 +130,7 @@ def _customer(entry: Entry, ctx: Context) -> Row:
 def write_customers(session: Session, ctx: Context, entries: list[Entry]) -> Outcome:
     outcome = Outcome()
     deletes = [e for e in entries if e.op == DELETE]
-    read = _read([e for e in entries if e.op != DELETE], lambda e: _customer(e, ctx), outcome)
+    read = read_upserts(entries, lambda e: _customer(e, ctx), outcome)
     rows = [row for _, row in read] + [_erased(e.entity_id, ctx, 1) for e in deletes]
     if rows:
         born = {e.entity_id: _born(e) for e, _ in read}
