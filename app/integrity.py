@@ -9,12 +9,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.sales.identity import get_local
 from db.models import (AuditEntry, Order, OrderLine, OutboxEntry, Payment, Register, StockLevel,
                        StockMovement)
 
 
+#: set by pairing (``sync.credentials``): a paired till's levels come from the server
+PAIRED_KEY = "sync.device_id"
+
+
 def check_stock_levels(session: Session) -> list[str]:
-    """Every derived level equals the sum of its movements."""
+    """Every derived level equals the sum of its movements — on a till that is not paired.
+    A paired till's level is the server's count plus its own unacknowledged movements (other
+    tills' sales, receipts made elsewhere), so there the sum of local movements proves
+    nothing and the server's ledger is the one that is checked."""
+    if get_local(session, PAIRED_KEY) is not None:
+        return []
     sums = (select(StockMovement.store_id, StockMovement.variant_id,
                    func.sum(StockMovement.quantity_milli).label("total"))
             .group_by(StockMovement.store_id, StockMovement.variant_id).subquery())

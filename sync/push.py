@@ -65,6 +65,7 @@ class _Item:
     mutation_id: str
     envelope: dict[str, Any]
     size: int = field(default=0)
+    problem: str | None = None  # why it can never be sent (held back instead)
 
 
 def push(store: LocalStore, client: Pusher, *, batch_size: int = MAX_PUSH_MUTATIONS,
@@ -126,11 +127,16 @@ def _staff_id(payload: Any) -> str | None:
 
 
 def _item(entry: OutboxEntry) -> _Item:
-    payload = json.loads(entry.payload)
-    envelope = {"id": entry.mutation_id, "seq": entry.device_seq, "kind": entry.kind,
-                "entity_id": entry.entity_id, "payload": payload,
-                "created_at": entry.created_at.isoformat(), "staff_id": _staff_id(payload)}
-    return _Item(entry.seq, entry.mutation_id, envelope, len(encode_json(envelope)))
+    try:
+        payload = json.loads(entry.payload)
+        envelope = {"id": entry.mutation_id, "seq": entry.device_seq, "kind": entry.kind,
+                    "entity_id": entry.entity_id, "payload": payload,
+                    "created_at": entry.created_at.isoformat(), "staff_id": _staff_id(payload)}
+        return _Item(entry.seq, entry.mutation_id, envelope, len(encode_json(envelope)))
+    except (ValueError, UnicodeError) as exc:  # a damaged payload (e.g. a lone surrogate)
+        return _Item(entry.seq, entry.mutation_id, {"kind": entry.kind,
+                                                    "entity_id": entry.entity_id},
+                     problem=f"its payload cannot be sent ({type(exc).__name__}: {exc})")
 
 
 def _fill_batch(store: LocalStore, items: list[_Item], result: PushResult) -> list[_Item]:
@@ -139,6 +145,12 @@ def _fill_batch(store: LocalStore, items: list[_Item], result: PushResult) -> li
     batch: list[_Item] = []
     size = _WRAPPER_BYTES
     for item in items:
+        if item.problem is not None:
+            if not batch:
+                _hold(store, [item.mutation_id], item.problem)
+                result.held += 1
+                continue
+            break
         alone = _WRAPPER_BYTES + item.size
         if alone > MAX_PUSH_BYTES:
             if not batch:

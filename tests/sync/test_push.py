@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from app import outbox
 from app.domain.sync_protocol import MAX_PUSH_BYTES
@@ -97,6 +97,21 @@ def test_an_entry_too_large_to_send_is_held_back_and_the_rest_go(blank_shop):
     assert (result.sent, result.held) == (3, 1)
     [left] = outbox_rows(blank_shop)
     assert left.mutation_id == huge[0] and "too large to send" in left.last_error
+
+
+def test_a_damaged_payload_is_held_back_and_the_rest_go(blank_shop):
+    before = enqueue(blank_shop, 1)
+    damaged = enqueue(blank_shop, 1)
+    after = enqueue(blank_shop, 1)
+    with blank_shop.write() as session:  # a lone surrogate: valid JSON text, not encodable
+        session.execute(update(OutboxEntry).where(OutboxEntry.mutation_id == damaged[0])
+                        .values(payload='{"note": "\\ud800"}'))
+    with TinyServer(answer()) as server:
+        result = push(blank_shop, client_for(server))
+    assert [m["id"] for b in sent_batches(server) for m in b] == before + after
+    assert (result.sent, result.held) == (2, 1)
+    [left] = outbox_rows(blank_shop)
+    assert left.mutation_id == damaged[0] and "cannot be sent" in left.last_error
 
 
 def test_a_failed_send_keeps_the_entries_and_their_numbers(blank_shop):

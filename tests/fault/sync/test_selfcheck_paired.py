@@ -7,15 +7,9 @@ from __future__ import annotations
 import json
 import random
 
-import pytest
-
 from tests.support.tills import tillpoint
 
 
-@pytest.mark.xfail(strict=True, reason="app/integrity.py check_stock_levels (run by selfcheck) "
-                   "compares each level with the sum of local movements; a paired till's "
-                   "levels come from the server (seed stock, other tills' sales), so every "
-                   "stocked variant is reported as a problem")
 def test_selfcheck_finds_no_problem_on_a_synced_paired_till(shop, two_tills, seed):
     rng = random.Random(seed)
     one = two_tills[0]
