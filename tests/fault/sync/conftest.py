@@ -3,34 +3,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.support.server_fixtures import ServerProcess, start_server
+from tests.support.server_fixtures import servers_on
 from tests.support.sync_harness import Shop, Till, fault_seed, make_tills, start_shop
 
 
 @pytest.fixture
 def fault_server_factory(mongo_uri, tmp_path, smtp_sink):
-    """``server_factory`` without dropping the database at the end: SecantusDB drops a
-    database document by document (87 s after 1,000 synced sales, measured here), and the
-    session's database process and its storage are thrown away anyway."""
-    started: list[ServerProcess] = []
-    name = f"t_{uuid.uuid4().hex[:16]}"
-
-    def start(*, workers: int = 1, database: str | None = None, **env: str) -> ServerProcess:
-        overrides = {"TILLPOINT_MONGODB_URI": mongo_uri, "TILLPOINT_MONGODB_DB": database or name,
-                     "TILLPOINT_SMTP_HOST": "127.0.0.1", "TILLPOINT_SMTP_PORT": str(smtp_sink.port),
-                     **env}
-        server = start_server(overrides, tmp_path, workers=workers)
-        started.append(server)
-        return server
-
-    start.database = name  # type: ignore[attr-defined]
-    yield start
-    for server in started:
-        server.stop(timeout=5)
+    """``server_factory`` that leaves its database behind (see ``servers_on``)."""
+    yield from servers_on(mongo_uri, tmp_path, smtp_sink, drop=False, stop_timeout=5)
 
 
 @pytest.fixture
