@@ -6,15 +6,16 @@ the same database work without HTTP.
 
 Starts SecantusDB (``--sync-on-commit``) and a real ``tillpoint-server`` on it (search worker
 off, as in the other server benchmarks), seeds the demo shop with N products
-(``server.seed.runner.seed``, default 100,000; ``--quick`` 2,000), pairs an empty till over
+(``tillpoint-server seed-demo``, default 100,000; ``--quick`` 2,000), pairs an empty till over
 HTTP (``POST /devices/pair``; the key is kept in memory, not in a keyring) and measures:
 
 - ``pull``: ``sync.pull.pull`` of the whole feed into the empty till through ``SyncClient``
   in pages of L (default: the protocol's default, as the engine pulls); target ≥ 10,000
   products/s. Beside it: the same pages fetched again and applied with ``sync.apply.apply_page``
   into a second empty till (each page in its own write transaction, as the pull does; the
-  fetch untimed), and the same change-log windows read with raw pymongo on the server's
-  database.
+  fetching and the applying timed apart: the fetching is a second till's pull over HTTP
+  without its local work), and the same change-log windows read with raw pymongo on the
+  server's database.
 - ``push``: M sales (default 10,000; quick 200) rung up on the till with
   ``app.sales.checkout`` (its real outbox), then ``sync.push.push`` until the outbox is empty;
   target: 10,000 in under 30 s. Beside it: ``server.sync.push.apply_batch`` called directly
@@ -33,16 +34,17 @@ rows and runs, not a capacity plan.
 from __future__ import annotations
 
 import argparse
-import io
+import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from tests.perf.bench_server import server_stack
+from tests.perf.bench_server import BIN, server_stack
 from tests.perf.sync_kit import (WARMUP_ROUNDS, Cpu, Commands, Recorder, copy_named, count_rows,
                                  load_average, open_till, pair, ring_up, timed_calls)
 
@@ -76,8 +78,8 @@ def _pull_rows(db: Any, till: Any, client: Any, me: dict[str, Any], limit: int,
 
 
 def _apply_alone(client: Any, me: dict[str, Any], limit: int, spare: Path) -> dict[str, Any]:
-    """The same pages fetched again and applied to another empty till; only the applying
-    (each page in its own write transaction, as the pull does) is timed."""
+    """The same pages fetched again and applied to another empty till (each page in its own
+    write transaction, as the pull does), the fetching and the applying timed apart."""
     from db.models import Product
     from sync.apply import apply_page
 
@@ -237,7 +239,6 @@ def run(products: int = DEFAULT_PRODUCTS, orders: int = DEFAULT_ORDERS,
     ``_errors``)."""
     from app.domain.sync_protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT
     from server.database import connect
-    from server.seed.runner import seed
 
     limit = limit or DEFAULT_PULL_LIMIT
     if min(products, orders, rounds, workers) < 1 or not 1 <= limit <= MAX_PULL_LIMIT:
@@ -248,15 +249,12 @@ def run(products: int = DEFAULT_PRODUCTS, orders: int = DEFAULT_ORDERS,
                                "limit": limit, "workers": workers, "load_before": load_average()}
     with tempfile.TemporaryDirectory(prefix="tillpoint-bench-sync-", dir=workdir) as tmp, \
             server_stack(Path(tmp), {"TILLPOINT_SEARCH_WORKER": "0"},
-                         workers=workers) as (mongo_uri, base, _):
+                         workers=workers) as (mongo_uri, base, env):
         mongo = connect(mongo_uri)
         till = client = None
         try:
             db = mongo["bench"]
-            started = time.perf_counter()
-            seed(db, products=products, customers=200, staff_password=PASSWORD,
-                 bcrypt_rounds=4, progress=io.StringIO())
-            figures["seed_s"] = time.perf_counter() - started
+            figures.update(_seed_demo(env, products))
             cpu = Cpu(Path(tmp) / "data", base.rsplit(":", 1)[1])
             till, client, me, key = pair(db, base, Path(tmp) / "till")
             figures.update(_pull_rows(db, till, client, me, limit, Path(tmp) / "spare", cpu))
@@ -271,6 +269,22 @@ def run(products: int = DEFAULT_PRODUCTS, orders: int = DEFAULT_ORDERS,
     figures["load_after"] = load_average()
     _print(figures, out)
     return figures
+
+
+def _seed_demo(env: dict[str, str], products: int) -> dict[str, Any]:
+    """``tillpoint-server seed-demo``, as an operator fills a server (it also serialises the
+    feed's blocks at its end, which the first till's pull then reads); staff passwords at
+    bcrypt cost 4: only the staff accounts' creation uses them."""
+    started = time.perf_counter()
+    done = subprocess.run([str(BIN / "tillpoint-server"), "seed-demo", "--products",
+                           str(products), "--customers", "200", "--staff-password-stdin"],
+                          input=PASSWORD + "\n", env={**env, "TILLPOINT_BCRYPT_ROUNDS": "4"},
+                          text=True, capture_output=True, timeout=7200)
+    if done.returncode != 0:
+        raise RuntimeError(f"seed-demo failed: {done.stderr[-2000:]}")
+    summary = json.loads(done.stdout)
+    return {"seed_s": time.perf_counter() - started,
+            "feed_blocks": summary.get("feed_blocks", 0)}
 
 
 def _verdict(ok: bool) -> str:
@@ -292,11 +306,12 @@ def _print(f: dict[str, Any], out: TextIO) -> None:
           f"{f['limit']:,}), {orders:,} offline orders, {f['rounds']} empty rounds; server: "
           f"{f['workers']} worker(s)\nSecantusDB --sync-on-commit; Python "
           f"{platform.python_version()}, {os.cpu_count()} CPUs shared by till, server and "
-          f"database{load}; seeding took {f['seed_s']:.1f} s, ringing up the orders "
-          f"{f['ring_up_s']:.1f} s", file=out)
+          f"database{load}; seed-demo took {f['seed_s']:.1f} s ({f['feed_blocks']:,} feed blocks "
+          f"serialised), ringing up the orders {f['ring_up_s']:.1f} s", file=out)
     pull = [("initial pull, end to end (sync.pull.pull)", f["pull_s"], entries),
             ("  inside its HTTP calls (overlapping the applying)", f["pull_http_s"], entries),
             ("  the same pages, apply_page alone (client side)", f["apply_s"], entries),
+            ("  the same pages fetched again, HTTP alone", f["fetch_s"], entries),
             ("  the same windows, raw pymongo reads (server side)", f["raw_read_s"],
              f["raw_read_entries"])]
     _table(out, ["seconds", "products/s", "entries/s"],
