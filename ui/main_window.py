@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
 
     def refresh_status(self) -> None:
         """Reload the store, register and pending count in the background."""
+        if self._runner.closed:  # a last sync round finishing while the window closes
+            return
         for label in (self._store_label, self._register_label, self._connection_label):
             if not label.text():
                 label.setText(LOADING)

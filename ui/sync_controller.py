@@ -83,13 +83,15 @@ class SyncController(QObject):
         return self._running
 
     def sync_now(self) -> None:
-        if self._running:
+        if self._running or self._runner.closed:
             return
         self._running = True
         self._runner.run(self._round, kind="io", on_success=self._finished,
                          on_failure=self._finished, label="sync round", owner=self)
 
     def refresh(self) -> None:
+        if self._runner.closed:  # the window is closing: nothing left to show
+            return
         self._runner.run(read_status, self._store, on_success=self._show, on_failure=self._failed,
                          label="read sync status", owner=self)
 

@@ -104,6 +104,11 @@ class TaskRunner(QObject):
         future.add_done_callback(lambda _future: self._done.emit(outcome))
         return future
 
+    @property
+    def closed(self) -> bool:
+        """Shut down: ``run`` refuses new work (late signals of a closing window check this)."""
+        return self._closed
+
     def shutdown(self, wait: bool = True) -> None:
         """Refuse new tasks, drop queued ones and (by default) wait for the running ones."""
         self._closed = True
