@@ -36,16 +36,9 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from app.domain.sync_protocol import STAFF_FEED  # noqa: F401 - beside the other feeds
-
-CATALOG_FEED = "catalog"
-CUSTOMERS_FEED = "customers"
-UPSERT = "upsert"
-DELETE = "delete"
-
-
-def store_feed(store_id: str) -> str:
-    return f"store:{store_id}"
+# The feed names and ops are the sync protocol's: what the log writes is what tills read.
+from app.domain.sync_protocol import (CATALOG_FEED, CUSTOMERS_FEED, DELETE,  # noqa: F401
+                                      STAFF_FEED, UPSERT, store_feed)
 
 
 @dataclass(frozen=True, slots=True)
