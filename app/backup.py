@@ -27,14 +27,14 @@ from pathlib import Path
 
 from app import audit
 from app.domain.errors import InvalidInput, RuleViolation
-from app.sales.identity import REGISTER_KEY, STORE_KEY, get_local
+from app.sales.identity import (NEXT_DEVICE_SEQ_KEY, REGISTER_KEY, STORE_KEY, SYNC_DEVICE_ID_KEY,
+                                 SYNC_SERVER_URL_KEY, SYNC_STORE_ID_KEY, get_local)
 from db.engine import BUSY_TIMEOUT_MS, LocalStore
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: local settings that say who this installation is to its server: the keyring holds the key
 #: of the *current* device, so these stay as they are now, whatever the backup says
-KEEP_CURRENT_SETTINGS = ("sync.server_url", "sync.device_id", "sync.store_id")
-NEXT_DEVICE_SEQ_KEY = "sync.next_device_seq"  # only grows: the server orders a till's changes by it
+KEEP_CURRENT_SETTINGS = (SYNC_SERVER_URL_KEY, SYNC_DEVICE_ID_KEY, SYNC_STORE_ID_KEY)
 ASIDE_SUFFIX = ".before-restore"
 
 

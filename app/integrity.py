@@ -9,13 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.sales.identity import get_local
+from app.sales.identity import SYNC_DEVICE_ID_KEY, get_local
 from db.models import (AuditEntry, Order, OrderLine, OutboxEntry, Payment, Register, StockLevel,
                        StockMovement)
 
 
-#: set by pairing (``sync.credentials``): a paired till's levels come from the server
-PAIRED_KEY = "sync.device_id"
 
 
 def check_stock_levels(session: Session) -> list[str]:
@@ -23,7 +21,7 @@ def check_stock_levels(session: Session) -> list[str]:
     A paired till's level is the server's count plus its own unacknowledged movements (other
     tills' sales, receipts made elsewhere), so there the sum of local movements proves
     nothing and the server's ledger is the one that is checked."""
-    if get_local(session, PAIRED_KEY) is not None:
+    if get_local(session, SYNC_DEVICE_ID_KEY) is not None:
         return []
     sums = (select(StockMovement.store_id, StockMovement.variant_id,
                    func.sum(StockMovement.quantity_milli).label("total"))

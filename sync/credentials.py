@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.config import secrets
 from app.config.secrets import SecretStoreUnavailable
-from app.sales.identity import get_local, set_local
+from app.sales.identity import (SYNC_DEVICE_ID_KEY, SYNC_SERVER_URL_KEY, SYNC_STORE_ID_KEY,
+                                 get_local, set_local)
 from sync.errors import NotPaired
 
 SECRET_NAME = "sync.device_key"
@@ -52,9 +53,8 @@ def check_keyring() -> None:
 
 # who this till is to the server (local settings, kept with the store's data) -----------------
 
-SERVER_URL_KEY = "sync.server_url"
-DEVICE_ID_KEY = "sync.device_id"
-STORE_ID_KEY = "sync.store_id"
+SERVER_URL_KEY, DEVICE_ID_KEY, STORE_ID_KEY = SYNC_SERVER_URL_KEY, SYNC_DEVICE_ID_KEY, \
+    SYNC_STORE_ID_KEY
 
 
 @dataclass(frozen=True, slots=True)

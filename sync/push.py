@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, MutationKind, Status
-from app.sales.identity import get_local, set_local
+from app.sales.identity import NEXT_DEVICE_SEQ_KEY, get_local, set_local
 from db.engine import LocalStore
 from db.models import OutboxEntry
 from sync.client import encode_json
@@ -33,7 +33,6 @@ from sync.resolution import record_outcome
 
 log = logging.getLogger(__name__)
 
-NEXT_DEVICE_SEQ_KEY = "sync.next_device_seq"
 #: bytes of ``{"mutations":[`` and ``]}`` around the envelopes of a batch
 _WRAPPER_BYTES = len(encode_json({"mutations": []}))
 

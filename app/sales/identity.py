@@ -9,6 +9,12 @@ from db.models import LocalSetting, Register, Store
 
 STORE_KEY = "store_id"
 REGISTER_KEY = "register_id"
+# This till's pairing and its push numbering (written by ``sync``; read here too, by backups
+# and checks, which must not import ``sync``).
+SYNC_SERVER_URL_KEY = "sync.server_url"
+SYNC_DEVICE_ID_KEY = "sync.device_id"
+SYNC_STORE_ID_KEY = "sync.store_id"
+NEXT_DEVICE_SEQ_KEY = "sync.next_device_seq"  # only grows: the server orders a till's changes by it
 
 
 class NotInitialised(RuleViolation):
