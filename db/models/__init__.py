@@ -3,8 +3,8 @@
 from db.models.catalog import Barcode, Category, Product, TaxClass, TaxRate, Variant
 from db.models.people import CreditMovement, Customer, Register, StaffUser, Store
 from db.models.sales import (Coupon, CouponRedemption, Order, OrderLine, OrderLineTax, ParkedCart,
-                             Payment, Refund, RefundLine, RefundPayment)
-from db.models.shifts import CashMovement, Shift
+                             Payment, PaymentAttempt, Refund, RefundLine, RefundPayment)
+from db.models.shifts import CashMovement, Shift, TillFavourite, VoidRecord
 from db.models.stock import StockLevel, StockMovement
 from db.models.system import (AuditEntry, AuditHead, DeferredChange, LocalSetting, OutboxEntry,
                               RemoteOrder, SyncIssue, SyncState)
@@ -12,8 +12,8 @@ from db.models.system import (AuditEntry, AuditHead, DeferredChange, LocalSettin
 __all__ = [
     "AuditEntry", "AuditHead", "Barcode", "CashMovement", "Category", "Coupon",
     "CouponRedemption", "CreditMovement", "Customer", "DeferredChange", "LocalSetting",
-    "Order", "OrderLine", "OrderLineTax", "OutboxEntry", "ParkedCart", "Payment", "Product",
+    "Order", "OrderLine", "OrderLineTax", "OutboxEntry", "ParkedCart", "Payment", "PaymentAttempt", "Product",
     "Refund", "RefundLine", "RefundPayment", "Register", "RemoteOrder", "Shift", "StaffUser",
     "StockLevel", "StockMovement", "Store", "SyncIssue", "SyncState", "TaxClass", "TaxRate",
-    "Variant",
+    "TillFavourite", "Variant", "VoidRecord",
 ]

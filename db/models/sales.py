@@ -179,3 +179,30 @@ class ParkedCart(IdMixin, SyncedMixin, Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     payload: Mapped[str] = mapped_column(Text)  # JSON of the cart's lines and discounts
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PaymentAttempt(IdMixin, Base):
+    """One try at taking a card (or other provider) payment for one tender line of a sale,
+    written before and after every step with the provider, so a crash mid-payment is resolved
+    on restart by asking the provider about *this* attempt, never by charging again."""
+
+    __tablename__ = "payment_attempts"
+    __table_args__ = (UniqueConstraint("sale_id", "tender_index", "attempt"),
+                      CheckConstraint("amount > 0", name="amount_positive"))
+
+    sale_id: Mapped[str] = mapped_column(String(36), index=True)  # becomes the order's id
+    tender_index: Mapped[int]
+    attempt: Mapped[int]  # 1, 2, … for retries of the same tender line after a failure
+    provider: Mapped[str] = mapped_column(String(20))  # terminal | stripe_terminal
+    method: Mapped[str] = mapped_column(String(10), default="card")
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    # created | processing | succeeded | failed | canceled | unknown (outcome not known yet)
+    status: Mapped[str] = mapped_column(String(12), default="created")
+    reference: Mapped[str | None] = mapped_column(String(100))  # e.g. the PaymentIntent id
+    card_brand: Mapped[str | None] = mapped_column(String(20))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    error_code: Mapped[str | None] = mapped_column(String(60))
+    message: Mapped[str | None] = mapped_column(String(300))  # what the cashier was shown
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
