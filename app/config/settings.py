@@ -40,6 +40,11 @@ SPECS: tuple[SettingSpec, ...] = (
                 "Discounts above this percentage need a manager's PIN"),
     SettingSpec("till.high_contrast", bool, False, "Use the high-contrast theme"),
     SettingSpec("till.cash_drawer", bool, False, "A cash drawer is connected to the receipt printer"),
+    SettingSpec("till.cash_drawer_device", str, "",
+                "Device (or file) the cash drawer's ESC/POS pulse is written to, e.g. /dev/usb/lp0"),
+    SettingSpec("payments.card_provider", str, "terminal",
+                "How cards are taken: a standalone card terminal the cashier keys amounts into, "
+                "or none", ("terminal", "none")),
     SettingSpec("backup.dir", str, "", "Where daily backups go (empty: backups/ in the data directory)"),
     SettingSpec("backup.keep", int, 14, "How many daily backups to keep"),
 )
