@@ -49,8 +49,10 @@ def credit_balance(session: Session, customer_id: str) -> int:
                           .where(CreditMovement.customer_id == customer_id)) or 0
 
 
-def _coupon_terms(session: Session, code: str, customer_id: str | None,
-                  now: datetime) -> tuple[Coupon, CouponTerms]:
+def coupon_terms(session: Session, code: str, customer_id: str | None,
+                 now: datetime) -> tuple[Coupon, CouponTerms]:
+    """The coupon ``code`` and the terms to price with, or why it cannot be used now (the till
+    checks a coupon when it is applied; checkout checks it again)."""
     normalised = normalise_code(code)
     coupon = session.scalar(select(Coupon).where(Coupon.code == normalised))
     if coupon is None:
@@ -73,8 +75,10 @@ def _coupon_terms(session: Session, code: str, customer_id: str | None,
 
 
 def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: str,
-             shift_id: str | None = None, now: datetime | None = None) -> Order:
-    """Record a completed, fully paid sale; see the module docstring."""
+             shift_id: str | None = None, now: datetime | None = None,
+             order_id: str | None = None) -> Order:
+    """Record a completed, fully paid sale; see the module docstring. ``order_id``: the id the
+    till gave the sale when payment began (its card attempts already refer to it)."""
     now = now or utcnow()
     store, register = this_register(session)
     staff = active_staff(session, staff_id, Permission.SELL)
@@ -83,7 +87,7 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
 
     coupon = terms = None
     if cart.coupon_code:
-        coupon, terms = _coupon_terms(session, cart.coupon_code, cart.customer_id, now)
+        coupon, terms = coupon_terms(session, cart.coupon_code, cart.customer_id, now)
     priced_cart = price_cart(session, cart, store, coupon=terms)
     priced = priced_cart.priced
     settlement = settle(priced.total, [TenderRequest(t.method, t.amount) for t in tenders],
@@ -102,7 +106,7 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
     seq = take_next(session, register, Register.next_order_seq)
     # Collections start empty in memory so that building the order never reads them back.
     order = Order(
-        id=new_id(), number=order_number(store.code, register.code, seq), store_id=store.id,
+        id=order_id or new_id(), number=order_number(store.code, register.code, seq), store_id=store.id,
         register_id=register.id, register_seq=seq, staff_id=staff.id,
         customer_id=cart.customer_id, shift_id=shift_id, channel="till",
         status=OrderStatus.DELIVERED.value, currency=store.currency,
