@@ -43,6 +43,16 @@ Payloads per kind (money in integer minor units, quantities in milli-units):
                         archived, low_stock_threshold_milli}, "variants": [{id, price, cost,
                         archived}]}``: server wins; a stale ``base_version`` answers
                         ``conflict`` with ``current`` (the product as the server has it).
+    ``cart.parked``     ``{"id", "store_id", "register_id", "staff_id", "label", "cart":
+                        Cart.to_json() as an object, "created_at"}``: stored in the store's
+                        ``parked_carts`` and sent down the store feed as ``parked_cart``, so
+                        any till of the store can resume it; refused once it was resumed.
+    ``cart.resumed``    ``{"id", "register_id", "staff_id", "label", "at"}``: the cart was
+                        taken at a till; the feed says ``delete``. One taken first elsewhere
+                        is ``rejected`` ("already resumed on register R02 at …").
+    ``receipt.email``   ``{"order_id", "number", "email"}``: the server renders the order's
+                        receipt as plain text and queues the mail (id = the mutation's id);
+                        an order it does not have is ``rejected``.
 """
 
 from __future__ import annotations
@@ -85,6 +95,7 @@ class Entity(StrEnum):
     CUSTOMER = "customer"
     STOCK_LEVEL = "stock_level"
     ORDER = "order"
+    PARKED_CART = "parked_cart"
 
 
 class MutationKind(StrEnum):
@@ -94,6 +105,9 @@ class MutationKind(StrEnum):
     STOCK_MOVEMENT = "stock.movement"
     CUSTOMER_UPSERT = "customer.upsert"
     PRODUCT_UPDATE = "product.update"
+    CART_PARKED = "cart.parked"
+    CART_RESUMED = "cart.resumed"
+    RECEIPT_EMAIL = "receipt.email"
 
 
 class Status(StrEnum):

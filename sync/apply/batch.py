@@ -16,6 +16,7 @@ from app.domain.sync_protocol import Entity
 from db.models import DeferredChange
 from sync.apply.catalog import write_categories, write_products, write_tax_classes
 from sync.apply.entries import BadEntry, Context, Entry, Outcome, entry_from
+from sync.apply.parked import write_parked_carts
 from sync.apply.parties import write_coupons, write_customers, write_staff
 from sync.apply.rows import delete_where_in
 from sync.apply.store_feed import write_orders, write_stock_levels
@@ -33,6 +34,7 @@ WRITERS: dict[str, Writer] = {
     Entity.CUSTOMER: write_customers,
     Entity.STOCK_LEVEL: write_stock_levels,
     Entity.ORDER: write_orders,
+    Entity.PARKED_CART: write_parked_carts,
 }
 #: entities others wait for: deferred entries are retried only after a page wrote one
 NEEDED_BY_OTHERS = frozenset({Entity.TAX_CLASS, Entity.CATEGORY, Entity.PRODUCT})

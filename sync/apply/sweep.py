@@ -14,11 +14,12 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.models import Coupon, Product, StaffUser, Variant
+from sync.apply.parked import sweep_parked
 
 
 def sweep_unseen(session: Session, *, since: datetime, now: datetime) -> dict[str, int]:
     """Archive products and variants, deactivate coupons and staff not written since
-    ``since``; returns how many of each."""
+    ``since`` (and drop parked carts resumed elsewhere); returns how many of each."""
     retired = {}
     for name, model, values, still in (
             ("products", Product, {"archived": True}, Product.archived.is_(False)),
@@ -29,4 +30,5 @@ def sweep_unseen(session: Session, *, since: datetime, now: datetime) -> dict[st
         result = session.execute(update(table).where(table.c.updated_at < since, still)
                                  .values(**values, updated_at=now))
         retired[name] = result.rowcount
+    retired["parked_carts"] = sweep_parked(session, since=since)  # deleted: nothing refers to them
     return retired
