@@ -1,0 +1,332 @@
+"""Card payments at the till: every attempt is written to ``payment_attempts`` before and after
+each call to the provider, so what a crash leaves behind is resolved by asking the provider about
+*that* attempt — never by charging again.
+
+Each step is its own short write transaction and no provider call ever runs inside one: the
+provider may take seconds (a reader waiting for a card), and the till's other writers must not
+wait behind it. The order of one step is always: record intent (``created``), call the provider,
+record what it said.
+
+A :class:`~app.payments.base.ProviderUnavailable` from ``start`` leaves a ``failed`` row (error
+code ``payment_unavailable``) rather than none: the attempt number then moves on, so the next
+try never reuses an idempotency key the provider might have kept an answer for.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.domain.errors import InvalidInput, NotFound, RuleViolation
+from app.domain.money import check_currency, check_minor, format_amount
+from app.payments.base import (AttemptState, AttemptStatus, PaymentProvider, PaymentRequest,
+                               ProviderUnavailable)
+from db.base import new_id
+from db.engine import LocalStore
+from db.models import PaymentAttempt
+
+log = logging.getLogger(__name__)
+
+NO_PROVIDER = "card payments unavailable: no card terminal is set up"
+_OPEN_STATES = tuple(s.value for s in AttemptState if not s.final)
+
+
+@runtime_checkable
+class ConfirmedByCashier(Protocol):
+    """A provider with no link to the till: the cashier reports the outcome it showed."""
+
+    def confirm(self, request: PaymentRequest, approved: bool, last4: str | None = None,
+                brand: str | None = None) -> AttemptStatus: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    attempt_id: str
+    sale_id: str
+    tender_index: int
+    attempt: int
+    state: AttemptState
+    message: str
+    needs_cashier: bool
+    reference: str | None
+    card_brand: str | None
+    card_last4: str | None
+    amount: int
+    amount_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A plain copy of one ``payment_attempts`` row, safe to keep between transactions."""
+
+    view: AttemptView
+    provider: str
+    currency: str
+
+    @property
+    def request(self) -> PaymentRequest:
+        v = self.view
+        return PaymentRequest(v.sale_id, v.tender_index, v.attempt, v.amount, self.currency)
+
+
+class CardPayments:
+    """The orchestrator over ``payment_attempts`` for one till and its card provider."""
+
+    def __init__(self, store: LocalStore, provider: PaymentProvider | None) -> None:
+        self.store = store
+        self.provider = provider
+
+    def available(self) -> tuple[bool, str]:
+        if self.provider is None:
+            return False, NO_PROVIDER
+        check = getattr(self.provider, "available", None)
+        return check() if callable(check) else (True, "")
+
+    # -- steps -------------------------------------------------------------------------------
+    def start(self, sale_id: str, tender_index: int, amount: int, currency: str) -> AttemptView:
+        """Hand one tender line's amount to the provider. Refused while an earlier attempt for
+        the same line may still succeed (ask its ``status`` first) or after one succeeded."""
+        sale_id = _check_sale_id(sale_id)
+        if isinstance(tender_index, bool) or not isinstance(tender_index, int) or tender_index < 0:
+            raise InvalidInput(f"{tender_index!r} is not a tender line", field="pay")
+        amount = check_minor(amount, field="amount")
+        if amount == 0:
+            raise InvalidInput("must be greater than zero", field="amount")
+        currency = check_currency(currency)
+        provider = self._require_provider()
+        attempt_id, request = self._open_attempt(sale_id, tender_index, amount, currency,
+                                                 provider.name)
+        try:
+            outcome = provider.start(request)
+        except ProviderUnavailable as exc:
+            self._record(attempt_id, AttemptStatus(AttemptState.FAILED, exc.message,
+                                                   error_code=ProviderUnavailable.code))
+            raise
+        except Exception as exc:  # the charge may be on its way: only status can tell
+            log.exception("card provider %s failed on start of %s", provider.name, request.key)
+            outcome = _lost_track("the card payment could not be followed", exc)
+        return self._record(attempt_id, outcome)
+
+    def status(self, attempt_id: str) -> AttemptView:
+        """The attempt as the provider now sees it (a final attempt is not asked again)."""
+        row = self._load(attempt_id)
+        if row.view.state.final:
+            return row.view
+        provider = self._provider_of(row)
+        try:
+            outcome = provider.status(row.request, row.view.reference)
+        except Exception as exc:
+            log.warning("card provider %s: status of %s failed: %s", provider.name,
+                        row.request.key, exc)
+            outcome = _lost_track("the card terminal could not be asked", exc)
+        return self._record(attempt_id, outcome)
+
+    def cancel(self, attempt_id: str) -> AttemptView:
+        row = self._load(attempt_id)
+        if row.view.state is AttemptState.SUCCEEDED:
+            raise RuleViolation("this card payment was taken: refund it instead of cancelling",
+                                field="pay")
+        if row.view.state.final:
+            return row.view
+        provider = self._provider_of(row)
+        try:
+            outcome = provider.cancel(row.request, row.view.reference)
+        except Exception as exc:
+            log.warning("card provider %s: cancel of %s failed: %s", provider.name,
+                        row.request.key, exc)
+            outcome = _lost_track("the card payment could not be cancelled", exc)
+        return self._record(attempt_id, outcome)
+
+    def confirm(self, attempt_id: str, approved: bool, last4: str | None = None,
+                brand: str | None = None) -> AttemptView:
+        """The cashier reports what a standalone terminal showed. Repeating the same answer
+        (a double-pressed button) returns the recorded attempt; a different one is refused."""
+        if not isinstance(approved, bool):
+            raise InvalidInput("must be approved or declined", field="pay")
+        last4, brand = _check_last4(last4), _check_brand(brand)
+        row = self._load(attempt_id)
+        if row.view.state.final:
+            if _same_answer(row.view, approved, last4):
+                return row.view
+            raise RuleViolation(f"this card payment is already recorded as {row.view.state}: "
+                                "it cannot be changed", field="pay")
+        provider = self._provider_of(row)
+        if not isinstance(provider, ConfirmedByCashier):
+            raise RuleViolation(f"the {provider.name} provider reports its own outcome: it "
+                                "cannot be confirmed by hand", field="pay")
+        current = provider.status(row.request, row.view.reference)
+        if current.state.final or not current.needs_cashier:
+            return self._record(attempt_id, current)
+        return self._record(attempt_id, provider.confirm(row.request, approved, last4, brand))
+
+    def recover(self) -> list[AttemptView]:
+        """On start-up: ask the provider about every attempt a crash left open, so each one is
+        resolved (or shown to the cashier to resolve), never charged again."""
+        with self.store.read() as session:
+            ids = session.scalars(select(PaymentAttempt.id)
+                                  .where(PaymentAttempt.status.in_(_OPEN_STATES))
+                                  .order_by(PaymentAttempt.created_at, PaymentAttempt.id)).all()
+        resolved = []
+        for attempt_id in ids:
+            try:
+                resolved.append(self.status(attempt_id))
+            except ProviderUnavailable as exc:
+                log.warning("open card payment %s left as it is: %s", attempt_id, exc.message)
+                resolved.append(self._load(attempt_id).view)
+        return resolved
+
+    def succeeded_for(self, sale_id: str) -> list[AttemptView]:
+        with self.store.read() as session:
+            rows = session.scalars(select(PaymentAttempt)
+                                   .where(PaymentAttempt.sale_id == sale_id,
+                                          PaymentAttempt.status == AttemptState.SUCCEEDED.value)
+                                   .order_by(PaymentAttempt.tender_index,
+                                             PaymentAttempt.attempt)).all()
+            return [self._snapshot(r).view for r in rows]
+
+    # -- the rows ----------------------------------------------------------------------------
+    def _open_attempt(self, sale_id: str, tender_index: int, amount: int, currency: str,
+                      provider_name: str) -> tuple[str, PaymentRequest]:
+        try:
+            with self.store.write() as session:
+                earlier = session.scalars(select(PaymentAttempt)
+                                          .where(PaymentAttempt.sale_id == sale_id,
+                                                 PaymentAttempt.tender_index == tender_index)
+                                          .order_by(PaymentAttempt.attempt)).all()
+                for row in earlier:
+                    _refuse_another(row, tender_index)
+                number = (earlier[-1].attempt if earlier else 0) + 1
+                row = PaymentAttempt(id=new_id(), sale_id=sale_id, tender_index=tender_index,
+                                     attempt=number, provider=provider_name, method="card",
+                                     amount=amount, currency=currency,
+                                     status=AttemptState.CREATED.value,
+                                     message="handing the payment to the card terminal")
+                session.add(row)
+                session.flush()
+                attempt_id = row.id
+        except IntegrityError:
+            raise RuleViolation("another card payment for this tender line was started at the "
+                                "same moment", field="pay") from None
+        return attempt_id, PaymentRequest(sale_id, tender_index, number, amount, currency)
+
+    def _record(self, attempt_id: str, outcome: AttemptStatus) -> AttemptView:
+        with self.store.write() as session:
+            row = session.get(PaymentAttempt, attempt_id)
+            if AttemptState(row.status).final:
+                # A decided payment never changes: money taken stays taken in our books.
+                if outcome.state.value != row.status:
+                    log.warning("attempt %s is %s; the provider now says %s: kept %s",
+                                attempt_id, row.status, outcome.state, row.status)
+                return self._snapshot(row).view
+            row.status = outcome.state.value
+            row.message = (outcome.message or "")[:300]
+            if outcome.reference:
+                row.reference = outcome.reference[:100]
+            row.card_brand = _safe_brand(outcome.card_brand) or row.card_brand
+            row.card_last4 = _safe_last4(outcome.card_last4) or row.card_last4
+            row.error_code = (outcome.error_code or "")[:60] or None
+            session.flush()
+            return self._snapshot(row, needs_cashier=outcome.needs_cashier).view
+
+    def _load(self, attempt_id: str) -> _Row:
+        with self.store.read() as session:
+            row = session.get(PaymentAttempt, attempt_id) if isinstance(attempt_id, str) else None
+            if row is None:
+                raise NotFound(f"no card payment {attempt_id}", field="pay")
+            return self._snapshot(row)
+
+    def _snapshot(self, row: PaymentAttempt, needs_cashier: bool | None = None) -> _Row:
+        state = AttemptState(row.status)
+        if needs_cashier is None:
+            needs_cashier = (state is AttemptState.PROCESSING and self.provider is not None
+                             and self.provider.name == row.provider
+                             and isinstance(self.provider, ConfirmedByCashier))
+        view = AttemptView(
+            attempt_id=row.id, sale_id=row.sale_id, tender_index=row.tender_index,
+            attempt=row.attempt, state=state, message=row.message or "",
+            needs_cashier=bool(needs_cashier) and not state.final, reference=row.reference,
+            card_brand=row.card_brand, card_last4=row.card_last4, amount=row.amount,
+            amount_text=format_amount(row.amount, row.currency))
+        return _Row(view, row.provider, row.currency)
+
+    # -- the provider ------------------------------------------------------------------------
+    def _require_provider(self) -> PaymentProvider:
+        if self.provider is None:
+            raise ProviderUnavailable(NO_PROVIDER, field="pay")
+        return self.provider
+
+    def _provider_of(self, row: _Row) -> PaymentProvider:
+        provider = self._require_provider()
+        if provider.name != row.provider:
+            raise ProviderUnavailable(
+                f"this card payment was taken with {row.provider}, which this till is no longer "
+                "set up for: set payments.card_provider back to learn how it ended", field="pay")
+        return provider
+
+
+def _refuse_another(row: PaymentAttempt, tender_index: int) -> None:
+    state = AttemptState(row.status)
+    amount = format_amount(row.amount, row.currency)
+    if state is AttemptState.SUCCEEDED:
+        raise RuleViolation(f"tender line {tender_index + 1} is already paid by card ({amount})",
+                            field="pay")
+    if not state.final:
+        raise RuleViolation(f"the card payment of {amount} for this tender line is still "
+                            f"{state}: ask its status (or cancel it) before starting another",
+                            field="pay")
+
+
+def _lost_track(what: str, exc: Exception) -> AttemptStatus:
+    reason = exc.message if isinstance(exc, ProviderUnavailable) else str(exc) or type(exc).__name__
+    return AttemptStatus(AttemptState.UNKNOWN, f"{what} ({reason[:150]}): ask its status again",
+                         error_code="provider_error")
+
+
+def _same_answer(view: AttemptView, approved: bool, last4: str | None) -> bool:
+    if approved:
+        return view.state is AttemptState.SUCCEEDED and last4 in (None, view.card_last4)
+    return view.state is AttemptState.FAILED
+
+
+def _check_sale_id(sale_id: object) -> str:
+    if not isinstance(sale_id, str) or not sale_id.strip() or len(sale_id) > 36:
+        raise InvalidInput(f"{sale_id!r} is not a sale id", field="pay")
+    return sale_id
+
+
+def _check_last4(last4: object) -> str | None:
+    if last4 is None or (isinstance(last4, str) and not last4.strip()):
+        return None
+    if not (isinstance(last4, str) and len(last4.strip()) == 4 and last4.strip().isascii()
+            and last4.strip().isdigit()):
+        raise InvalidInput(f"{str(last4)[:20]!r} is not the card's last four digits",
+                           field="last4")
+    return last4.strip()
+
+
+def _check_brand(brand: object) -> str | None:
+    if brand is None or (isinstance(brand, str) and not brand.strip()):
+        return None
+    if not isinstance(brand, str) or len(brand.strip()) > 20 or not brand.strip().isprintable():
+        raise InvalidInput(f"{str(brand)[:30]!r} is not a card brand", field="brand")
+    return brand.strip().upper()
+
+
+def _safe_last4(last4: str | None) -> str | None:
+    """A provider's last four digits, kept only when they are exactly that."""
+    try:
+        return _check_last4(last4)
+    except InvalidInput:
+        log.warning("card provider sent %r as the last four digits: not kept", last4)
+        return None
+
+
+def _safe_brand(brand: str | None) -> str | None:
+    try:
+        return _check_brand(brand)
+    except InvalidInput:
+        return None
