@@ -30,6 +30,9 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("printer.receipt", str, "", "Printer for receipts (empty: the system default)"),
     SettingSpec("printer.invoice", str, "", "Printer for invoices (empty: the system default)"),
     SettingSpec("printer.label", str, "", "Printer for shipping and shelf labels"),
+    SettingSpec("printer.receipt_dir", str, "",
+                "Save receipts as PDF files in this directory instead of printing them "
+                "(TILLPOINT_RECEIPT_DIR overrides it)"),
     SettingSpec("receipt.width", str, "80mm", "Receipt roll width", ("80mm", "58mm")),
     SettingSpec("receipt.footer", str, "Returns within 30 days with this receipt.",
                 "Text printed at the foot of every receipt"),
