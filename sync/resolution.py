@@ -42,6 +42,9 @@ _ENTITY_OF_KIND = {
     MutationKind.ORDER_STATUS: Entity.ORDER.value, MutationKind.STOCK_MOVEMENT: "stock_movement",
     MutationKind.CUSTOMER_UPSERT: Entity.CUSTOMER.value,
     MutationKind.PRODUCT_UPDATE: Entity.PRODUCT.value,
+    MutationKind.CART_PARKED: Entity.PARKED_CART.value,
+    MutationKind.CART_RESUMED: Entity.PARKED_CART.value,
+    MutationKind.RECEIPT_EMAIL: "receipt",
 }
 _KNOWN = {s.value for s in Status} - {Status.DUPLICATE.value}
 
@@ -158,6 +161,8 @@ def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data)
     message = f"The server refused {_what(session, entry, payload)}: {reason}"
     if entry.kind == MutationKind.STOCK_MOVEMENT.value:
         message += "; the stock level here no longer counts it"
+    elif entry.kind == MutationKind.CART_PARKED.value:
+        message += "; it stays parked on this till only"
     elif undone:
         message += "; it was undone here"
     elif entry.kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.CUSTOMER_UPSERT.value):
@@ -296,6 +301,13 @@ def _what(session: Session, entry: OutboxEntry, payload: Data) -> str:
         return f"refund {refund.get('number') or entry.entity_id}"
     if kind == MutationKind.ORDER_STATUS.value:
         return f"moving order {payload.get('number') or entry.entity_id} to {payload.get('to')}"
+    if kind in (MutationKind.CART_PARKED.value, MutationKind.CART_RESUMED.value):
+        doing = "parking" if kind == MutationKind.CART_PARKED.value else "resuming"
+        label = payload.get("label")
+        return f"{doing} the cart “{label}”" if label else f"{doing} a parked cart"
+    if kind == MutationKind.RECEIPT_EMAIL.value:
+        return (f"emailing the receipt of sale {payload.get('number') or entry.entity_id} "
+                f"to {payload.get('email')}")
     if kind == MutationKind.STOCK_MOVEMENT.value:
         variant = session.get(Variant, payload.get("variant_id") or "")
         item = display_name(variant) if variant is not None else payload.get("variant_id")

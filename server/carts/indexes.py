@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from server.carts import parked
 from server.database import TTL
 
 
@@ -15,3 +16,4 @@ def ensure_indexes(db: Database) -> None:
     db.carts.create_index("abandon_due_at")
     db.carts.create_index("user_id")
     db.carts.create_index("email")
+    parked.ensure_indexes(db)  # the tills' parked carts (pushed by sync)

@@ -57,6 +57,17 @@ def _line(index: int, raw: Any, flags: list[str]) -> Doc:
     return line
 
 
+def _receipt_facts(payment: Doc) -> Doc:
+    """What an emailed receipt shows of a tender beside its amount: the cash handed over, a
+    card's brand and last four digits (nothing else of a card reaches Tillpoint)."""
+    last4 = payment.get("card_last4")
+    brand = payment.get("card_brand")
+    return {"tendered": _int(payment.get("tendered")),
+            "card_brand": brand[:20] if isinstance(brand, str) and brand else None,
+            "card_last4": last4 if isinstance(last4, str) and len(last4) == 4
+            and last4.isdigit() else None}
+
+
 def normalise(order: Doc) -> Doc:
     """The stored document for a till sale, flagging (never refusing) what is wrong."""
     flags: list[str] = [str(f) for f in order.get("flags") or [] if isinstance(f, str)]
@@ -86,8 +97,10 @@ def normalise(order: Doc) -> Doc:
                         "method": str(p.get("method") or "unknown"),
                         "amount": _int(p.get("amount")) or 0,
                         "status": str(p.get("status") or "succeeded"),
-                        "provider_ref": p.get("provider_ref"), "refunded": 0}
+                        "provider_ref": p.get("provider_ref"), "refunded": 0,
+                        **_receipt_facts(p)}
                        for i, p in enumerate(payments)]
+    doc["change_given"] = max(_int(order.get("change_given")) or 0, 0)
     doc["paid_total"] = sum(p["amount"] for p in doc["payments"])
     if doc["paid_total"] < doc["total"]:
         flags.append("paid less than the total")

@@ -8,8 +8,10 @@ from app.domain.sync_protocol import MutationKind
 from server.sync.handlers.base import Context, Outcome
 from server.sync.handlers.customers import customer_upsert
 from server.sync.handlers.order_status import order_status
+from server.sync.handlers.parked_carts import cart_parked, cart_resumed
 from server.sync.handlers.orders import order_created, orders_created
 from server.sync.handlers.products import product_update
+from server.sync.handlers.receipts import receipt_email
 from server.sync.handlers.refunds import refund_created
 from server.sync.handlers.stock import stock_movement
 
@@ -24,6 +26,9 @@ HANDLERS: dict[str, Handler] = {
     MutationKind.STOCK_MOVEMENT.value: stock_movement,
     MutationKind.CUSTOMER_UPSERT.value: customer_upsert,
     MutationKind.PRODUCT_UPDATE.value: product_update,
+    MutationKind.CART_PARKED.value: cart_parked,
+    MutationKind.CART_RESUMED.value: cart_resumed,
+    MutationKind.RECEIPT_EMAIL.value: receipt_email,
 }
 
 #: kinds whose runs are applied together: a till pushes mostly sales, and one at a time

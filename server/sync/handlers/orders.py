@@ -165,8 +165,10 @@ def _order(ctx: Context, order_id: str, lines: list[Doc], flags: list[str]) -> D
             "tax_total": payload.get("tax_total"), "total": payload.get("total"),
             "payments": [{"id": p.get("id"), "method": p.get("method"),
                           "amount": p.get("amount"), "status": "succeeded",
-                          "provider_ref": p.get("reference")}
+                          "provider_ref": p.get("reference"), "tendered": p.get("tendered"),
+                          "card_brand": p.get("card_brand"), "card_last4": p.get("card_last4")}
                          for p in payments if isinstance(p, dict)],
+            "change_given": payload.get("change_given"),
             "lines": lines, "flags": flags}
 
 
