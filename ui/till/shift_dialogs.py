@@ -36,8 +36,10 @@ class TillDialog(QDialog):
         self._action_buttons: list[QWidget] = []
 
     def submit(self, method: str, *args: Any, on_done: Callable[[Any], None],
-               message: MessageLabel, **kwargs: Any) -> None:
-        """Run ``method`` once (a second Enter while it is out does nothing)."""
+               message: MessageLabel,
+               on_refused: Callable[[DomainError], None] | None = None, **kwargs: Any) -> None:
+        """Run ``method`` once (a second Enter while it is out does nothing); a refusal shows
+        in ``message`` and the dialog stays open."""
         if self._waiting:
             return
         self._set_waiting(True)
@@ -51,6 +53,8 @@ class TillDialog(QDialog):
             self._set_waiting(False)
             if not isinstance(error, ApprovalNeeded):  # the approval dialog takes it from here
                 message.show_message(error.message)
+            if on_refused is not None:
+                on_refused(error)
         self._controller.call(method, *args, on_done=done, on_error=refused, **kwargs)
 
     def _set_waiting(self, waiting: bool) -> None:

@@ -1,0 +1,133 @@
+"""After the sale: the change to hand back, then print the receipt (F1), email it (F2) or
+none (Esc, handed on by the payment page). Whatever the cashier picks, the page is done at once (``done``): printing and
+queueing the email finish in the background and say so as a notice."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from app.domain.errors import DomainError
+from app.till.views import SaleResult
+from ui.till.controller import TillController
+from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
+from ui.till.receipt_output import ReceiptOutput
+
+
+class AfterSalePanel(QWidget):
+    """``saleDoneLabel``, ``saleChangeLabel``; ``receiptPrintButton`` "Print (F1)",
+    ``receiptEmailButton`` "Email (F2)" (then ``receiptEmailField``, Enter sends),
+    ``noReceiptButton`` "No receipt (Esc)"."""
+
+    done = Signal()
+
+    def __init__(self, controller: TillController, receipts: ReceiptOutput,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("afterSalePanel")
+        self.setAccessibleName("Receipt")
+        self._controller = controller
+        self._receipts = receipts
+        self.sale: SaleResult | None = None
+        self._sending = False
+
+        self.done_label = QLabel()
+        self.done_label.setObjectName("saleDoneLabel")
+        self.done_label.setWordWrap(True)
+        self.change_label = QLabel()
+        self.change_label.setObjectName("saleChangeLabel")
+        self.change_label.setAccessibleName("Change due")
+        font = self.change_label.font()
+        font.setPointSizeF(font.pointSizeF() * 2.2)
+        font.setBold(True)
+        self.change_label.setFont(font)
+        for label in (self.done_label, self.change_label):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.print_button = touch_button("receiptPrintButton", "Print (F1)", "Print receipt",
+                                         shortcut="F1")
+        self.email_button = touch_button("receiptEmailButton", "Email (F2)", "Email receipt",
+                                         shortcut="F2")
+        self.none_button = touch_button("noReceiptButton", "No receipt (Esc)", "No receipt")
+        self.print_button.clicked.connect(self.print_receipt)
+        self.email_button.clicked.connect(self.ask_email)
+        self.none_button.clicked.connect(self.finish)
+
+        self.email_field = QLineEdit()
+        self.email_field.setObjectName("receiptEmailField")
+        self.email_field.setAccessibleName("Email address for the receipt")
+        self.email_field.setPlaceholderText("customer@example.com, then Enter")
+        self.email_field.setMinimumHeight(MIN_TOUCH)
+        self.email_field.setMaxLength(254)
+        self.email_field.returnPressed.connect(self.send_email)
+        self.email_field.hide()
+        self.message = MessageLabel("receiptMessage")
+
+        buttons = QHBoxLayout()
+        for button in (self.print_button, self.email_button, self.none_button):
+            button.setMinimumHeight(2 * MIN_TOUCH)
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.done_label)
+        layout.addWidget(self.change_label)
+        layout.addSpacing(MIN_TOUCH // 2)
+        layout.addLayout(buttons)
+        layout.addWidget(self.email_field)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+    def show_sale(self, sale: SaleResult) -> None:
+        self.sale = sale
+        self._sending = False
+        drawer = " · drawer open" if sale.drawer_opened else ""
+        self.done_label.setText(f"Sale {sale.number} complete · {sale.total_text}{drawer}")
+        self.change_label.setText(f"Change {sale.change_text}" if sale.change
+                                  else "No change due")
+        self.email_field.hide()
+        self.email_field.setText(sale.customer_email or "")
+        self.message.show_message("")
+        self.print_button.setFocus()
+
+    def print_receipt(self) -> None:
+        if self.sale is None:
+            return
+        self._receipts.print_receipt(self.sale.order_id, self.sale.number)
+        self.finish()
+
+    def ask_email(self) -> None:
+        if self.sale is None:
+            return
+        self.email_field.show()
+        self.email_field.setFocus()
+        self.email_field.selectAll()
+
+    def send_email(self) -> None:
+        if self.sale is None or self._sending:
+            return
+        self._sending = True
+        self._controller.call("email_receipt", self.sale.order_id, self.email_field.text(),
+                              on_done=self._sent, on_error=self._refused)
+
+    def finish(self) -> None:
+        self.sale = None
+        self.done.emit()
+
+    def _sent(self, said: str) -> None:
+        self._controller.notice.emit(said)
+        self.finish()
+
+    def _refused(self, error: DomainError) -> None:
+        self._sending = False
+        self.message.show_message(error.message)
+        self.email_field.setFocus()
+
+    def back(self) -> None:
+        """Esc (the payment page passes it on): from the address back to the choices, else
+        no receipt."""
+        if self.email_field.isVisible():  # one level back: from the address to the choices
+            self.email_field.hide()
+            self.message.show_message("")
+            self.email_button.setFocus()
+            return
+        self.finish()
