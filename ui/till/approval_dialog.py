@@ -5,7 +5,8 @@ permission and writes ``approval.granted`` to the audit log)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from app.domain.errors import DomainError
 from app.till.views import StaffCard
@@ -111,7 +112,9 @@ class ApprovalPrompter:
     def ask(self, request: ApprovalRequest) -> ApprovalDialog:
         if self.dialog is not None:
             self.dialog.reject()
-        dialog = ApprovalDialog(self._controller, request, self._parent)
+        # over the dialog that asked (a return), or it would be blocked by that dialog's modality
+        parent = QApplication.activeModalWidget() or self._parent
+        dialog = ApprovalDialog(self._controller, request, parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _result: self._closed(dialog))
         self.dialog = dialog

@@ -1,0 +1,283 @@
+"""Returns and exchanges: find the sale by scanning its receipt (or typing its number), choose
+the lines and quantities, refund to the original tender (or cash / store credit where the
+cashier may). A sale found by its typed number counts as a return without a receipt: the
+register asks for a manager then."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QStackedWidget, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from app.domain.quantity import format_quantity
+from app.till.views import RefundResult, ReturnSaleView
+from ui.till.controller import TillController
+from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
+from ui.till.shift_dialogs import TillDialog
+
+#: a barcode scanner types a whole code with a few ms between keys; people take ~100 ms+
+SCANNER_GAP_S = 0.035
+MIN_SCANNED_LENGTH = 4
+REFUND_TO = (("original", "Original tender"), ("cash", "Cash"), ("credit", "Store credit"))
+QUANTITY_COLUMN = 4
+COLUMNS = ("Item", "Sold", "Returnable", "Each", "Return")
+NOTHING_CHOSEN = "Choose what comes back: type a quantity on its line (Space: all of it)"
+
+
+class ScanTiming(QObject):
+    """Tells a scanned code from a typed one by the gaps between its keys (event filter)."""
+
+    def __init__(self, field: QLineEdit) -> None:
+        super().__init__(field)
+        self._field = field
+        self._gaps: list[float] = []
+        self._last: float | None = None
+        self._pasted = False
+        field.installEventFilter(self)
+        field.textEdited.connect(self._edited)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.KeyPress and event.text() and event.text().isprintable():
+            now = time.monotonic()
+            if self._last is not None and self._field.text():
+                self._gaps.append(now - self._last)
+            else:
+                self._gaps = []
+            self._last = now
+        return False
+
+    def _edited(self, text: str) -> None:
+        if not text:
+            self.reset()
+        elif self._last is None or time.monotonic() - self._last > SCANNER_GAP_S:
+            self._pasted = True  # text arrived without keys in the last moment: pasted/dropped
+
+    @property
+    def scanned(self) -> bool:
+        text = self._field.text().strip()
+        return (not self._pasted and len(text) >= MIN_SCANNED_LENGTH
+                and len(self._gaps) >= len(text) - 2
+                and max(self._gaps, default=1.0) <= SCANNER_GAP_S)
+
+    def reset(self) -> None:
+        self._gaps, self._last, self._pasted = [], None, False
+
+
+class ReturnDialog(TillDialog):
+    """``receiptField`` (scan or number, Enter), the lines table ``returnLines`` (type the
+    quantity to return; Space toggles all of a line), ``refundToCombo`` (F4 changes it),
+    ``returnReasonField``, ``refundButton`` "Refund (F12)", then the result; Esc backs out."""
+
+    refunded = Signal(object)  # RefundResult
+
+    def __init__(self, controller: TillController, parent: QWidget | None = None) -> None:
+        super().__init__("returnDialog", "Return", controller, parent)
+        self.sale: ReturnSaleView | None = None
+        self.result: RefundResult | None = None
+        self.resize(760, 520)
+        self.message = MessageLabel("returnMessage")
+
+        self.receipt_field = QLineEdit()
+        self.receipt_field.setObjectName("receiptField")
+        self.receipt_field.setAccessibleName("Receipt barcode or number")
+        self.receipt_field.setPlaceholderText("Scan the receipt, or type its number")
+        self.receipt_field.setMinimumHeight(MIN_TOUCH)
+        self.receipt_field.setMaxLength(80)
+        self.receipt_field.returnPressed.connect(self.find)
+        self.timing = ScanTiming(self.receipt_field)
+        self.find_button = touch_button("findSaleButton", "Find (Enter)", "Find the sale")
+        self.find_button.clicked.connect(self.find)
+        self._action_buttons.append(self.find_button)
+
+        self.sale_label = QLabel()
+        self.sale_label.setObjectName("returnSaleLabel")
+        self.sale_label.setWordWrap(True)
+        self.lines = QTableWidget(0, len(COLUMNS))
+        self.lines.setObjectName("returnLines")
+        self.lines.setAccessibleName("Lines of the sale")
+        self.lines.setHorizontalHeaderLabels(list(COLUMNS))
+        self.lines.verticalHeader().setVisible(False)
+        self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.lines.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.AnyKeyPressed
+                                   | QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.lines.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.lines.verticalHeader().setDefaultSectionSize(MIN_TOUCH)
+        self.lines.installEventFilter(self)
+
+        self.refund_to = QComboBox()
+        self.refund_to.setObjectName("refundToCombo")
+        self.refund_to.setAccessibleName("Refund to")
+        self.refund_to.setMinimumHeight(MIN_TOUCH)
+        for value, text in REFUND_TO:
+            self.refund_to.addItem(text, value)
+        self.reason_field = QLineEdit()
+        self.reason_field.setObjectName("returnReasonField")
+        self.reason_field.setAccessibleName("Reason for the return")
+        self.reason_field.setPlaceholderText("Reason (optional)")
+        self.reason_field.setMinimumHeight(MIN_TOUCH)
+        self.reason_field.setMaxLength(200)
+        self.refund_button = touch_button("refundButton", "Refund (F12)", "Refund",
+                                          shortcut="F12")
+        self.refund_button.clicked.connect(self.refund)
+        self._action_buttons.append(self.refund_button)
+        refund_to_key = QShortcut(QKeySequence("F4"), self)
+        refund_to_key.activated.connect(self._next_refund_to)
+
+        self.result_label = QLabel()
+        self.result_label.setObjectName("refundResultLabel")
+        self.result_label.setWordWrap(True)
+        self.done_button = touch_button("refundDoneButton", "Done (Enter)", "Done")
+        self.done_button.setAutoDefault(True)
+        self.done_button.clicked.connect(self.accept)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._page(self._row(self.receipt_field, self.find_button)))
+        refund_to_label = QLabel("Refund to (F4)")
+        refund_to_label.setBuddy(self.refund_to)
+        self.pages.addWidget(self._page(
+            self.sale_label, self.lines,
+            self._row(refund_to_label, self.refund_to, self.reason_field, self.refund_button)))
+        self.pages.addWidget(self._page(self.result_label, self._row(self.done_button)))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.message)
+        self.receipt_field.setFocus()
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def find(self) -> None:
+        ref = self.receipt_field.text().strip()
+        if not ref:
+            self.message.show_message("Scan the receipt's barcode or type its number")
+            return
+        scanned = self.timing.scanned
+        self.submit("find_sale", ref, scanned=scanned, on_done=self._found, message=self.message)
+
+    def refund(self) -> None:
+        if self.sale is None or self.pages.currentIndex() != 1:
+            return
+        self.lines.setCurrentCell(self.lines.currentRow(), 0)  # commits a cell being edited
+        chosen = self.chosen_lines()
+        if not chosen:
+            self.message.show_message(NOTHING_CHOSEN)
+            self.lines.setFocus()
+            return
+        self.submit("refund", self.sale.order_id, chosen, self.refund_to.currentData(),
+                    reason=self.reason_field.text().strip(), on_done=self._refunded,
+                    message=self.message)
+
+    def chosen_lines(self) -> list[tuple[int, str | None]]:
+        """(line number, quantity text) for every line with a quantity typed in."""
+        chosen = []
+        for row in range(self.lines.rowCount()):
+            item = self.lines.item(row, QUANTITY_COLUMN)
+            text = item.text().strip() if item is not None else ""
+            if text and text not in ("0", "0.0", "0.000"):
+                chosen.append((item.data(Qt.ItemDataRole.UserRole), text))
+        return chosen
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt's name
+        # Esc reaches here only when no cell editor took it first (that one drops its edit)
+        if event.key() == Qt.Key.Key_Escape:
+            self.back()
+            return
+        super().keyPressEvent(event)
+
+    def back(self) -> None:
+        """Esc: from the result, close; from the lines, back to the receipt; else close."""
+        page = self.pages.currentIndex()
+        if page == 1:
+            self.sale = None
+            self.pages.setCurrentIndex(0)
+            self.receipt_field.selectAll()
+            self.receipt_field.setFocus()
+            self.message.show_message("")
+        elif page == 2:
+            self.accept()
+        else:
+            self.reject()
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def _found(self, sale: ReturnSaleView) -> None:
+        self.sale = sale
+        how = "receipt scanned" if sale.scanned else "no receipt: a manager approves the refund"
+        customer = f" · {sale.customer.name}" if sale.customer else ""
+        self.sale_label.setText(f"Sale {sale.number} · {sale.created_at:%d %b %Y %H:%M} · "
+                                f"{sale.total_text} · {', '.join(sale.tenders)}{customer}\n{how}")
+        self.lines.setRowCount(len(sale.lines))
+        for row, line in enumerate(sale.lines):
+            cells = (line.name, line.sold_text, line.returnable_text, line.unit_total_text)
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.lines.setItem(row, column, item)
+            quantity = QTableWidgetItem("")
+            quantity.setData(Qt.ItemDataRole.UserRole, line.line_no)
+            quantity.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if line.returnable_milli <= 0:
+                quantity.setFlags(quantity.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                quantity.setText("—")
+            self.lines.setItem(row, QUANTITY_COLUMN, quantity)
+        self.pages.setCurrentIndex(1)
+        self.lines.setFocus()
+        if sale.lines:
+            self.lines.setCurrentCell(0, QUANTITY_COLUMN)
+
+    def _refunded(self, result: RefundResult) -> None:
+        self.result = result
+        self.result_label.setText(f"Refund {result.number}: {result.amount_text}\n"
+                                  + "\n".join(result.to))
+        self.pages.setCurrentIndex(2)
+        self.done_button.setFocus()
+        self.refunded.emit(result)
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if (watched is self.lines and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Space and self.sale is not None):
+            self._toggle_all(self.lines.currentRow())
+            return True
+        if (watched is self.lines and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and self.lines.state() != QAbstractItemView.State.EditingState):
+            self.refund()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _toggle_all(self, row: int) -> None:
+        if self.sale is None or not 0 <= row < len(self.sale.lines):
+            return
+        line = self.sale.lines[row]
+        item = self.lines.item(row, QUANTITY_COLUMN)
+        if line.returnable_milli <= 0 or item is None:
+            return
+        item.setText("" if item.text().strip() else format_quantity(line.returnable_milli))
+
+    def _next_refund_to(self) -> None:
+        self.refund_to.setCurrentIndex((self.refund_to.currentIndex() + 1) % self.refund_to.count())
+
+    @staticmethod
+    def _row(*widgets: QWidget) -> QHBoxLayout:
+        row = QHBoxLayout()
+        for widget in widgets:
+            row.addWidget(widget, 1 if isinstance(widget, (QLineEdit, QComboBox)) else 0)
+        return row
+
+    @staticmethod
+    def _page(*parts: QWidget | QHBoxLayout) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        for part in parts:
+            if isinstance(part, QHBoxLayout):
+                layout.addLayout(part)
+            else:
+                layout.addWidget(part, 1 if isinstance(part, QTableWidget) else 0)
+        return page
