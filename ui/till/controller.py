@@ -76,6 +76,8 @@ class TillController(QObject):
     def __init__(self, session: Any, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        #: the runner calls go through (pages print and render on its I/O pool too)
+        self.runner = runner
         self._runner = runner
         self._outstanding = 0
         self._latest_query: str | None = None

@@ -1,0 +1,134 @@
+"""Buttons for items without a barcode: the store's favourites and a row of categories."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QScrollArea, QVBoxLayout, QWidget)
+
+from app.till.views import ItemHit
+from ui.till.controller import TillController
+from ui.till.entry_fields import MIN_TOUCH
+
+COLUMNS = 4
+FAVOURITES = "Favourites"
+EMPTY = "No items here"
+
+
+class FavouritesGrid(QWidget):
+    """``favouritesGrid``: a category row (``categoryRow``) over a grid of item buttons.
+
+    The first tab is the favourites; a category tab asks for that category's items. A tapped
+    item is added through ``add_requested(variant_id)``. Nothing here takes focus: the scan
+    field keeps it.
+    """
+
+    add_requested = Signal(str)
+
+    def __init__(self, controller: TillController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("favouritesGrid")
+        self.setAccessibleName("Favourite items")
+        self._controller = controller
+        self._category_buttons = QButtonGroup(self)
+        self._category_buttons.setExclusive(True)
+        self._shown: str | None = None  # None: favourites; else a category id
+
+        self._category_row = QHBoxLayout()
+        self._category_row.setSpacing(4)
+        row_widget = QWidget()
+        row_widget.setObjectName("categoryRow")
+        row_widget.setLayout(self._category_row)
+        row_scroll = QScrollArea()
+        row_scroll.setWidget(row_widget)
+        row_scroll.setWidgetResizable(True)
+        row_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        row_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        row_scroll.setFixedHeight(MIN_TOUCH + 24)
+
+        self._grid = QGridLayout()
+        self._grid.setSpacing(4)
+        grid_widget = QWidget()
+        grid_widget.setObjectName("itemGrid")
+        grid_widget.setLayout(self._grid)
+        grid_scroll = QScrollArea()
+        grid_scroll.setWidget(grid_widget)
+        grid_scroll.setWidgetResizable(True)
+        grid_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(row_scroll)
+        layout.addWidget(grid_scroll, 1)
+        self._add_category_button(None, FAVOURITES).setChecked(True)
+
+    def load(self) -> None:
+        """Ask for the favourites and the categories (after sign-in)."""
+        self._controller.call("categories", on_done=self._show_categories)
+        self._show_category(None)
+
+    def item_buttons(self) -> list[QPushButton]:
+        return [self._grid.itemAt(i).widget() for i in range(self._grid.count())
+                if isinstance(self._grid.itemAt(i).widget(), QPushButton)]
+
+    def category_buttons(self) -> list[QPushButton]:
+        return list(self._category_buttons.buttons())
+
+    # -- categories ---------------------------------------------------------------------------
+
+    def _show_categories(self, categories: list[tuple[str, str]]) -> None:
+        for button in self.category_buttons()[1:]:
+            self._category_buttons.removeButton(button)
+            button.deleteLater()
+        for category_id, name in categories:
+            self._add_category_button(category_id, name)
+
+    def _add_category_button(self, category_id: str | None, name: str) -> QPushButton:
+        button = QPushButton(name)
+        button.setObjectName("categoryButton" if category_id else "favouritesTab")
+        button.setAccessibleName(f"Category {name}" if category_id else FAVOURITES)
+        button.setCheckable(True)
+        button.setMinimumSize(MIN_TOUCH, MIN_TOUCH)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.clicked.connect(lambda _checked=False, cid=category_id: self._show_category(cid))
+        self._category_buttons.addButton(button)
+        self._category_row.addWidget(button)
+        return button
+
+    def _show_category(self, category_id: str | None) -> None:
+        self._shown = category_id
+        if category_id is None:
+            self._controller.call("favourites",
+                                  on_done=lambda hits: self._show_items(None, hits))
+        else:
+            self._controller.call("category_items", category_id,
+                                  on_done=lambda hits, cid=category_id: self._show_items(cid, hits))
+
+    # -- items --------------------------------------------------------------------------------
+
+    def _show_items(self, category_id: str | None, hits: list[ItemHit]) -> None:
+        if category_id != self._shown:  # the cashier tapped another tab meanwhile
+            return
+        while self._grid.count():
+            widget = self._grid.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        if not hits:
+            empty = QLabel(EMPTY)
+            empty.setObjectName("favouritesEmpty")
+            self._grid.addWidget(empty, 0, 0)
+            return
+        for position, hit in enumerate(hits):
+            self._grid.addWidget(self._item_button(hit), position // COLUMNS, position % COLUMNS)
+
+    def _item_button(self, hit: ItemHit) -> QPushButton:
+        button = QPushButton(f"{hit.name}\n{hit.price_text}")
+        button.setObjectName("favouriteButton")
+        button.setAccessibleName(f"Add {hit.name}, {hit.price_text}")
+        button.setToolTip(f"{hit.name} · {hit.sku}")
+        button.setMinimumSize(MIN_TOUCH * 2, MIN_TOUCH + 12)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setProperty("variantId", hit.variant_id)
+        button.clicked.connect(lambda _checked=False, vid=hit.variant_id:
+                               self.add_requested.emit(vid))
+        return button

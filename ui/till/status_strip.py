@@ -1,0 +1,77 @@
+"""Always visible on the register: who sells, which shift, whether the till is online."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from app.till.views import ShiftView, SignedIn, ZReport
+
+NOBODY = "Nobody signed in"
+NO_SHIFT = "No shift open"
+UNKNOWN_CONNECTION = "Offline — not paired with a server"
+
+
+class StatusStrip(QWidget):
+    """``statusStrip``: ``cashierLabel``, ``shiftLabel`` and ``connectionLabel``.
+
+    The connection text comes from the window's SyncController (``status_changed``) once
+    :meth:`attach_sync` connected it; the status of the sync (online/offline) is also set as
+    the label's ``status`` property so the style sheet can colour it.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusStrip")
+        self.setAccessibleName("Till status")
+        self.cashier_label = self._label("cashierLabel", "Cashier", NOBODY)
+        self.shift_label = self._label("shiftLabel", "Shift", NO_SHIFT)
+        self.connection_label = self._label("connectionLabel", "Connection", UNKNOWN_CONNECTION)
+        self.connection_label.setProperty("status", "offline")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.cashier_label)
+        layout.addWidget(self.shift_label)
+        layout.addStretch(1)
+        layout.addWidget(self.connection_label)
+
+    def attach_sync(self, controller) -> None:  # noqa: ANN001 - ui.sync_controller.SyncController
+        controller.status_changed.connect(self.show_connection)
+        if controller.last_status is not None:
+            from ui.sync_controller import describe
+
+            self.show_connection(describe(controller.last_status), controller.last_status)
+
+    def show_connection(self, text: str, status: object) -> None:
+        self.connection_label.setText(text)
+        online = bool(getattr(status, "online", False))
+        self.connection_label.setProperty("status", "online" if online else "offline")
+        # a dynamic property only restyles after the style is applied again
+        self.connection_label.style().unpolish(self.connection_label)
+        self.connection_label.style().polish(self.connection_label)
+
+    def show_signed_in(self, signed: SignedIn) -> None:
+        self.cashier_label.setText(f"Cashier: {signed.staff.name}")
+        self.show_shift(signed.shift)
+
+    def show_locked(self) -> None:
+        self.cashier_label.setText(NOBODY)
+
+    def show_shift(self, shift: ShiftView | None) -> None:
+        if shift is None:
+            self.shift_label.setText(NO_SHIFT)
+            return
+        opened = shift.opened_at.astimezone().strftime("%H:%M")
+        self.shift_label.setText(f"Shift {shift.register_code} since {opened} · {shift.opened_by}")
+
+    def show_report(self, report: ZReport) -> None:
+        if report.closed_at is not None:
+            self.show_shift(None)
+
+    @staticmethod
+    def _label(name: str, accessible: str, text: str) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName(name)
+        label.setAccessibleName(accessible)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
