@@ -85,8 +85,9 @@ class SignInPage(QWidget):
         outer.addWidget(box, 3)
         outer.addStretch(1)
 
-        # the page shows again on every lock (showEvent reloads): no need to follow ``locked``
         controller.signed_in.connect(self._signed_in)
+        # hidden, the page reloads when it is shown again (showEvent)
+        controller.locked.connect(lambda: self.reload() if self.isVisible() else None)
 
     # -- public ----------------------------------------------------------------------------
 
