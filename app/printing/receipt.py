@@ -1,0 +1,207 @@
+"""Sale and refund receipts as PDF on an 80 mm or 58 mm roll.
+
+A receipt shows what the customer may need later: the shop and its tax number, the number
+(also as the Code 128 barcode the till scans for a return), when and by whom, every line with
+its discount, the totals and taxes by rate, how it was paid (of a card only its brand and last
+four digits) and the change. The figures are the order's own, as recorded at checkout: a receipt
+never prices anything again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.errors import NotFound
+from app.domain.money import allocate, format_amount
+from app.domain.quantity import format_quantity
+from app.printing.roll import RollDocument, roll_for
+from db.models import (Customer, Order, OrderLine, Payment, Product, Refund, StaffUser, Store,
+                       Variant)
+
+METHOD_NAMES = {"cash": "Cash", "card": "Card", "credit": "Store credit"}
+
+
+def render_receipt(session: Session, order_id: str, *, width: str = "80mm",
+                   footer: str = "") -> bytes:
+    """The receipt of a sale (``order_id`` is the order's id)."""
+    roll = roll_for(width)
+    order = session.get(Order, order_id) if isinstance(order_id, str) else None
+    if order is None:
+        raise NotFound(f"no sale {order_id}", field="order")
+    store = session.get(Store, order.store_id)
+    money = _money(order.currency)
+    doc = RollDocument(roll)
+    _header(doc, store)
+    doc.pair("Receipt", order.number, bold=True)
+    _who_and_when(doc, session, store, order.created_at, order.staff_id, order.customer_id)
+    doc.rule()
+    weighed = _weighed_variants(session, order.lines)
+    for line in order.lines:
+        _sale_line(doc, line, line.variant_id in weighed, money)
+    doc.rule()
+    doc.pair("Subtotal", money(order.subtotal))
+    if order.line_discount_total:
+        doc.pair("Line discounts", money(-order.line_discount_total))
+    if order.order_discount_total:
+        doc.pair("Order discount", money(-order.order_discount_total))
+    if order.coupon_discount_total or order.coupon_code:
+        doc.pair(f"Coupon {order.coupon_code or ''}".strip(), money(-order.coupon_discount_total))
+    taxes = _taxes_by_rate(order.lines, money)
+    if not order.prices_include_tax:
+        for label, tax in taxes:
+            doc.pair(label, money(tax))
+    doc.pair("TOTAL", f"{order.currency} {money(order.total)}", bold=True, scale=1.3)
+    if order.prices_include_tax and taxes:
+        doc.text("Prices include:")
+        for label, tax in taxes:
+            doc.pair(label, money(tax), indent=6)
+    doc.rule()
+    for payment in order.payments:
+        handed = payment.tendered if payment.method == "cash" else payment.amount
+        doc.pair(_tender_label(payment), money(handed))
+    if order.change_given:
+        doc.pair("Change", money(order.change_given), bold=True)
+    _footer_and_barcode(doc, footer, order.number)
+    return doc.pdf(title=f"Receipt {order.number}", author=store.name)
+
+
+def render_refund_receipt(session: Session, refund_id: str, *, width: str = "80mm",
+                          footer: str = "") -> bytes:
+    """The receipt of a refund: what came back, what was paid back and how. Its barcode is
+    the refund's number."""
+    roll = roll_for(width)
+    record = session.get(Refund, refund_id) if isinstance(refund_id, str) else None
+    if record is None:
+        raise NotFound(f"no refund {refund_id}", field="order")
+    order = session.get(Order, record.order_id)
+    store = session.get(Store, order.store_id)
+    money = _money(order.currency)
+    doc = RollDocument(roll)
+    _header(doc, store)
+    doc.pair("REFUND", record.number, bold=True)
+    doc.pair("for sale", order.number)
+    _who_and_when(doc, session, store, record.created_at, record.staff_id, order.customer_id)
+    doc.rule()
+    lines = {line.id: line for line in order.lines}
+    weighed = _weighed_variants(session, order.lines)
+    taxes: dict[str, int] = defaultdict(int)
+    for returned in record.lines:
+        line = lines[returned.order_line_id]
+        doc.text(line.name)
+        doc.pair(_quantity_text(returned.quantity_milli, line.unit_price,
+                                line.variant_id in weighed, money),
+                 money(-returned.amount), indent=6)
+        shares = allocate(returned.tax, [part.tax for part in line.taxes]) if line.taxes else []
+        for part, share in zip(line.taxes, shares):
+            taxes[part.name] += share
+    doc.rule()
+    doc.pair("REFUNDED", f"{order.currency} {money(record.amount)}", bold=True, scale=1.3)
+    if any(taxes.values()):
+        doc.text("Tax refunded:")
+        for name, tax in taxes.items():
+            doc.pair(name, money(tax), indent=6)
+    doc.rule()
+    payments = {p.id: p for p in order.payments}
+    for paid_back in record.payments:
+        source = payments.get(paid_back.payment_id)
+        label = (_tender_label(source) if source is not None and paid_back.method == source.method
+                 else METHOD_NAMES.get(paid_back.method, paid_back.method))
+        doc.pair(f"Back to {label}", money(paid_back.amount))
+    if record.reason:
+        doc.text(f"Reason: {record.reason}")
+    _footer_and_barcode(doc, footer, record.number)
+    return doc.pdf(title=f"Refund {record.number}", author=store.name)
+
+
+# -- parts ---------------------------------------------------------------------------------
+def _money(currency: str):
+    return lambda minor: format_amount(minor, currency)
+
+
+def _header(doc: RollDocument, store: Store) -> None:
+    doc.text(store.name, align="center", bold=True, scale=1.4)
+    for part in (store.address or "").splitlines():
+        if part.strip():
+            doc.text(part, align="center")
+    if store.tax_number:
+        doc.text(f"Tax no. {store.tax_number}", align="center")
+    doc.rule()
+
+
+def _who_and_when(doc: RollDocument, session: Session, store: Store, at: datetime,
+                  staff_id: str | None, customer_id: str | None) -> None:
+    doc.text(_local_time(at, store.timezone))
+    staff = session.get(StaffUser, staff_id) if staff_id else None
+    if staff is not None:
+        doc.text(f"Cashier: {staff.name}")
+    customer = session.get(Customer, customer_id) if customer_id else None
+    if customer is not None and not customer.erased:
+        doc.text(f"Customer: {customer.name}")  # the name only: receipts get left behind
+
+
+def _local_time(at: datetime, zone_name: str) -> str:
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.utc
+    local = at.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
+
+
+def _weighed_variants(session: Session, lines: list[OrderLine]) -> set[str]:
+    ids = {line.variant_id for line in lines}
+    if not ids:
+        return set()
+    return set(session.scalars(select(Variant.id).join(Product, Product.id == Variant.product_id)
+                               .where(Variant.id.in_(ids), Product.sold_by_weight.is_(True))))
+
+
+def _quantity_text(quantity_milli: int, unit_price: int, weighed: bool, money) -> str:
+    if weighed:
+        return f"{format_quantity(quantity_milli)} kg × {money(unit_price)}/kg"
+    return f"{format_quantity(quantity_milli)} × {money(unit_price)}"
+
+
+def _sale_line(doc: RollDocument, line: OrderLine, weighed: bool, money) -> None:
+    doc.text(line.name)
+    doc.pair(_quantity_text(line.quantity_milli, line.unit_price, weighed, money),
+             money(line.gross), indent=6)
+    if line.price_override_by:
+        doc.text("price changed with a manager's approval", indent=6, scale=0.9)
+    if line.line_discount:
+        doc.pair("Discount", money(-line.line_discount), indent=6)
+
+
+def _taxes_by_rate(lines: list[OrderLine], money) -> list[tuple[str, int]]:
+    """("VAT 21% of 17.44", 3.66) per rate, highest rate first."""
+    taxable: dict[tuple[str, int], int] = defaultdict(int)
+    tax: dict[tuple[str, int], int] = defaultdict(int)
+    for line in lines:
+        for part in line.taxes:
+            taxable[(part.name, part.rate_ppm)] += part.taxable
+            tax[(part.name, part.rate_ppm)] += part.tax
+    return [(f"{key[0]} of {money(taxable[key])}", tax[key])
+            for key in sorted(tax, key=lambda k: (-k[1], k[0]))]
+
+
+def _tender_label(payment: Payment) -> str:
+    if payment.method == "card":
+        card = " ".join(p for p in (payment.card_brand,
+                                    f"•••• {payment.card_last4}" if payment.card_last4 else None)
+                        if p)
+        return f"Card {card}".strip()
+    return METHOD_NAMES.get(payment.method, payment.method)
+
+
+def _footer_and_barcode(doc: RollDocument, footer: str, number: str) -> None:
+    doc.rule()
+    for paragraph in (footer or "").splitlines():
+        if paragraph.strip():
+            doc.text(paragraph, align="center")
+    doc.space(6)
+    doc.barcode(number)
