@@ -54,8 +54,8 @@ class TillDriver:
         self.controller.call(method, *args, kind=kind,
                              on_done=lambda result: outcome.setdefault("result", result),
                              on_error=lambda exc: outcome.setdefault("error", exc), **kwargs)
-        self.qtbot.waitUntil(lambda: outcome or not self.controller.busy, timeout=WAIT_MS)
-        self.qtbot.waitUntil(lambda: not self.controller.busy, timeout=WAIT_MS)
+        self.qtbot.waitUntil(lambda: bool(outcome) or not self.controller.busy, timeout=WAIT_MS)
+        self.wait_idle()
         if "error" in outcome:
             raise outcome["error"]
         if "result" not in outcome:
