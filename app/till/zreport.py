@@ -1,0 +1,158 @@
+"""The Z-report of a shift: sales, discounts, tax, refunds, voids, tenders and the cash drawer.
+
+Everything is summed from what the shift recorded — orders (``Order.shift_id``) with their
+payments and line taxes, refunds (``Refund.shift_id``) with their refund payments, voids,
+cash movements — so the running report and the one frozen at close are the same arithmetic.
+
+Cash the drawer should hold: the opening float, plus cash taken for sales (a cash payment's
+``amount`` is what it paid towards the sale: change is already netted out), minus cash paid
+back for refunds, plus cash put in, minus cash taken out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app.domain.rates import format_percent
+from app.till.format import METHOD_LABELS, money
+from app.till.views import TaxLineView, ZReport, ZTenderLine
+from db.models import (CashMovement, Order, OrderLine, OrderLineTax, Payment, Refund,
+                       RefundPayment, Shift, StaffUser, VoidRecord)
+
+TENDER_ORDER = ("cash", "card", "credit")
+_TEXT_FIELDS = ("gross_sales", "discounts", "tax", "net_sales", "refunds", "refunded_tax",
+                "voids", "opening_float", "cash_sales", "cash_refunds", "cash_in", "cash_out",
+                "expected_cash", "counted_cash", "difference")
+
+
+@dataclass(frozen=True, slots=True)
+class DrawerFigures:
+    opening_float: int
+    cash_sales: int
+    cash_refunds: int
+    cash_in: int
+    cash_out: int
+
+    @property
+    def expected(self) -> int:
+        return (self.opening_float + self.cash_sales - self.cash_refunds + self.cash_in
+                - self.cash_out)
+
+
+def _sum(column):  # noqa: ANN001, ANN202 - a SQL expression in, one out
+    return func.coalesce(func.sum(column), 0)
+
+
+def _payments_by_method(session: Session, shift_id: str) -> dict[str, int]:
+    rows = session.execute(select(Payment.method, _sum(Payment.amount))
+                           .join(Order, Payment.order_id == Order.id)
+                           .where(Order.shift_id == shift_id).group_by(Payment.method))
+    return {method: int(total) for method, total in rows}
+
+
+def _refunds_by_method(session: Session, shift_id: str) -> tuple[dict[str, int], int]:
+    """What went back per method (pending card refunds included: they are owed), and the cash
+    actually paid out of the drawer."""
+    by_method: dict[str, int] = {}
+    cash_out_of_drawer = 0
+    rows = session.execute(select(RefundPayment.method, RefundPayment.status,
+                                  _sum(RefundPayment.amount))
+                           .join(Refund, RefundPayment.refund_id == Refund.id)
+                           .where(Refund.shift_id == shift_id)
+                           .group_by(RefundPayment.method, RefundPayment.status))
+    for method, status, total in rows:
+        by_method[method] = by_method.get(method, 0) + int(total)
+        if method == "cash" and status == "done":
+            cash_out_of_drawer += int(total)
+    return by_method, cash_out_of_drawer
+
+
+def drawer_figures(session: Session, shift: Shift) -> DrawerFigures:
+    cash_in, cash_out = session.execute(
+        select(_sum(case((CashMovement.amount > 0, CashMovement.amount), else_=0)),
+               _sum(case((CashMovement.amount < 0, -CashMovement.amount), else_=0)))
+        .where(CashMovement.shift_id == shift.id)).one()
+    _, cash_refunds = _refunds_by_method(session, shift.id)
+    return DrawerFigures(shift.opening_float, _payments_by_method(session, shift.id).get("cash", 0),
+                         cash_refunds, int(cash_in), int(cash_out))
+
+
+def _taxes(session: Session, shift_id: str, currency: str) -> tuple[TaxLineView, ...]:
+    rows = session.execute(
+        select(OrderLineTax.name, OrderLineTax.rate_ppm, _sum(OrderLineTax.tax))
+        .join(OrderLine, OrderLineTax.order_line_id == OrderLine.id)
+        .join(Order, OrderLine.order_id == Order.id)
+        .where(Order.shift_id == shift_id)
+        .group_by(OrderLineTax.name, OrderLineTax.rate_ppm)
+        .order_by(OrderLineTax.name, OrderLineTax.rate_ppm))
+    return tuple(TaxLineView(name, f"{format_percent(rate)} %", int(tax), money(int(tax), currency))
+                 for name, rate, tax in rows)
+
+
+def _name(session: Session, staff_id: str | None) -> str | None:
+    if staff_id is None:
+        return None
+    staff = session.get(StaffUser, staff_id)
+    return staff.name if staff else staff_id
+
+
+def build_report(session: Session, shift: Shift, *, currency: str, register_code: str,
+                 closed_at: datetime | None = None, closed_by: str | None = None,
+                 counted: int | None = None) -> ZReport:
+    """The shift's figures now; with ``counted`` (at close) the difference too."""
+    sid = shift.id
+    count, gross, discounts, tax, net = session.execute(
+        select(func.count(Order.id), _sum(Order.subtotal),
+               _sum(Order.line_discount_total + Order.order_discount_total
+                    + Order.coupon_discount_total),
+               _sum(Order.tax_total), _sum(Order.total)).where(Order.shift_id == sid)).one()
+    refund_count, refunded, refunded_tax = session.execute(
+        select(func.count(Refund.id), _sum(Refund.amount), _sum(Refund.tax))
+        .where(Refund.shift_id == sid)).one()
+    void_count, voided = session.execute(
+        select(func.count(VoidRecord.id), _sum(VoidRecord.amount))
+        .where(VoidRecord.shift_id == sid)).one()
+    paid = _payments_by_method(session, sid)
+    returned, _ = _refunds_by_method(session, sid)
+    tenders = tuple(ZTenderLine(m, METHOD_LABELS[m], paid.get(m, 0), returned.get(m, 0),
+                                paid.get(m, 0) - returned.get(m, 0),
+                                money(paid.get(m, 0) - returned.get(m, 0), currency))
+                    for m in TENDER_ORDER)
+    drawer = drawer_figures(session, shift)
+    expected = drawer.expected
+    figures = dict(
+        gross_sales=int(gross), discounts=int(discounts), tax=int(tax), net_sales=int(net),
+        refunds=int(refunded), refunded_tax=int(refunded_tax), voids=int(voided),
+        opening_float=drawer.opening_float, cash_sales=drawer.cash_sales,
+        cash_refunds=drawer.cash_refunds, cash_in=drawer.cash_in, cash_out=drawer.cash_out,
+        expected_cash=expected, counted_cash=counted,
+        difference=None if counted is None else counted - expected)
+    text = {key: money(value, currency) for key, value in figures.items() if value is not None}
+    return ZReport(
+        shift_id=sid, register_code=register_code, opened_at=shift.opened_at,
+        closed_at=closed_at, opened_by=_name(session, shift.opened_by) or "",
+        closed_by=_name(session, closed_by), currency=currency, sales_count=int(count),
+        refunds_count=int(refund_count), voids_count=int(void_count), tenders=tenders,
+        taxes=_taxes(session, sid, currency), text=text, **figures)
+
+
+def report_to_json(report: ZReport) -> str:
+    data = asdict(report)
+    data["opened_at"] = report.opened_at.isoformat()
+    data["closed_at"] = report.closed_at.isoformat() if report.closed_at else None
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def report_from_json(text: str) -> ZReport:
+    """The report as frozen at close: a reprint shows exactly these figures."""
+    data = json.loads(text)
+    data["opened_at"] = datetime.fromisoformat(data["opened_at"])
+    data["closed_at"] = datetime.fromisoformat(data["closed_at"]) if data["closed_at"] else None
+    data["tenders"] = tuple(ZTenderLine(**t) for t in data["tenders"])
+    data["taxes"] = tuple(TaxLineView(**t) for t in data["taxes"])
+    return ZReport(**data)
