@@ -11,10 +11,14 @@ same label.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+
+if TYPE_CHECKING:
+    from app.domain.errors import DomainError
 
 #: digits with at most one decimal point; the service decides how many decimals are fine
 AMOUNT_SHAPE = re.compile(r"\d*(?:\.\d*)?")
@@ -122,10 +126,22 @@ def _refused_part(before: str, after: str) -> str:
     return inserted if len(inserted) <= 24 else inserted[:23] + "…"
 
 
+class TouchButton(QPushButton):
+    """A push button whose shortcut clicks it at once: Qt's own animates the press for 100 ms
+    first, and a cashier's next key (or a scanner's digits) must not overtake the action."""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Shortcut and not event.isAmbiguous():
+            if self.isEnabled():
+                self.click()
+            return True
+        return super().event(event)
+
+
 def touch_button(name: str, text: str, accessible: str, parent: QWidget | None = None,
                  *, shortcut: str | None = None) -> QPushButton:
     """A button big enough to tap, its shortcut on its face and in its tooltip."""
-    button = QPushButton(text, parent)
+    button = TouchButton(text, parent)
     button.setObjectName(name)
     button.setAccessibleName(accessible)
     button.setMinimumSize(MIN_TOUCH, MIN_TOUCH)
@@ -134,3 +150,13 @@ def touch_button(name: str, text: str, accessible: str, parent: QWidget | None =
         button.setShortcut(QKeySequence(shortcut))
         button.setToolTip(f"{accessible} ({shortcut})")
     return button
+
+
+def describe(error: "DomainError", captions: dict[str, str]) -> str:
+    """The service's refusal as a sentence under its field: "is empty" reads "Opening float:
+    is empty" (the service's words stay as they are)."""
+    message = error.message
+    caption = captions.get(error.field or "")
+    if caption and message and (message[0].islower() or message[0] in "'\"“"):
+        return f"{caption}: {message}"
+    return message

@@ -16,7 +16,7 @@ from app.domain.money import format_amount, parse_amount
 from app.till import ApprovalNeeded
 from app.till.views import ShiftView, ZReport
 from ui.till.controller import TillController
-from ui.till.entry_fields import MIN_TOUCH, AmountField, MessageLabel, touch_button
+from ui.till.entry_fields import MIN_TOUCH, AmountField, MessageLabel, describe, touch_button
 from ui.till.zreport_view import ZReportView
 
 
@@ -34,6 +34,8 @@ class TillDialog(QDialog):
         self._controller = controller
         self._waiting = False
         self._action_buttons: list[QWidget] = []
+        #: what each field the service may name is called here (its refusals read "Amount: …")
+        self.captions: dict[str, str] = {"amount": "Amount", "reason": "Reason"}
 
     def submit(self, method: str, *args: Any, on_done: Callable[[Any], None],
                message: MessageLabel,
@@ -52,7 +54,7 @@ class TillDialog(QDialog):
         def refused(error: DomainError) -> None:
             self._set_waiting(False)
             if not isinstance(error, ApprovalNeeded):  # the approval dialog takes it from here
-                message.show_message(error.message)
+                message.show_message(describe(error, self.captions))
             if on_refused is not None:
                 on_refused(error)
         self._controller.call(method, *args, on_done=done, on_error=refused, **kwargs)
@@ -82,6 +84,7 @@ class OpenShiftDialog(TillDialog):
 
     def __init__(self, controller: TillController, parent: QWidget | None = None) -> None:
         super().__init__("openShiftDialog", "Open shift", controller, parent)
+        self.captions["float"] = "Opening float"
         self.message = MessageLabel("floatMessage")
         self.float_field = AmountField("floatField", "Opening float", self.message)
         self.float_field.returnPressed.connect(self.open_shift)
@@ -174,6 +177,7 @@ class CloseShiftDialog(TillDialog):
 
     def __init__(self, controller: TillController, parent: QWidget | None = None) -> None:
         super().__init__("closeShiftDialog", "Close shift", controller, parent)
+        self.captions["counted"] = "Counted cash"
         self._running: ZReport | None = None
         self.message = MessageLabel("countedMessage")
         self.expected_label = _figure("expectedLabel", "Expected cash")
