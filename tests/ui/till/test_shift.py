@@ -11,8 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.domain.errors import RuleViolation
 from tests.ui.till.conftest import WAIT_MS
-from tests.ui.till.u2_support import (OFFSCREEN_SIZE_HINTS, key, open_dialog, show,  # noqa: F401
-                                      till, type_in)
+from tests.ui.till.u2_support import OFFSCREEN_SIZE_HINTS, key, open_dialog, show, type_in
 from ui.till.shift_dialogs import CashMovementDialog, CloseShiftDialog, OpenShiftDialog
 
 pytestmark = OFFSCREEN_SIZE_HINTS

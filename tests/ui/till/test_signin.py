@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 
 from tests.ui.till.conftest import (CASHIER, CASHIER_PIN, OTHER_CASHIER, OTHER_CASHIER_PIN,
                                     WAIT_MS)
-from tests.ui.till.u2_support import OFFSCREEN_SIZE_HINTS, till  # noqa: F401 - fixture
+from tests.ui.till.u2_support import OFFSCREEN_SIZE_HINTS
 from ui.till.idle_lock import IdleLock
 from ui.till.signin_page import SignInPage
 

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from tests.ui.till.conftest import WAIT_MS, TillDriver
+from tests.ui.till.conftest import WAIT_MS
 
 #: the offscreen platform cannot pass a top-level's size hints on; nothing to do with us
 OFFSCREEN_SIZE_HINTS = pytest.mark.qt_log_ignore("propagateSizeHints")
-
-
-class Driver(TillDriver):
-    """TillDriver whose wait returns a bool (pytest-qt refuses a dict from waitUntil)."""
-
-    def call(self, method: str, *args: Any, kind: str = "db", **kwargs: Any) -> Any:
-        outcome: dict[str, Any] = {}
-        self.controller.call(method, *args, kind=kind,
-                             on_done=lambda result: outcome.setdefault("result", result),
-                             on_error=lambda exc: outcome.setdefault("error", exc), **kwargs)
-        self.qtbot.waitUntil(lambda: bool(outcome) or not self.controller.busy, timeout=WAIT_MS)
-        self.qtbot.waitUntil(lambda: not self.controller.busy, timeout=WAIT_MS)
-        if "error" in outcome:
-            raise outcome["error"]
-        if "result" not in outcome:
-            raise AssertionError(f"{method} failed without a domain error (see the log)")
-        return outcome["result"]
 
 
 def show(qtbot, widget: QWidget, size: tuple[int, int] = (1024, 700)) -> QWidget:  # noqa: ANN001
@@ -75,7 +56,3 @@ def key(qtbot, widget: QWidget, name: str) -> None:  # noqa: ANN001
     combination = QKeySequence(name)[0]
     qtbot.keyClick(widget, combination.key(), combination.keyboardModifiers())
 
-
-@pytest.fixture
-def till(qtbot, till_controller) -> Driver:  # noqa: ANN001 - overrides conftest's in a module
-    return Driver(qtbot, till_controller)
