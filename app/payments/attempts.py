@@ -15,7 +15,7 @@ try never reuses an idempotency key the provider might have kept an answer for.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
@@ -123,6 +123,8 @@ class CardPayments:
             log.warning("card provider %s: status of %s failed: %s", provider.name,
                         row.request.key, exc)
             outcome = _lost_track("the card terminal could not be asked", exc)
+        if _unchanged(row.view, outcome):  # the window polls twice a second: no empty writes
+            return _with_needs_cashier(row.view, outcome.needs_cashier)
         return self._record(attempt_id, outcome)
 
     def cancel(self, attempt_id: str) -> AttemptView:
@@ -284,6 +286,19 @@ def _lost_track(what: str, exc: Exception) -> AttemptStatus:
     reason = exc.message if isinstance(exc, ProviderUnavailable) else str(exc) or type(exc).__name__
     return AttemptStatus(AttemptState.UNKNOWN, f"{what} ({reason[:150]}): ask its status again",
                          error_code="provider_error")
+
+
+def _unchanged(view: AttemptView, outcome: AttemptStatus) -> bool:
+    return (outcome.state is view.state and (outcome.message or "")[:300] == view.message
+            and outcome.reference in (None, view.reference)
+            and _safe_brand(outcome.card_brand) in (None, view.card_brand)
+            and _safe_last4(outcome.card_last4) in (None, view.card_last4))
+
+
+def _with_needs_cashier(view: AttemptView, needs_cashier: bool) -> AttemptView:
+    if view.needs_cashier == needs_cashier:
+        return view
+    return replace(view, needs_cashier=needs_cashier and not view.state.final)
 
 
 def _same_answer(view: AttemptView, approved: bool, last4: str | None) -> bool:

@@ -240,3 +240,20 @@ def test_an_attempt_of_a_provider_no_longer_set_up_is_left_for_it(reader, store)
     assert left.state is AttemptState.PROCESSING and reader.calls == []
     [none_set_up] = CardPayments(store, None).recover()
     assert none_set_up.attempt_id == view.attempt_id
+
+
+def test_polling_an_unchanged_attempt_writes_nothing(reader, store):
+    reader.mode = "wait"
+    payments = CardPayments(store, reader)
+    view = payments.start(SALE, 0, 700, "EUR")
+
+    def updated_at():
+        with store.read() as s:
+            return s.get(PaymentAttempt, view.attempt_id).updated_at
+
+    before = updated_at()
+    assert all(payments.status(view.attempt_id) == view for _ in range(5))
+    assert updated_at() == before
+    reader.finish(f"{SALE}:0:1", 700)
+    assert payments.status(view.attempt_id).state is AttemptState.SUCCEEDED
+    assert updated_at() > before

@@ -183,3 +183,22 @@ def test_bad_requests(till):
         with pytest.raises(InvalidInput) as err:
             render_receipt(s, "x", width="110mm")
         assert err.value.field == "width"
+
+
+def test_weighed_items_and_prices_without_tax(till):
+    store, ids = till
+    with store.write() as s:
+        s.scalar(select(Store)).prices_include_tax = False
+        cheese = catalog.product(s, "Gouda", 1200, sold_by_weight=True, stock_milli=5000).id
+    cart = Cart()
+    cart.add(cheese, 375)
+    cart.add(ids["tea"], 1000)
+    order_id = sell(store, ids, cart, [Tender(CASH)])
+    text = " ".join(receipt(store, order_id, "58mm").text().split())
+    # 0.375 kg × 12.00 = 4.50; tea 4.50; 21 % added before the total, rounded per line
+    # (0.945 → 0.95 twice): the receipt prints the order's own figures
+    for expected in ("0.375 kg × 12.00/kg 4.50", "Subtotal 9.00", "VAT 21% of 9.00 1.90",
+                     "TOTAL EUR 10.90"):
+        assert expected in text, expected
+    assert "Prices include" not in text
+    assert text.index("VAT 21% of 9.00") < text.index("TOTAL")
