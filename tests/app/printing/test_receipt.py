@@ -3,6 +3,8 @@ and scanned: the barcode decodes to the exact order number on both roll widths."
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from sqlalchemy import select
 
@@ -13,7 +15,7 @@ from app.printing.receipt import render_receipt, render_refund_receipt
 from app.sales.cart import Cart
 from app.sales.checkout import Tender, checkout
 from app.sales.refunds import ReturnRequest, refund
-from db.models import Coupon, Store
+from db.models import Coupon, Order, Store
 from tests.support import catalog, pdf
 
 CASH, CARD = TenderMethod.CASH, TenderMethod.CARD
@@ -49,7 +51,6 @@ def receipt(store, order_id: str, width: str) -> pdf.Pdf:
 
 
 def order_number(store, order_id: str) -> str:
-    from db.models import Order
     with store.read() as s:
         return s.get(Order, order_id).number
 
@@ -100,7 +101,6 @@ def test_a_split_cash_and_card_sale_with_discounts(till, width, test_output):
 
 
 def test_the_time_is_the_stores_local_time(till):
-    from datetime import datetime, timezone
     store, ids = till
     cart = Cart()
     cart.add(ids["tea"], 1000)
