@@ -3,7 +3,7 @@ codec both sides use (pure: the server and the client's ``sync`` package both im
 
 Pull — ``GET /api/v1/sync/changes?cursor=&limit=`` (device credential)
     A device sees the feeds in :func:`device_feeds`: the shared catalogue, the staff (with PIN
-    hashes), the customers, and its own store (stock levels, orders). The answer is
+    hashes), the customers, and its own store (stock levels, orders, parked carts). The answer is
     ``{"changes": [{feed, seq, entity, entity_id, op, version, data}], "cursor": str,
     "has_more": bool, "server_time": iso}``: entries of one feed in ``seq`` order, feeds in
     the order of :func:`device_feeds`, a later feed only once the earlier ones were read to

@@ -4,8 +4,9 @@ variant, a product of a category the next page brings) waits in ``sync_deferred`
 applied once what it needs has arrived.
 
 Modules: ``entries`` (shapes and checks), ``catalog``, ``parties`` (coupons, staff,
-customers), ``store_feed`` (stock levels, orders), ``batch`` (dependency order, deferral),
-``sweep`` (what a snapshot did not name), ``rows`` (bulk statements).
+customers), ``store_feed`` (stock levels, orders), ``parked`` (parked carts), ``batch``
+(dependency order, deferral), ``sweep`` (what a snapshot did not name), ``rows`` (bulk
+statements).
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.pricing import Discount
+from app.domain.tenders import TenderMethod
 from app.sales.cart import Cart
 from app.sales.checkout import Tender, checkout
-from app.domain.tenders import TenderMethod
 from app.sales.identity import this_register
 from app.till.parking import list_parked, park_cart, take_parked
 from app.till.receipts import email_receipt
@@ -60,8 +60,8 @@ def _outbox(s) -> list[tuple[str, str, dict]]:
 def test_a_parked_cart_is_stored_queued_and_journalled_in_one_go(till):
     store, ids = till
     with store.write() as s:
-        parked = park_cart(s, cart=_cart(ids), staff_id=ids["cashier"], label="  Anna\t— on\nhold ",
-                           now=NOON)
+        parked = park_cart(s, cart=_cart(ids), staff_id=ids["cashier"],
+                           label="  Anna\t— on\nhold ", now=NOON)
         parked_id = parked.id
     with store.read() as s:
         row = s.get(ParkedCart, parked_id)
