@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
 import zxingcpp
+from PIL import Image
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPdf import QPdfDocument
@@ -71,12 +71,11 @@ def load(pdf: bytes) -> Pdf:
     return Pdf(document, buffer, data)
 
 
-def grey(image: QImage) -> np.ndarray:
-    """The image as a 2-D array of 0 (ink) … 255 (paper)."""
+def grey(image: QImage) -> Image.Image:
+    """The image as 8-bit grey: 0 is ink, 255 is paper (Pillow, which zxing reads directly)."""
     g = image.convertToFormat(QImage.Format.Format_Grayscale8)
-    row_bytes = g.bytesPerLine()
-    raw = np.frombuffer(g.constBits(), dtype=np.uint8, count=row_bytes * g.height())
-    return raw.reshape(g.height(), row_bytes)[:, :g.width()].copy()
+    raw = bytes(g.constBits())[:g.bytesPerLine() * g.height()]
+    return Image.frombuffer("L", (g.width(), g.height()), raw, "raw", "L", g.bytesPerLine(), 1)
 
 
 def barcodes(image: QImage, formats: zxingcpp.BarcodeFormat | None = None) -> list[tuple[str, str]]:
@@ -88,7 +87,7 @@ def barcodes(image: QImage, formats: zxingcpp.BarcodeFormat | None = None) -> li
 
 def ink_columns(image: QImage, threshold: int = 160) -> tuple[int, int]:
     """The first and last pixel columns with any ink: what was printed stays inside them."""
-    inked = np.where((grey(image) < threshold).any(axis=0))[0]
-    if inked.size == 0:
+    box = grey(image).point(lambda v: 255 if v < threshold else 0).getbbox()
+    if box is None:
         return -1, -1
-    return int(inked[0]), int(inked[-1])
+    return box[0], box[2] - 1
