@@ -137,6 +137,13 @@ class TouchButton(QPushButton):
             return True
         return super().event(event)
 
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        # Qt replaces the shortcut with the new text's mnemonic (none without "&"): keep ours
+        shortcut = self.shortcut()
+        super().setText(text)
+        if not shortcut.isEmpty() and self.shortcut().isEmpty():
+            self.setShortcut(shortcut)
+
 
 def touch_button(name: str, text: str, accessible: str, parent: QWidget | None = None,
                  *, shortcut: str | None = None) -> QPushButton:
