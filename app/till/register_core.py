@@ -7,6 +7,7 @@ open shift, the cart's state, and the rules for asking a manager.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
@@ -70,6 +71,7 @@ class RegisterCore:
         self._notice: str | None = None
         # the payment in progress, and the last sale completed (a second Pay returns it)
         self._payment: PaymentState | None = None
+        self._pay_lock = threading.RLock()  # card calls come from the window's io pool
         self._completed: SaleResult | None = None
         # orders found by scanning their receipt (a return with a receipt)
         self._scanned_orders: set[str] = set()
@@ -152,6 +154,13 @@ class RegisterCore:
 
     def _over_limit(self, discount: int, base: int) -> bool:
         return base > 0 and discount * PPM > self._discount_limit_ppm() * base
+
+    def _open_drawer_safely(self) -> bool:
+        # the sale is recorded already: a drawer that does not open must not undo or hide it
+        try:
+            return bool(self.drawer.open()) if self.drawer is not None else False
+        except Exception:  # noqa: BLE001 - any device failure means "did not open"
+            return False
 
     # -- the cart's state ---------------------------------------------------------------------
     def _reset_cart(self) -> None:
