@@ -25,6 +25,7 @@ MIN_SCANNED_LENGTH = 4
 REFUND_TO = (("original", "Original tender"), ("cash", "Cash"), ("credit", "Store credit"))
 QUANTITY_COLUMN = 4
 COLUMNS = ("Item", "Sold", "Returnable", "Each", "Return")
+QUANTITY_KEYS = frozenset("0123456789.")
 NOTHING_CHOSEN = "Choose what comes back: type a quantity on its line (Space: all of it)"
 
 
@@ -68,8 +69,8 @@ class ScanTiming(QObject):
 
 
 class ReturnDialog(TillDialog):
-    """``receiptField`` (scan or number, Enter), the lines table ``returnLines`` (type the
-    quantity to return; Space toggles all of a line), ``refundToCombo`` (F4 changes it),
+    """``receiptField`` (scan or number, Enter), the lines table ``returnLines`` (Up/Down choose a
+    line, digits type its quantity to return, Space toggles all of it, Enter or F12 refunds), ``refundToCombo`` (F4 changes it),
     ``returnReasonField``, ``refundButton`` "Refund (F12)", then the result; Esc backs out."""
 
     refunded = Signal(object)  # RefundResult
@@ -78,6 +79,7 @@ class ReturnDialog(TillDialog):
         super().__init__("returnDialog", "Return", controller, parent)
         self.sale: ReturnSaleView | None = None
         self.result: RefundResult | None = None
+        self._typing_row: int | None = None  # the row whose quantity the keys are typing
         self.resize(760, 520)
         self.message = MessageLabel("returnMessage")
 
@@ -103,9 +105,9 @@ class ReturnDialog(TillDialog):
         self.lines.verticalHeader().setVisible(False)
         self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.lines.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.AnyKeyPressed
-                                   | QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        # keys type the quantity straight into the cell (see eventFilter); a tap edits it
+        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
+        self.lines.currentCellChanged.connect(lambda *_cells: self._stop_typing())
         self.lines.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.lines.verticalHeader().setDefaultSectionSize(MIN_TOUCH)
         self.lines.installEventFilter(self)
@@ -241,16 +243,36 @@ class ReturnDialog(TillDialog):
     # -- keys --------------------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if (watched is self.lines and event.type() == QEvent.Type.KeyPress
-                and event.key() == Qt.Key.Key_Space and self.sale is not None):
+        if (watched is not self.lines or event.type() != QEvent.Type.KeyPress
+                or self.sale is None
+                or self.lines.state() == QAbstractItemView.State.EditingState):
+            return super().eventFilter(watched, event)
+        key, text = event.key(), event.text()
+        if key == Qt.Key.Key_Space:
             self._toggle_all(self.lines.currentRow())
-            return True
-        if (watched is self.lines and event.type() == QEvent.Type.KeyPress
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                and self.lines.state() != QAbstractItemView.State.EditingState):
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.refund()
-            return True
-        return super().eventFilter(watched, event)
+        elif key == Qt.Key.Key_Backspace:
+            self._type_quantity(None)
+        elif text and text in QUANTITY_KEYS:
+            self._type_quantity(text)
+        else:
+            return super().eventFilter(watched, event)
+        return True
+
+    def _type_quantity(self, char: str | None) -> None:
+        """Digits typed on a line become its quantity to return (Backspace takes one back)."""
+        row = self.lines.currentRow()
+        item = self.lines.item(row, QUANTITY_COLUMN) if row >= 0 else None
+        if item is None or not item.flags() & Qt.ItemFlag.ItemIsEditable:
+            return
+        current = item.text() if self._typing_row == row else ""
+        item.setText(current[:-1] if char is None else (current + char)[:12])
+        self._typing_row = row
+        self.message.show_message("")
+
+    def _stop_typing(self) -> None:
+        self._typing_row = None
 
     def _toggle_all(self, row: int) -> None:
         if self.sale is None or not 0 <= row < len(self.sale.lines):
@@ -260,6 +282,7 @@ class ReturnDialog(TillDialog):
         if line.returnable_milli <= 0 or item is None:
             return
         item.setText("" if item.text().strip() else format_quantity(line.returnable_milli))
+        self._stop_typing()
 
     def _next_refund_to(self) -> None:
         self.refund_to.setCurrentIndex((self.refund_to.currentIndex() + 1) % self.refund_to.count())
