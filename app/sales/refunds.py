@@ -49,12 +49,13 @@ def refund_destination(paid_with: str, to_method: str | None) -> str:
 def refund(session: Session, *, order_ref: str, staff_id: str,
            lines: list[ReturnRequest] | None = None, reason: str = "",
            to_method: str | None = None, shift_id: str | None = None, restock: bool = True,
-           now: datetime | None = None) -> Refund:
+           now: datetime | None = None, approved_by: str | None = None) -> Refund:
     """Return ``lines`` of an order (all that is left when ``None``) and pay the money back.
 
     The money comes off the original payments (cards first, cash last) and goes back as
     :func:`refund_destination` says. Card shares are recorded ``pending`` for the payment
-    provider to carry out after the commit.
+    provider to carry out after the commit. ``approved_by``: the manager who approved it at
+    the till (a return without a receipt), kept in the audit entry.
     """
     now = now or utcnow()
     store, register = this_register(session)
@@ -148,7 +149,7 @@ def refund(session: Session, *, order_ref: str, staff_id: str,
                    payload={"refund": refund_to_dict(record, order), "order": order_to_dict(order),
                             "stock_movements": [inventory.movement_payload(m) for m in movements]})
     audit.append(session, action="sale.refunded", entity="order", entity_id=order.id,
-                 actor_id=staff.id, details={"refund": record.number, "order": order.number,
+                 actor_id=staff.id, approved_by=approved_by, details={"refund": record.number, "order": order.number,
                                              "amount": amount, "reason": record.reason}, at=now)
     return record
 
