@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from shiboken6 import isValid
 
 from tests.ui.till.conftest import WAIT_MS
 
@@ -41,6 +42,11 @@ def active_modal(qtbot, kind: type | None = None, name: str | None = None):  # n
     dialog.activateWindow()
     qtbot.waitUntil(dialog.isActiveWindow, timeout=WAIT_MS)
     return dialog
+
+
+def gone(widget: QWidget) -> bool:
+    """Closed: hidden, or already deleted (dialogs the screen opens delete themselves)."""
+    return not isValid(widget) or not widget.isVisible()
 
 
 def type_in(qtbot, widget: QWidget, text: str, *, enter: bool = True) -> None:  # noqa: ANN001
