@@ -29,6 +29,7 @@ from app import audit
 from app.domain.errors import InvalidInput, RuleViolation
 from app.sales.identity import (NEXT_DEVICE_SEQ_KEY, REGISTER_KEY, STORE_KEY, SYNC_DEVICE_ID_KEY,
                                  SYNC_SERVER_URL_KEY, SYNC_STORE_ID_KEY, get_local)
+from db import search_index
 from db.engine import BUSY_TIMEOUT_MS, LocalStore
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -57,6 +58,7 @@ class RestoreReport:
 def _connect(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    search_index.register_functions(connection)  # refilling the catalogue re-indexes it
     return connection
 
 
@@ -134,9 +136,11 @@ def _prepared_copy(file: Path, scratch: Path) -> Path:
 
 
 def _tables(db: sqlite3.Connection) -> list[str]:
+    # The search index is not copied: the catalogue's triggers rebuild it from the rows copied.
     return [row[0] for row in db.execute(
         "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND name != 'alembic_version' ORDER BY name")]
+        "AND name != 'alembic_version' ORDER BY name")
+        if not search_index.is_derived_table(row[0])]
 
 
 def _columns(db: sqlite3.Connection, table: str) -> list[str]:
@@ -224,6 +228,7 @@ def _switch(store_path: Path, copy: Path, *, discard_unsynced: bool) -> RestoreR
                 db.execute(f'INSERT INTO main."{table}" ({columns}) '
                            f'SELECT {columns} FROM restored."{table}"')
             carried = _carry_over(db, counters, kept, device_seq)
+            search_index.refresh(db)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:

@@ -24,6 +24,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import search_index
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -43,6 +45,7 @@ def _pragmas(dbapi_connection: sqlite3.Connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+    search_index.register_functions(dbapi_connection)  # the search index's refresh calls them
 
 
 def make_engine(path: Path, *, immediate: bool) -> Engine:
@@ -140,9 +143,12 @@ class LocalStore:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction: committed on success, rolled back on any error."""
+        """One write transaction: committed on success, rolled back on any error. The search
+        index catches up with the catalogue just before the COMMIT (``db.search_index``)."""
         with self._write_sessions() as session, session.begin():
             yield session
+            session.flush()
+            search_index.refresh(session.connection().connection.driver_connection)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
