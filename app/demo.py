@@ -21,7 +21,7 @@ from app.domain import demo_recipe as recipe
 from app.local_auth import hash_pin
 from app.setup import initialise
 from db.models import (Barcode, Category, Coupon, CreditMovement, Customer, Product, StaffUser,
-                       StockLevel, StockMovement, Store, TaxClass, TaxRate, Variant)
+                       StockLevel, StockMovement, Store, TaxClass, TaxRate, TillFavourite, Variant)
 
 Progress = Callable[[str, int, int], None]
 
@@ -30,6 +30,8 @@ DEMO_STAFF = recipe.DEMO_STAFF
 _CATEGORIES, _FIRST, _LAST = recipe.CATEGORIES, recipe.FIRST_NAMES, recipe.LAST_NAMES
 
 BATCH = 5000
+#: The till's favourite buttons: loose fruit and veg (weighed first), then bread and pastry.
+FAVOURITE_CATEGORIES = (("Fruit & Veg", 6), ("Bread", 3), ("Pastry", 3))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ def generate(session: Session, *, products: int = 500, customers: int = 200, see
 
     variant_count = _catalogue(session, rng, ids, store, leaves, tax_ids, products,
                                initial_stock, progress, now)
+    _favourites(session)
 
     credits = []
     for n in range(customers):
@@ -175,6 +178,26 @@ def _catalogue(session: Session, rng: random.Random, ids: _Ids, store: Store,
         if progress:
             progress("products", min(count, start + BATCH), count)
     return variants_written
+
+
+def _favourites(session: Session) -> None:
+    """A dozen buttons for items a cashier rings up without scanning: one product per noun
+    (the first by SKU), weighed ones first."""
+    chosen: list[tuple[str, str]] = []
+    for category, wanted in FAVOURITE_CATEGORIES:
+        rows = session.execute(
+            select(Variant.id, Product.name).join(Product).join(Category)
+            .where(Category.name == category, Product.archived.is_(False))
+            .order_by(Product.sold_by_weight.desc(), Variant.sku).limit(200)).all()
+        nouns: set[str] = set()
+        for variant_id, name in rows:
+            noun = name.split(" #")[0].split(" ", 1)[-1]  # "Organic Apples #3" -> "Apples"
+            if noun not in nouns and len(nouns) < wanted:
+                nouns.add(noun)
+                chosen.append((variant_id, name[:40]))
+    session.add_all(TillFavourite(position=n, variant_id=variant_id, label=label)
+                    for n, (variant_id, label) in enumerate(chosen))
+    session.flush()
 
 
 def generate_history(session: Session, *, days: int, orders_per_day: int = 40, seed: int = 11,
