@@ -190,9 +190,11 @@ def _plan(conn: sqlite3.Connection, text: str) -> _Plan:
         expanded, complete = _completions(conn, term)
         if not expanded:
             return _Plan(None, short, tuple(searched), corrected)
-        # With longer words present, an incomplete list would hide rows: filter them instead.
-        if complete or not groups:
-            groups.append("(" + " OR ".join(_phrase(w) for w in expanded) + ")")
+        indexed = [w for w in expanded if len(w) >= 3]  # "m", "xl": the trigrams cannot hold
+        # With longer words present, a partial list would hide rows: the rows are filtered
+        # instead; alone, the commonest completions stand for the word.
+        if indexed and ((complete and len(indexed) == len(expanded)) or not groups):
+            groups.append("(" + " OR ".join(_phrase(w) for w in indexed) + ")")
     return _Plan(" AND ".join(groups) if groups else None, short, tuple(searched), corrected)
 
 
