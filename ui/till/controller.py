@@ -16,6 +16,7 @@ from typing import Any, Callable, Literal
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
+from shiboken6 import isValid
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Permission
@@ -96,12 +97,14 @@ class TillController(QObject):
 
     def call(self, method: str, *args: Any, on_done: Callable[[Any], None] | None = None,
              on_error: Callable[[DomainError], None] | None = None, kind: CallKind = "db",
-             **kwargs: Any) -> None:
+             owner: QObject | None = None, **kwargs: Any) -> None:
         """Run ``session.<method>(*args, **kwargs)`` off the UI thread.
 
         On success the result's signal is emitted, then ``on_done(result)``. A refusal emits
         ``error(field, message)`` (or ``approval_needed``) and then ``on_error(exc)``, so a
-        dialog can keep itself open on its own field's error.
+        dialog can keep itself open on its own field's error. The callbacks are skipped once
+        ``owner`` (or the QObject a callback is a method of) has been deleted: a dialog closed
+        with Esc before its answer arrived is gone, while the signals still tell the rest.
         """
         if self._runner.closed:  # the window is closing: a late timer or key does nothing
             return
@@ -113,9 +116,10 @@ class TillController(QObject):
         self._set_outstanding(self._outstanding + 1)
         self._runner.run(
             work, kind=kind, label=f"till {method}", owner=self,
-            on_success=lambda result: self._succeeded(method, args, result, on_done),
+            on_success=lambda result: self._succeeded(method, args, result,
+                                                      _guarded(on_done, owner)),
             on_failure=lambda exc: self._failed(method, args, kwargs, exc, on_done, on_error,
-                                                kind))
+                                                kind, owner))
 
     def search(self, text: str, **kwargs: Any) -> None:
         """Search as you type: an answer to an older keystroke is dropped when it arrives."""
@@ -154,18 +158,20 @@ class TillController(QObject):
 
     def _failed(self, method: str, args: tuple, kwargs: dict, exc: BaseException,
                 on_done: Callable[[Any], None] | None,
-                on_error: Callable[[DomainError], None] | None, kind: CallKind) -> None:
+                on_error: Callable[[DomainError], None] | None, kind: CallKind,
+                owner: QObject | None) -> None:
         try:
             if isinstance(exc, ApprovalNeeded):
                 self.approval_needed.emit(ApprovalRequest(
                     exc.permission, exc.message, method,
-                    self._retry(method, args, kwargs, on_done, on_error, kind)))
+                    self._retry(method, args, kwargs, on_done, on_error, kind, owner)))
             elif isinstance(exc, DomainError):
                 self._report(exc.field or "", exc.message)
             elif isinstance(exc, StoreError):
                 self._report("", f"The local store cannot be used: {exc}")
             else:  # a bug: the task runner logged it with its traceback
                 self._report("", UNEXPECTED)
+            on_error = _guarded(on_error, owner)
             if on_error is not None and isinstance(exc, DomainError):
                 on_error(exc)
         finally:
@@ -174,9 +180,9 @@ class TillController(QObject):
     def _retry(self, method: str, args: tuple, kwargs: dict,
                on_done: Callable[[Any], None] | None,
                on_error: Callable[[DomainError], None] | None,
-               kind: CallKind) -> Callable[[str], None]:
+               kind: CallKind, owner: QObject | None) -> Callable[[str], None]:
         def retry(approver_id: str) -> None:
-            self.call(method, *args, on_done=on_done, on_error=on_error, kind=kind,
+            self.call(method, *args, on_done=on_done, on_error=on_error, kind=kind, owner=owner,
                       **{**kwargs, "approver_id": approver_id})
         return retry
 
@@ -191,3 +197,15 @@ class TillController(QObject):
         self._outstanding = count
         if self.busy != was_busy:
             self.busy_changed.emit(self.busy)
+
+
+def _guarded(callback: Callable[[Any], None] | None,
+             owner: QObject | None) -> Callable[[Any], None] | None:
+    """``callback``, or None when its owner (or the QObject it is a method of) is deleted."""
+    if callback is None:
+        return None
+    bound_to = getattr(callback, "__self__", None)
+    for holder in (owner, bound_to):
+        if isinstance(holder, QObject) and not isValid(holder):
+            return None
+    return callback

@@ -125,7 +125,7 @@ class CustomerDialog(QDialog):
             return
         self._controller.call("find_customers", text,
                               on_done=lambda found, asked=text: self._show(asked, found),
-                              on_error=self._refused)
+                              on_error=self._refused, owner=self)
 
     def _show(self, asked: str, found: list[CustomerRef]) -> None:
         if asked != self._latest:  # an answer to an older keystroke
@@ -142,13 +142,14 @@ class CustomerDialog(QDialog):
     # -- actions ------------------------------------------------------------------------------
 
     def attach_current(self) -> None:
-        item = self.results.currentItem()
-        if item is None:
-            if self._timer.isActive() or self.search_field.text().strip() != self._latest:
-                self._timer.stop()
-                self._search()  # Enter before the pause: search now, then Enter again
+        if self._timer.isActive() or self.search_field.text().strip() != self._latest:
+            # Enter before the pause: the list is for older text; search now, Enter again
+            self._timer.stop()
+            self._search()
             return
-        self._attach(item.data(CUSTOMER_ROLE).id)
+        item = self.results.currentItem()
+        if item is not None and not self._pending:
+            self._attach(item.data(CUSTOMER_ROLE).id)
 
     def create(self) -> None:
         if self._pending:
@@ -156,17 +157,17 @@ class CustomerDialog(QDialog):
         self._pending = True
         self._controller.call("quick_create_customer", self.name_field.text().strip(),
                               self.email_field.text().strip(), self.phone_field.text().strip(),
-                              on_done=lambda customer: self._attach(customer.id, created=True),
-                              on_error=self._refused)
+                              on_done=lambda customer: self._attach(customer.id),
+                              on_error=self._refused, owner=self)
 
     def detach(self) -> None:
         self._controller.call("detach_customer", on_done=lambda _cart: self.accept(),
-                              on_error=self._refused)
+                              on_error=self._refused, owner=self)
 
-    def _attach(self, customer_id: str, *, created: bool = False) -> None:
+    def _attach(self, customer_id: str) -> None:
         self._pending = True
-        self._controller.call("attach_customer", customer_id,
-                              on_done=lambda _cart: self.accept(), on_error=self._refused)
+        self._controller.call("attach_customer", customer_id, on_done=lambda _cart: self.accept(),
+                              on_error=self._refused, owner=self)
 
     def _refused(self, error: DomainError) -> None:
         self._pending = False

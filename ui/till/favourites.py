@@ -64,7 +64,7 @@ class FavouritesGrid(QWidget):
 
     def load(self) -> None:
         """Ask for the favourites and the categories (after sign-in)."""
-        self._controller.call("categories", on_done=self._show_categories)
+        self._controller.call("categories", on_done=self._show_categories, owner=self)
         self._show_category(None)
 
     def item_buttons(self) -> list[QPushButton]:
@@ -98,10 +98,10 @@ class FavouritesGrid(QWidget):
     def _show_category(self, category_id: str | None) -> None:
         self._shown = category_id
         if category_id is None:
-            self._controller.call("favourites",
+            self._controller.call("favourites", owner=self,
                                   on_done=lambda hits: self._show_items(None, hits))
         else:
-            self._controller.call("category_items", category_id,
+            self._controller.call("category_items", category_id, owner=self,
                                   on_done=lambda hits, cid=category_id: self._show_items(cid, hits))
 
     # -- items --------------------------------------------------------------------------------

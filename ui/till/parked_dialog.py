@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from app.domain.errors import DomainError
 from app.till.views import ParkedView
@@ -55,7 +56,7 @@ class ParkedDialog(QDialog):
         layout.addLayout(buttons)
         self.setMinimumSize(520, 360)
         self.loaded = False
-        controller.call("parked", on_done=self._show, on_error=self._refused)
+        controller.call("parked", on_done=self._show, on_error=self._refused, owner=self)
 
     def _show(self, parked: list[ParkedView]) -> None:
         self.loaded = True
@@ -74,7 +75,7 @@ class ParkedDialog(QDialog):
         if item is None or self._pending:
             return
         self._pending = True
-        self._controller.call("resume", item.data(PARKED_ROLE).id,
+        self._controller.call("resume", item.data(PARKED_ROLE).id, owner=self,
                               on_done=lambda _cart: self.accept(), on_error=self._refused)
 
     def _refused(self, error: DomainError) -> None:

@@ -75,6 +75,8 @@ class RegisterScreen(QWidget):
             self.setStyleSheet(high_contrast_stylesheet())
             self.setProperty("theme", "high_contrast")
 
+        # after the prompter's own slot (connected first), which has opened the dialog by then
+        controller.approval_needed.connect(lambda _request: self._follow_approval())
         controller.signed_in.connect(self._signed_in)
         controller.locked.connect(self._locked)
         controller.cart_changed.connect(self._cart_changed)
@@ -144,6 +146,15 @@ class RegisterScreen(QWidget):
         if field == "shift" and self._signed is not None and self.dialog is None:
             self.open_shift()
 
+    def _follow_approval(self) -> None:
+        dialog = self.approvals.dialog
+        if dialog is not None:
+            dialog.finished.connect(lambda _result: QTimer.singleShot(0, self._refocus))
+
+    def _refocus(self) -> None:
+        if self.current_page_name() == "selling":
+            self.selling_page.focus_scan()
+
     def open_shift(self) -> None:
         self._open(OpenShiftDialog(self.controller, self))
 
@@ -167,7 +178,7 @@ class RegisterScreen(QWidget):
     def _dialog_closed(self, dialog: QWidget) -> None:
         if self.dialog is dialog:
             self.dialog = None
-        QTimer.singleShot(0, self.selling_page.focus_scan)
+        QTimer.singleShot(0, self._refocus)
 
     def _close_dialogs(self) -> None:
         for dialog in (self.dialog, self.selling_page.dialog, self.approvals.dialog):

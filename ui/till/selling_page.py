@@ -166,8 +166,13 @@ class SellingPage(QWidget):
 
     def focus_scan(self) -> None:
         """Back to the scan field, unless a dialog is open over the page."""
-        if self.isVisible() and QApplication.activeModalWidget() is None:
-            self.scan_field.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not self.isVisible() or QApplication.activeModalWidget() is not None:
+            return
+        if QApplication.activeWindow() is None:
+            # a closed dialog leaves no active window on some platforms (offscreen, some X11
+            # window managers): without one, no key would reach the scan field
+            self.window().activateWindow()
+        self.scan_field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def selected_row(self) -> int | None:
         rows = self.cart_view.selectionModel().selectedRows()
