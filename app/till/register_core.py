@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
+from sqlalchemy.orm import Session
+
 from app.config.settings import Settings
 from app.domain.errors import RuleViolation
 from app.domain.permissions import Permission, can
@@ -27,7 +29,7 @@ from app.till.signin import PinGuard
 from app.till.views import CustomerRef, SaleResult, ShiftView, StaffCard
 from db.base import utcnow
 from db.engine import LocalStore
-from db.models import StaffUser
+from db.models import Shift, StaffUser
 
 if TYPE_CHECKING:
     from app.till.register_payment import PaymentState
@@ -117,6 +119,14 @@ class RegisterCore:
             opener = session.get(StaffUser, shift.opened_by)
             return shift_view(shift, ctx.register_code, opener.name if opener else "",
                               ctx.currency)
+
+    def _still_open(self, session: Session, shift_id: str) -> None:
+        """Inside a write: the shift this session remembers was not closed meanwhile (by
+        another window on this register)."""
+        shift = session.get(Shift, shift_id)
+        if shift is None or shift.closed_at is not None:
+            self._shift = None
+            raise RuleViolation("this shift was closed: open a new shift", field="shift")
 
     def _selling(self) -> StaffCard:
         """The cashier, when the cart may be changed: signed in, shift open, not paying."""

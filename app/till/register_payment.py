@@ -234,6 +234,7 @@ class PaymentMixin(RegisterCore):
             with self.store.write() as session:
                 order = session.get(Order, state.sale_id)
                 if order is None:
+                    self._still_open(session, shift.id)
                     order = checkout(session, cart=state.cart, tenders=tenders,
                                      staff_id=staff.id, shift_id=shift.id, now=self.clock(),
                                      order_id=state.sale_id)

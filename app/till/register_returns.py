@@ -83,6 +83,7 @@ class ReturnsMixin(RegisterCore):
             approved = self._approved_by(Permission.REFUND_WITHOUT_RECEIPT, approver_id,
                                          f"a card sale refunded as {to}", field="to") or approved
         with self.store.write() as session:
+            self._still_open(session, shift.id)
             try:
                 record = refunds.refund(session, order_ref=order.id, staff_id=staff.id,
                                         lines=requests, reason=" ".join(reason.split()),

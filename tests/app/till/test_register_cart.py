@@ -274,3 +274,48 @@ def test_a_line_holds_at_most_ten_thousand_units(till, items, shop):
     with pytest.raises(InvalidInput) as err:
         till.scan(items.tea_code)
     assert err.value.field == "quantity" and till.cart() == before
+
+
+def test_a_scan_is_one_barcode_look_up_whatever_the_cart_holds(till, items, shop):
+    from sqlalchemy import event
+
+    from db.models import Barcode, Product, Variant
+
+    with shop.read() as s:
+        codes = s.scalars(select(Barcode.code).join(Variant).join(Product)
+                          .where(Product.sold_by_weight.is_(False)).limit(40)).all()
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
+    event.listen(shop.reader, "before_cursor_execute", listener)
+    try:
+        for code in codes[:30]:
+            till.scan(code)
+        statements.clear()
+        for code in codes[30:40]:
+            till.scan(code)
+    finally:
+        event.remove(shop.reader, "before_cursor_execute", listener)
+    queries = [q for q in statements if q.lstrip().upper().startswith("SELECT")]
+    # per scan: the barcode look-up, and the tax class only the first time one is met
+    assert len(queries) <= 10 + 3, queries
+    assert not any("FROM variants" in q and "barcodes" not in q for q in queries)
+
+
+def test_the_cart_priced_in_memory_is_what_checkout_records(till, items, shop):
+    from db.models import Order
+
+    for code in (items.tea_code, items.cake_code, items.cake_code, items.bread_code,
+                 weight_label(1234), price_label(777)):
+        till.scan(code)
+    till.line_discount(1, "5%")
+    till.order_discount("0.99")
+    view = till.apply_coupon("TENOFF")
+    assert till.begin_payment().total == view.total
+    till.add_cash(None)
+    result = till.complete()
+    with shop.read() as s:
+        order = s.get(Order, result.order_id)
+        assert [(l.total, l.line_discount + l.order_discount + l.coupon_discount)
+                for l in order.lines] == [(line.total, line.discount) for line in view.lines]
+        assert (order.total, order.tax_total, order.subtotal) == (
+            view.total, view.tax_total, view.subtotal)

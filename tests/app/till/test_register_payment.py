@@ -256,3 +256,17 @@ def test_a_zero_total_sale_completes(make_session, staff_ids, items):
     pay = till.begin_payment()
     assert pay.complete
     assert till.complete().total_text == "0.00"
+
+
+def test_a_sale_is_not_recorded_into_a_shift_closed_meanwhile(card_till, make_session, staff_ids,
+                                                              items, shop):
+    _ring_up(card_till, items)
+    card_till.begin_payment()
+    card_till.add_cash(None)
+    other = make_session()  # another window on this register closes the shift
+    other.sign_in(staff_ids["manager"], "2222")
+    other.close_shift("100.00")
+    rows = counts(shop)
+    with pytest.raises(RuleViolation) as err:
+        card_till.complete()
+    assert err.value.field == "shift" and counts(shop) == rows
