@@ -51,7 +51,7 @@ class ApprovalDialog(TillDialog):
         layout.addWidget(self.message)
         layout.addLayout(self._buttons(self._cancel_button(), self.approve_button))
         self.pin_field.setFocus()
-        controller.call("managers", on_done=self._show_managers)
+        controller.call("managers", on_done=self.alive(self._show_managers))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt's name
         # Up/Down choose the manager while the PIN keeps focus: two hands never leave the keys

@@ -32,8 +32,8 @@ class IdleLock(QObject):
         self._timer.timeout.connect(self._idle)
         self._armed = False
         self.set_seconds(seconds)
-        controller.signed_in.connect(lambda _signed: self._arm(True))
-        controller.locked.connect(lambda: self._arm(False))
+        controller.signed_in.connect(self._signed_in)
+        controller.locked.connect(self._locked)
         app = QApplication.instance()
         if app is not None:  # Qt drops the filter by itself when this object is deleted
             app.installEventFilter(self)
@@ -58,6 +58,12 @@ class IdleLock(QObject):
         if self._armed and event.type() in ACTIVITY:
             self._timer.start()
         return False
+
+    def _signed_in(self, _signed: object) -> None:
+        self._arm(True)
+
+    def _locked(self) -> None:
+        self._arm(False)
 
     def _arm(self, on: bool) -> None:
         self._armed = on

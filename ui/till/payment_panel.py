@@ -81,7 +81,8 @@ class PaymentPanel(QWidget):
 
         controller.payment_changed.connect(self.show_payment)
         controller.sale_completed.connect(self.show_sale)
-        controller.busy_changed.connect(lambda _busy: self._update_buttons())
+        # bound methods only: Qt drops them with the panel (a lambda would outlive it)
+        controller.busy_changed.connect(self._busy_changed)
         controller.error.connect(self._error)
 
     # -- building ----------------------------------------------------------------------------
@@ -353,6 +354,9 @@ class PaymentPanel(QWidget):
         def polled(_result: Any = None) -> None:
             self._polling = False
         self._controller.call("card_status", kind="io", on_done=polled, on_error=polled)
+
+    def _busy_changed(self, _busy: bool) -> None:
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         busy = self._controller.busy

@@ -74,6 +74,12 @@ def print_pdf(pdf: bytes, printer_name: str = "") -> str:
         wanted = f"printer {printer_name!r}" if printer_name else "a default printer"
         raise PrintFailed(f"Receipt not printed: {wanted} is not set up on this computer "
                           f"(printers: {known})")
+    render_to_printer(pdf, QPrinter(info, QPrinter.PrinterMode.HighResolution))
+    return info.printerName()
+
+
+def render_to_printer(pdf: bytes, printer: QPrinter) -> None:
+    """Lay every page of ``pdf`` on ``printer`` at its resolution (any thread)."""
     with tempfile.TemporaryDirectory(prefix="tillpoint-receipt-") as scratch:
         path = Path(scratch) / "receipt.pdf"
         path.write_bytes(pdf)
@@ -81,15 +87,19 @@ def print_pdf(pdf: bytes, printer_name: str = "") -> str:
         try:
             if document.load(str(path)) != QPdfDocument.Error.None_:
                 raise PrintFailed("Receipt not printed: the PDF could not be read back")
-            _paint(document, QPrinter(info, QPrinter.PrinterMode.HighResolution))
+            _paint(document, printer)
         finally:
             document.close()
-    return info.printerName()
+
+
+def _page_size(document: QPdfDocument, page: int) -> QPageSize:
+    size = document.pagePointSize(page)
+    return QPageSize(QSizeF(size.width(), size.height()), QPageSize.Unit.Point)
 
 
 def _paint(document: QPdfDocument, printer: QPrinter) -> None:
-    first = document.pagePointSize(0)
-    printer.setPageSize(QPageSize(QSizeF(first.width(), first.height()), QPageSize.Unit.Point))
+    # a roll has no fixed page: each page prints at the size the receipt was drawn
+    printer.setPageSize(_page_size(document, 0))
     printer.setPageOrientation(QPageLayout.Orientation.Portrait)
     printer.setFullPage(True)
     painter = QPainter()
@@ -99,6 +109,7 @@ def _paint(document: QPdfDocument, printer: QPrinter) -> None:
         dpi = printer.resolution()
         for page in range(document.pageCount()):
             if page:
+                printer.setPageSize(_page_size(document, page))  # applies from the next page
                 printer.newPage()
             size = document.pagePointSize(page)
             pixels = QSizeF(size.width() * dpi / 72, size.height() * dpi / 72).toSize()

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QStackedWidget, QVBoxLayout, QWidget)
+from shiboken6 import isValid
 
 from app.domain.errors import DomainError, InvalidInput
 from app.domain.money import format_amount, parse_amount
@@ -57,7 +58,15 @@ class TillDialog(QDialog):
                 message.show_message(describe(error, self.captions))
             if on_refused is not None:
                 on_refused(error)
-        self._controller.call(method, *args, on_done=done, on_error=refused, **kwargs)
+        self._controller.call(method, *args, on_done=self.alive(done),
+                              on_error=self.alive(refused), **kwargs)
+
+    def alive(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+        """``callback`` unless this dialog was closed and deleted before the answer came."""
+        def guarded(value: Any) -> None:
+            if isValid(self):
+                callback(value)
+        return guarded
 
     def _set_waiting(self, waiting: bool) -> None:
         self._waiting = waiting
@@ -223,8 +232,9 @@ class CloseShiftDialog(TillDialog):
 
     def refresh(self) -> None:
         """Ask for the running figures (the expected cash)."""
-        self._controller.call("shift_report", on_done=self._show_running,
-                              on_error=lambda error: self.message.show_message(error.message))
+        self._controller.call("shift_report", on_done=self.alive(self._show_running),
+                              on_error=self.alive(lambda error: self.message.show_message(
+                                  error.message)))
 
     def close_shift(self) -> None:
         if self.pages.currentIndex() == 1:

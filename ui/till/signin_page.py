@@ -86,8 +86,9 @@ class SignInPage(QWidget):
         outer.addStretch(1)
 
         controller.signed_in.connect(self._signed_in)
-        # hidden, the page reloads when it is shown again (showEvent)
-        controller.locked.connect(lambda: self.reload() if self.isVisible() else None)
+        # hidden, the page reloads when it is shown again (showEvent). Bound methods only on
+        # the controller's signals: Qt drops them with this page, a lambda would outlive it
+        controller.locked.connect(self._locked)
 
     # -- public ----------------------------------------------------------------------------
 
@@ -138,6 +139,10 @@ class SignInPage(QWidget):
         self._last_staff_id = signed.staff.id
         self.pin_field.clear()
         self.pin_message.show_message("")
+
+    def _locked(self) -> None:
+        if self.isVisible():
+            self.reload()
 
     def _finished(self) -> None:
         self._pending = False

@@ -6,9 +6,13 @@ whose barcode scans back to the sale's number."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QLineEdit
 from sqlalchemy import func, select
 
 from app.payments.attempts import CardPayments
@@ -18,6 +22,7 @@ from tests.support import pdf
 from tests.ui.till.conftest import WAIT_MS
 from tests.ui.till.u2_support import OFFSCREEN_SIZE_HINTS, key, show
 from ui.till.payment_panel import PaymentPanel
+from ui.till.receipt_output import render_to_printer
 
 pytestmark = OFFSCREEN_SIZE_HINTS
 
@@ -223,3 +228,59 @@ def test_email_receipt_is_queued_and_says_so(qtbot, panel, till_controller):
     with qtbot.waitSignal(panel.finished, timeout=WAIT_MS):
         qtbot.keyClick(after.email_field, Qt.Key.Key_Return)
     assert any("ann@example.com" in notice for notice in notices)
+
+
+def _paid_sale(qtbot, panel, till_controller):  # noqa: ANN001, ANN202
+    qtbot.keyClick(panel.amount_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.complete_button.isEnabled(), timeout=WAIT_MS)
+    with qtbot.waitSignal(till_controller.sale_completed, timeout=WAIT_MS) as sale:
+        key(qtbot, panel.amount_field, "F12")
+    return sale.args[0]
+
+
+def test_printing_lays_the_receipt_on_a_printer_off_the_ui_thread(qtbot, panel, till,
+                                                                  till_controller, runner,
+                                                                  tmp_path):
+    sale = _paid_sale(qtbot, panel, till_controller)
+    drawn = till.call("receipt_pdf", sale.order_id)
+    target = tmp_path / "printed.pdf"
+    threads = []
+
+    def print_it() -> None:
+        # a printer whose output is a file: the same QPainter-on-QPrinter path as a real one
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(target))
+        threads.append(threading.current_thread())
+        render_to_printer(drawn, printer)
+
+    done = []
+    runner.run(print_it, kind="io", on_success=done.append, on_failure=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=WAIT_MS)
+    assert done == [None] and threads[0] is not threading.main_thread()
+    printed = pdf.load(target.read_bytes())
+    assert printed.pages == pdf.load(drawn).pages
+    assert ("Code128", sale.number) in pdf.barcodes(printed.render(0))
+
+
+def test_a_printer_that_is_not_there_is_named_and_the_sale_stands(qtbot, panel, till,
+                                                                 till_controller, till_settings,
+                                                                 monkeypatch, shop):
+    monkeypatch.delenv("TILLPOINT_RECEIPT_DIR")
+    till_settings.set("printer.receipt", "Back Office Laser")
+    _paid_sale(qtbot, panel, till_controller)
+    errors = []
+    till_controller.error.connect(lambda field, message: errors.append((field, message)))
+    with qtbot.waitSignal(panel.receipts.failed, timeout=WAIT_MS) as failed:
+        key(qtbot, panel.after_sale.print_button, "F1")
+    assert "'Back Office Laser' is not set up" in failed.args[0]
+    assert errors == [("receipt", failed.args[0])]
+    assert _orders(shop) == 1
+
+
+def test_every_control_of_the_payment_page_has_an_accessible_name(panel):
+    unnamed = [widget.objectName() or type(widget).__name__
+               for kind in (QAbstractButton, QLineEdit, QAbstractItemView)
+               for widget in panel.findChildren(kind)
+               if not widget.accessibleName()]
+    assert unnamed == []

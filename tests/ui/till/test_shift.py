@@ -161,3 +161,17 @@ def test_a_double_enter_opens_one_shift(qtbot, host, till, till_controller):
     assert till.call("current_shift").opening_float == 2_500
     with pytest.raises(RuleViolation):
         till.open_shift("10")
+
+
+def test_a_dialog_closed_before_its_answer_comes_is_left_alone(qtbot, host, till,
+                                                               till_controller):
+    till.open_shift("10.00")
+    dialog = CloseShiftDialog(till_controller, host)  # asks for the running figures at once
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    open_dialog(qtbot, dialog)
+    qtbot.keyClicks(dialog.counted_field, "10")
+    qtbot.keyClick(dialog.counted_field, Qt.Key.Key_Return)
+    dialog.close()  # before the register answered: the answer finds no dialog, and no error
+    till.wait_idle()
+    qtbot.wait(20)
+    assert till.call("current_shift") is None  # the close itself went through
