@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QL
 
 from app.domain.errors import DomainError
 from app.payments.base import AttemptState
-from app.till import ApprovalNeeded
 from app.till.views import CardProgress, PaymentView, SaleResult
 from ui.tasks import TaskRunner
 from ui.till.after_sale import AfterSalePanel
