@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QStyle, QStyleOptionButton,
+                               QVBoxLayout, QWidget)
 
 from app.till.views import ItemHit
 from ui.till.controller import TillController
 from ui.till.entry_fields import MIN_TOUCH
 
-COLUMNS = 4
+COLUMNS = 3
 FAVOURITES = "Favourites"
 EMPTY = "No items here"
+NO_FAVOURITES = "No favourites yet: choose a category above"
 
 
 class FavouritesGrid(QWidget):
     """``favouritesGrid``: a category row (``categoryRow``) over a grid of item buttons.
 
     The first tab is the favourites; a category tab asks for that category's items. A tapped
-    item is added through ``add_requested(variant_id)``. Nothing here takes focus: the scan
-    field keeps it.
+    item is asked for through ``add_requested(ItemHit)`` (a weighed one needs its weight).
+    Nothing here takes focus: the scan field keeps it.
     """
 
-    add_requested = Signal(str)
+    add_requested = Signal(object)
 
     def __init__(self, controller: TillController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +39,7 @@ class FavouritesGrid(QWidget):
 
         self._category_row = QHBoxLayout()
         self._category_row.setSpacing(4)
+        self._category_row.setContentsMargins(2, 2, 2, 2)
         row_widget = QWidget()
         row_widget.setObjectName("categoryRow")
         row_widget.setLayout(self._category_row)
@@ -44,7 +48,8 @@ class FavouritesGrid(QWidget):
         row_scroll.setWidgetResizable(True)
         row_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         row_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        row_scroll.setFixedHeight(MIN_TOUCH + 24)
+        row_scroll.setFixedHeight(MIN_TOUCH + 4 + 2 * row_scroll.frameWidth()
+                                  + row_scroll.horizontalScrollBar().sizeHint().height())
 
         self._grid = QGridLayout()
         self._grid.setSpacing(4)
@@ -84,11 +89,11 @@ class FavouritesGrid(QWidget):
             self._add_category_button(category_id, name)
 
     def _add_category_button(self, category_id: str | None, name: str) -> QPushButton:
-        button = QPushButton(name)
+        button = QPushButton(name.replace("&", "&&"))  # "Fruit & Veg": no mnemonic
         button.setObjectName("categoryButton" if category_id else "favouritesTab")
         button.setAccessibleName(f"Category {name}" if category_id else FAVOURITES)
         button.setCheckable(True)
-        button.setMinimumSize(MIN_TOUCH, MIN_TOUCH)
+        button.setMinimumHeight(MIN_TOUCH)  # as wide as its name: the row scrolls
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         button.clicked.connect(lambda _checked=False, cid=category_id: self._show_category(cid))
         self._category_buttons.addButton(button)
@@ -114,7 +119,7 @@ class FavouritesGrid(QWidget):
             if widget is not None:
                 widget.deleteLater()
         if not hits:
-            empty = QLabel(EMPTY)
+            empty = QLabel(EMPTY if category_id else NO_FAVOURITES)
             empty.setObjectName("favouritesEmpty")
             self._grid.addWidget(empty, 0, 0)
             return
@@ -122,13 +127,50 @@ class FavouritesGrid(QWidget):
             self._grid.addWidget(self._item_button(hit), position // COLUMNS, position % COLUMNS)
 
     def _item_button(self, hit: ItemHit) -> QPushButton:
-        button = QPushButton(f"{hit.name}\n{hit.price_text}")
+        button = ItemButton(hit.name, hit.price_text)
         button.setObjectName("favouriteButton")
         button.setAccessibleName(f"Add {hit.name}, {hit.price_text}")
-        button.setToolTip(f"{hit.name} · {hit.sku}")
-        button.setMinimumSize(MIN_TOUCH * 2, MIN_TOUCH + 12)
+        button.setToolTip(f"{hit.name} · {hit.sku} · {hit.price_text}")
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         button.setProperty("variantId", hit.variant_id)
-        button.clicked.connect(lambda _checked=False, vid=hit.variant_id:
-                               self.add_requested.emit(vid))
+        button.clicked.connect(lambda _checked=False, chosen=hit: self.add_requested.emit(chosen))
         return button
+
+
+class ItemButton(QPushButton):
+    """An item's button: its name shortened to fit beside its price, which always shows."""
+
+    def __init__(self, name: str, price_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._name = name
+        self._price = price_text
+        self.setMinimumSize(MIN_TOUCH * 2, MIN_TOUCH + 12)
+        # the grid's columns share the width; the name is elided rather than the grid widened
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fit()
+
+    @property
+    def full_text(self) -> str:
+        return f"{self._name} · {self._price}"
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().sizeHint()
+        return QSize(max(MIN_TOUCH * 2, hint.width()), MIN_TOUCH + 12)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        option = QStyleOptionButton()
+        option.initFrom(self)
+        room = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option,
+                                           self).width() - 4
+        metrics = self.fontMetrics()
+        tail = f" · {self._price}"
+        name = metrics.elidedText(self._name, Qt.TextElideMode.ElideRight,
+                                  max(0, room - metrics.horizontalAdvance(tail)))
+        # "&" would be taken for a mnemonic and swallowed
+        text = (name + tail).replace("&", "&&")
+        if text != self.text():
+            self.setText(text)

@@ -81,7 +81,9 @@ class SellingPage(QWidget):
         self.cart_view = self._cart_table()
         self.totals = TotalsPanel()
         self.favourites = FavouritesGrid(controller)
-        self.favourites.add_requested.connect(self._add_variant)
+        self.favourites.add_requested.connect(
+            lambda hit: self._add_variant(hit.variant_id, sold_by_weight=hit.sold_by_weight,
+                                          name=hit.name))
         self.buttons: dict[str, QPushButton] = {}
 
         left = QVBoxLayout()
@@ -129,6 +131,8 @@ class SellingPage(QWidget):
         grid.setSpacing(4)
         for position, (name, text, accessible, shortcut, method) in enumerate(ACTIONS):
             button = touch_button(name, text, accessible, shortcut=shortcut)
+            # never narrower than its face: the shortcut on it must not be clipped
+            button.setMinimumWidth(0)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(getattr(self, method))
             self.buttons[name] = button

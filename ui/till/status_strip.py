@@ -28,12 +28,15 @@ class StatusStrip(QWidget):
         self.shift_label = self._label("shiftLabel", "Shift", NO_SHIFT)
         self.connection_label = self._label("connectionLabel", "Connection", UNKNOWN_CONNECTION)
         self.connection_label.setProperty("status", "offline")
+        # a long reason for being offline wraps instead of widening the window
+        self.connection_label.setWordWrap(True)
+        self.connection_label.setAlignment(Qt.AlignmentFlag.AlignRight
+                                           | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.cashier_label)
         layout.addWidget(self.shift_label)
-        layout.addStretch(1)
-        layout.addWidget(self.connection_label)
+        layout.addWidget(self.connection_label, 1)
 
     def attach_sync(self, controller) -> None:  # noqa: ANN001 - ui.sync_controller.SyncController
         controller.status_changed.connect(self.show_connection)

@@ -36,9 +36,9 @@ class TotalsPanel(QWidget):
     def show_cart(self, view: CartView) -> None:
         self.item_count.setText(view.item_count_text)
         self.subtotal.setText(view.subtotal_text)
-        discount = view.discount_text if view.discount_total else ""
+        discount = view.discount_text if view.discount_total else "—"
         if view.order_discount_text:
-            discount = f"{discount} (order {view.order_discount_text})".strip()
+            discount = f"{view.discount_text} (order {view.order_discount_text})"
         self.discount.setText(discount)
         self.tax.setText(view.tax_text)
         self.total.setText(view.total_text)

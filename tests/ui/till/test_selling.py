@@ -565,3 +565,142 @@ def test_a_click_on_a_button_leaves_the_focus_in_the_scan_field(qtbot, selling_s
     dialog.findChild(QPushButton, "dialogCancel").click()
     _closed(qtbot, dialog)
     _scan_focused(qtbot, selling_screen)
+
+
+# -- search as you type ------------------------------------------------------------------------
+
+def _results(screen):  # noqa: ANN001, ANN202
+    return _page(screen).search_list
+
+
+def _wait_results(qtbot, screen, query: str) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: _results(screen).open and _results(screen).query == query
+                    and _results(screen).list.count() > 0, timeout=WAIT_MS)
+
+
+def test_typing_letters_shows_results_under_the_field_and_enter_adds_the_first(
+        qtbot, selling_screen, till):
+    page = _page(selling_screen)
+    qtbot.keyClicks(page.scan_field, "coastal")
+    _wait_results(qtbot, selling_screen, "coastal")
+    first = _results(selling_screen).current_hit()
+    assert first is not None and "Coastal" in first.name
+    list_widget = selling_screen.findChild(QListWidget, "searchResults")
+    assert list_widget.isVisible()
+    # under the scan field, as wide as it
+    field_bottom = page.scan_field.mapTo(page, page.scan_field.rect().bottomLeft()).y()
+    assert _results(selling_screen).geometry().top() >= field_bottom
+    assert page.scan_field.hasFocus()
+
+    qtbot.keyClick(page.scan_field, ENTER)
+    _wait_rows(qtbot, selling_screen, 1)
+    till.wait_idle()
+
+    assert till.call("cart").lines[0].variant_id == first.variant_id
+    assert not _results(selling_screen).open
+    assert page.scan_field.text() == ""
+
+
+def test_down_chooses_another_result_and_a_typo_is_corrected(qtbot, selling_screen, till):
+    page = _page(selling_screen)
+    qtbot.keyClicks(page.scan_field, "coastl")
+    _wait_results(qtbot, selling_screen, "coastl")
+    assert "coastal" in selling_screen.findChild(QLabel, "searchNote").text()
+    qtbot.keyClick(page.scan_field, Qt.Key.Key_Down)
+    second = _results(selling_screen).current_hit()
+    assert _results(selling_screen).list.currentRow() == 1
+
+    qtbot.keyClick(page.scan_field, ENTER)
+    _wait_rows(qtbot, selling_screen, 1)
+    till.wait_idle()
+    assert till.call("cart").lines[0].variant_id == second.variant_id
+
+
+def test_esc_closes_the_results_then_clears_the_field(qtbot, selling_screen, till):
+    page = _page(selling_screen)
+    qtbot.keyClicks(page.scan_field, "coastal")
+    _wait_results(qtbot, selling_screen, "coastal")
+
+    qtbot.keyClick(page.scan_field, ESC)
+    assert not _results(selling_screen).open
+    assert page.scan_field.text() == "coastal"
+    qtbot.keyClick(page.scan_field, ESC)
+    assert page.scan_field.text() == ""
+    till.wait_idle()
+    qtbot.wait(100)  # a late answer to the closed search must not reopen it
+    assert not _results(selling_screen).open
+    assert till.call("cart").empty
+
+
+def test_a_search_that_finds_nothing_says_so(qtbot, selling_screen, till):
+    page = _page(selling_screen)
+    qtbot.keyClicks(page.scan_field, "qqqqzzzz")
+    note = selling_screen.findChild(QLabel, "searchNote")
+    qtbot.waitUntil(lambda: _results(selling_screen).open and "qqqqzzzz" in note.text(),
+                    timeout=WAIT_MS)
+    qtbot.keyClick(page.scan_field, ENTER)  # nothing chosen: Enter tries the text as a code
+    till.wait_idle()
+    qtbot.waitUntil(lambda: page.message_label.text() != "", timeout=WAIT_MS)
+    assert till.call("cart").empty
+
+
+def test_a_scanned_barcode_while_typing_is_not_taken_for_a_search_hit(qtbot, selling_screen, till,
+                                                                      demo_items):
+    page = _page(selling_screen)
+    qtbot.keyClicks(page.scan_field, demo_items[3].barcode)  # digits, then Enter at once
+    qtbot.keyClick(page.scan_field, ENTER)
+    _wait_rows(qtbot, selling_screen, 1)
+    till.wait_idle()
+    assert till.call("cart").lines[0].variant_id == demo_items[3].variant_id
+    assert not _results(selling_screen).open
+
+
+# -- favourites --------------------------------------------------------------------------------
+
+def _buttons(qtbot, grid, at_least: int = 1) -> list[QPushButton]:  # noqa: ANN001
+    qtbot.waitUntil(lambda: len(grid.item_buttons()) >= at_least, timeout=WAIT_MS)
+    return grid.item_buttons()
+
+
+def test_a_favourite_button_adds_its_item_and_a_weighed_one_asks_the_weight(qtbot, selling_screen,
+                                                                           till):
+    grid = _page(selling_screen).favourites
+    favourites = till.call("favourites")
+    buttons = _buttons(qtbot, grid, len(favourites))
+    by_piece = next(hit for hit in favourites if not hit.sold_by_weight)
+    weighed = next(hit for hit in favourites if hit.sold_by_weight)
+
+    qtbot.mouseClick(next(b for b in buttons if b.property("variantId") == by_piece.variant_id),
+                     Qt.MouseButton.LeftButton)
+    _wait_rows(qtbot, selling_screen, 1)
+    _scan_focused(qtbot, selling_screen)
+
+    qtbot.mouseClick(next(b for b in buttons if b.property("variantId") == weighed.variant_id),
+                     Qt.MouseButton.LeftButton)
+    dialog = _dialog(qtbot, "weightFieldDialog")
+    _type_in(qtbot, dialog, "weightField", "abc")
+    till.wait_idle()
+    assert dialog.isVisible() and _dialog_message(dialog)
+    _type_in(qtbot, dialog, "weightField", "0.455")
+    _closed(qtbot, dialog)
+    _wait_rows(qtbot, selling_screen, 2)
+    till.wait_idle()
+    line = till.call("cart").lines[1]
+    assert line.variant_id == weighed.variant_id and line.quantity_milli == 455
+    _scan_focused(qtbot, selling_screen)
+
+
+def test_a_category_button_shows_that_categorys_items(qtbot, selling_screen, till):
+    grid = _page(selling_screen).favourites
+    categories = till.call("categories")
+    qtbot.waitUntil(lambda: len(grid.category_buttons()) == len(categories) + 1, timeout=WAIT_MS)
+    category_id, name = categories[-1]
+    expected = till.call("category_items", category_id)
+
+    button = next(b for b in grid.category_buttons() if b.text().replace("&&", "&") == name)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: [b.property("variantId") for b in grid.item_buttons()]
+                    == [hit.variant_id for hit in expected], timeout=WAIT_MS)
+    assert button.isChecked()
+    assert all(b.width() >= 44 and b.height() >= 44 for b in grid.item_buttons()[:8])
+    _scan_focused(qtbot, selling_screen)
