@@ -226,6 +226,18 @@ def test_a_broad_word_answers_from_a_bounded_window(blank_shop, monkeypatch) -> 
     assert (names(few), few.more) == (["Crunchy Oat Bar 04"], False)
 
 
+def test_a_match_that_takes_too_long_stops_and_says_there_may_be_more(shop_items,
+                                                                      monkeypatch) -> None:
+    monkeypatch.setattr(search, "MATCH_BUDGET_S", -1.0)  # out of time at once
+    monkeypatch.setattr(search, "PROGRESS_STEPS", 1)
+    with shop_items.read() as session:
+        stopped = search.search(session, "milk")
+        assert (stopped.hits, stopped.more) == ((), True)
+        monkeypatch.setattr(search, "MATCH_BUDGET_S", 1.0)
+        # the same read goes on: the stopped statement took nothing else with it
+        assert names(search.search(session, "milk")) == ["Whole Milk"]
+
+
 def test_limit_is_checked(shop_items) -> None:
     for bad in (0, -1, 101, True, "5"):
         with pytest.raises(InvalidInput) as caught:
