@@ -34,14 +34,37 @@ def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = No
     """The main window over an open store; screens plug into it here as they arrive. With
     ``paths`` it also syncs in the background (a till that is not paired just says so)."""
     window = MainWindow(store, runner)
+    till = build_till_screen(store, runner, paths)
+    window.add_screen("till", "Till", till)
     if paths is not None:
         from ui.sync_controller import DEFAULT_INTERVAL_S, SyncController
 
         controller = SyncController(store, paths, runner, parent=window,
                                     interval_s=sync_interval_s or DEFAULT_INTERVAL_S)
         window.attach_sync(controller)
+        till.attach_sync(controller)
         controller.start()
     return window
+
+
+def build_till_screen(store: LocalStore, runner: TaskRunner, paths: Paths | None = None):  # noqa: ANN201
+    """The register: one RegisterSession for the window, with this till's card provider and
+    cash drawer from its settings (the settings file beside the store when no paths are given)."""
+    from app.config.settings import Settings
+    from app.devices.drawer import drawer_for
+    from app.payments.attempts import CardPayments
+    from app.payments.terminal import provider_for
+    from app.till.register import RegisterSession
+    from ui.till.controller import TillController
+    from ui.till.register_screen import RegisterScreen
+
+    settings = Settings(paths.settings if paths is not None else store.path.parent / "settings.toml")
+    session = RegisterSession(store, settings, payments=CardPayments(store, provider_for(settings)),
+                              drawer=drawer_for(settings))
+    controller = TillController(session, runner)
+    screen = RegisterScreen(controller, settings)
+    controller.setParent(screen)
+    return screen
 
 
 def run(paths: Paths, argv: list[str] | None = None) -> int:

@@ -83,15 +83,18 @@ def test_ctrl_number_switches_screens(qtbot, shop, runner):
     assert "Settings" in stack.currentWidget().accessibleName()
 
 
-def test_navigation_lists_the_four_screens_with_placeholders(qtbot, shop, runner):
+def test_navigation_lists_the_four_screens_the_till_first_and_real(qtbot, shop, runner):
+    from ui.till.register_screen import RegisterScreen
+
     window = _open(qtbot, shop, runner)
     nav = window.findChild(QListWidget, "navigation")
 
     assert [nav.item(i).text() for i in range(nav.count())] == [
         "Till", "Back office", "Reports", "Settings"]
     till = window.screen("till")
-    assert isinstance(till, PlaceholderScreen)
-    assert "till screen plugs in here" in till.message
+    assert isinstance(till, RegisterScreen)  # the register replaced its placeholder
+    assert till.current_page_name() == "signin"
+    assert isinstance(window.screen("reports"), PlaceholderScreen)
     assert nav.accessibleName() == "Screens"
     for name in ("storeStatus", "registerStatus", "connectionStatus"):
         assert _label(window, name).accessibleName()

@@ -704,3 +704,36 @@ def test_a_category_button_shows_that_categorys_items(qtbot, selling_screen, til
     assert button.isChecked()
     assert all(b.width() >= 44 and b.height() >= 44 for b in grid.item_buttons()[:8])
     _scan_focused(qtbot, selling_screen)
+
+
+# -- the window, the theme ---------------------------------------------------------------------
+
+def test_the_window_hosts_the_register_and_its_strip_follows_sync(qtbot, shop, runner, tmp_path):
+    from app.config.paths import Paths
+    from ui.app import build_window
+    from ui.till.register_screen import RegisterScreen
+
+    window = build_window(shop, runner, Paths.resolve(str(tmp_path)), sync_interval_s=3600)
+    qtbot.addWidget(window)
+    window.show()
+    till = window.screen("till")
+    assert isinstance(till, RegisterScreen)
+    strip = till.findChild(QLabel, "connectionLabel")
+    shell = window.findChild(QLabel, "connectionStatus")
+    qtbot.waitUntil(lambda: strip.text().startswith("Offline — not paired with a server ·")
+                    and strip.text() == shell.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: till.signin_page.staff_list.count() > 0, timeout=WAIT_MS)
+    window.close()
+
+
+@pytest.mark.parametrize("till_settings_values", [{"till.high_contrast": True}])
+def test_the_high_contrast_theme_when_the_setting_is_on(qtbot, selling_screen):
+    assert selling_screen.property("theme") == "high_contrast"
+    assert "#ffff00" in selling_screen.styleSheet()
+    scan = _page(selling_screen).scan_field
+    assert scan.palette().color(scan.backgroundRole()).name() == "#000000"
+
+
+def test_the_normal_theme_by_default(qtbot, selling_screen):
+    assert selling_screen.property("theme") is None
+    assert selling_screen.styleSheet() == ""
