@@ -737,3 +737,67 @@ def test_the_high_contrast_theme_when_the_setting_is_on(qtbot, selling_screen):
 def test_the_normal_theme_by_default(qtbot, selling_screen):
     assert selling_screen.property("theme") is None
     assert selling_screen.styleSheet() == ""
+
+
+# -- the rest of the keys ----------------------------------------------------------------------
+
+def test_f9_ctrl_m_and_ctrl_shift_z_open_return_cash_and_close_shift(qtbot, selling_screen, till):
+    for key, modifiers, name in ((Qt.Key.Key_F9, NO_MOD, "returnDialog"),
+                                 (Qt.Key.Key_M, CTRL, "cashMovementDialog"),
+                                 (Qt.Key.Key_Z, CTRL | SHIFT, "closeShiftDialog")):
+        _key(qtbot, selling_screen, key, modifiers)
+        dialog = _dialog(qtbot, name)
+        qtbot.waitUntil(lambda d=dialog: d.isAncestorOf(QApplication.focusWidget()),
+                        timeout=WAIT_MS)
+        till.wait_idle()
+        qtbot.keyClick(QApplication.focusWidget(), ESC)
+        _closed(qtbot, dialog)
+        _scan_focused(qtbot, selling_screen)
+    assert till.call("current_shift") is not None  # nothing was closed by backing out
+
+
+def test_ctrl_del_voids_the_sale_once_a_manager_approves(qtbot, selling_screen, till, demo_items):
+    for item in demo_items[:2]:
+        _scan(qtbot, selling_screen, item.barcode)
+    _wait_rows(qtbot, selling_screen, 2)
+    till.wait_idle()
+
+    _key(qtbot, selling_screen, Qt.Key.Key_Delete, CTRL)
+    _approve_with_keys(qtbot)
+    _wait_rows(qtbot, selling_screen, 0)
+    till.wait_idle()
+    assert till.call("cart").empty
+    assert _page(selling_screen).findChild(QLabel, "totalLabel").text() == till.call(
+        "cart").total_text
+    _scan_focused(qtbot, selling_screen)
+
+
+def test_pay_pressed_twice_begins_one_payment(qtbot, selling_screen, till, till_controller,
+                                              demo_items):
+    _scan(qtbot, selling_screen, demo_items[0].barcode)
+    _wait_rows(qtbot, selling_screen, 1)
+    till.wait_idle()
+    payments: list = []
+    till_controller.payment_changed.connect(payments.append)
+    errors: list = []
+    till_controller.error.connect(lambda field, message: errors.append((field, message)))
+
+    _key(qtbot, selling_screen, Qt.Key.Key_F12)
+    _key(qtbot, selling_screen, Qt.Key.Key_F12)
+    qtbot.waitUntil(lambda: selling_screen.current_page_name() == "payment", timeout=WAIT_MS)
+    till.wait_idle()
+
+    assert len(payments) == 1 and errors == []
+
+
+def test_a_scan_while_the_last_one_is_served_keeps_both(qtbot, selling_screen, till, demo_items):
+    """A scanner does not wait for the cart: the second code is typed while the first is out."""
+    field = _page(selling_screen).scan_field
+    for item in demo_items[:4]:
+        qtbot.keyClicks(field, item.barcode)
+        qtbot.keyClick(field, ENTER)
+    _wait_rows(qtbot, selling_screen, 4)
+    till.wait_idle()
+    assert [line.variant_id for line in till.call("cart").lines] == [
+        item.variant_id for item in demo_items[:4]]
+    assert field.text() == ""
