@@ -73,21 +73,35 @@ def register_functions(connection: sqlite3.Connection) -> None:
     connection.create_aggregate("tp_word_counts", -1, WordCounts)
 
 
-#: Re-index the queued variants: count their old rows' words down, replace the rows, count the
-#: new rows' words up, drop the words no row holds any more. Set-wise, because FTS5 costs
-#: several times more when written row by row from triggers (see migration 0004).
-_QUEUED_WORDS = ("json_each((SELECT tp_word_counts(s.name, s.brand) FROM till_search_queue AS q "
-                 "JOIN till_search AS s ON s.rowid = q.rowid))")
+#: Re-index the queued variants: count their old rows' words down and drop the rows (variants
+#: queued as new since the last refresh have none), fold the new rows once into a scratch
+#: table, write them and count their words up, drop the words no row holds any more.
+#: Set-wise, because FTS5 costs several times more when written row by row from triggers
+#: (see migration 0004).
+# CROSS JOIN keeps the queue the outer loop: left to itself the planner scanned the whole
+# index (or all variants) at every refresh, which made a pull of many pages quadratic.
+_OLD_ROWS = ("till_search_queue AS q CROSS JOIN till_search AS s ON s.rowid = q.rowid "
+             "WHERE NOT q.fresh")
 REFRESH = (
-    f"INSERT INTO till_vocab (word, count) SELECT key, -value FROM {_QUEUED_WORDS} "
+    "CREATE TEMP TABLE IF NOT EXISTS till_search_new (rowid INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, brand TEXT NOT NULL)",
+    "INSERT INTO till_vocab (word, count) SELECT key, -value FROM json_each((SELECT "
+    f"tp_word_counts(s.name, s.brand) FROM {_OLD_ROWS})) "
     "WHERE true ON CONFLICT (word) DO UPDATE SET count = count + excluded.count",
-    "DELETE FROM till_search WHERE rowid IN (SELECT rowid FROM till_search_queue)",
-    "INSERT INTO till_search (rowid, name, brand) SELECT v.rowid, tp_fold(p.name, v.name), "
-    "tp_fold(p.brand) FROM till_search_queue AS q JOIN variants AS v ON v.rowid = q.rowid "
-    "JOIN products AS p ON p.id = v.product_id WHERE NOT v.archived AND NOT p.archived",
-    f"INSERT INTO till_vocab (word, count) SELECT key, value FROM {_QUEUED_WORDS} "
+    "DELETE FROM till_search WHERE rowid IN (SELECT rowid FROM till_search_queue "
+    "WHERE NOT fresh)",
+    "INSERT INTO temp.till_search_new (rowid, name, brand) SELECT v.rowid, "
+    "tp_fold(p.name, v.name), tp_fold(p.brand) FROM till_search_queue AS q "
+    "CROSS JOIN variants AS v ON v.rowid = q.rowid "
+    "CROSS JOIN products AS p ON p.id = v.product_id "
+    "WHERE NOT v.archived AND NOT p.archived",
+    "INSERT INTO till_search (rowid, name, brand) SELECT rowid, name, brand "
+    "FROM temp.till_search_new",
+    "INSERT INTO till_vocab (word, count) SELECT key, value FROM json_each((SELECT "
+    "tp_word_counts(name, brand) FROM temp.till_search_new)) "
     "WHERE true ON CONFLICT (word) DO UPDATE SET count = count + excluded.count",
     "DELETE FROM till_vocab WHERE count <= 0",
+    "DELETE FROM temp.till_search_new",
     "DELETE FROM till_search_queue",
 )
 

@@ -33,7 +33,9 @@ depends_on = None
 TABLES = (
     "CREATE VIRTUAL TABLE till_search USING fts5(name, brand, "
     "tokenize = 'trigram case_sensitive 1', columnsize = 0)",
-    "CREATE TABLE till_search_queue (rowid INTEGER PRIMARY KEY)",
+    # fresh: inserted since the last refresh, so never indexed (nothing to take out first)
+    "CREATE TABLE till_search_queue (rowid INTEGER PRIMARY KEY, "
+    "fresh INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE till_vocab (id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE, "
     "count INTEGER NOT NULL)",
     # What refresh deletes after counting down: found without reading the whole vocabulary.
@@ -42,12 +44,14 @@ TABLES = (
     "content_rowid = 'id', tokenize = 'trigram case_sensitive 1', detail = 'none')",
 )
 
-_QUEUE_ONE = "INSERT OR IGNORE INTO till_search_queue (rowid) VALUES ({row});"
-_QUEUE_PRODUCT = ("INSERT OR IGNORE INTO till_search_queue (rowid) "
-                  "SELECT rowid FROM variants WHERE product_id = {id};")
+_QUEUE_NEW = "INSERT OR IGNORE INTO till_search_queue (rowid, fresh) VALUES (new.rowid, 1);"
+_QUEUE_ONE = ("INSERT INTO till_search_queue (rowid) VALUES ({row}) "
+              "ON CONFLICT (rowid) DO UPDATE SET fresh = 0;")
+_QUEUE_PRODUCT = ("INSERT INTO till_search_queue (rowid) SELECT rowid FROM variants "
+                  "WHERE product_id = {id} ON CONFLICT (rowid) DO UPDATE SET fresh = 0;")
 
 TRIGGERS = {
-    "till_search_variant_insert": ("AFTER INSERT ON variants", _QUEUE_ONE.format(row="new.rowid")),
+    "till_search_variant_insert": ("AFTER INSERT ON variants", _QUEUE_NEW),
     "till_search_variant_update": (
         "AFTER UPDATE OF name, archived, product_id ON variants WHEN old.name IS NOT new.name "
         "OR old.archived IS NOT new.archived OR old.product_id IS NOT new.product_id",
