@@ -29,6 +29,7 @@ are fetched by rowid.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ PREFIX_SCAN = 2000  # vocabulary words read to find a short word's most common c
 CORRECTION_CANDIDATES = 300
 CATEGORY_SCAN = 5000  # products of a category read to list its first items by name
 
+MAX_CODE_POINT = 0x10FFFF
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
 # Rank tiers (lower first).
 EXACT_CODE, STARTS, WORD_STARTS, CONTAINS = range(4)
 
@@ -73,7 +77,8 @@ def search(session: Session, text: str, *, limit: int = 20, store_id: str | None
         raise InvalidInput(f"must be a whole number from 1 to {MAX_LIMIT}", field="limit")
     if not isinstance(text, str):
         raise InvalidInput("must be text", field="search")
-    cut = text[:MAX_QUERY_CHARS].strip()
+    # Lone surrogates (pasted from a broken source) cannot be sent to SQLite: dropped.
+    cut = _SURROGATES.sub("", text[:MAX_QUERY_CHARS]).strip()
     if not cut:
         return SearchResult(query=text, hits=())
     conn = _sqlite(session)
@@ -95,15 +100,21 @@ def search(session: Session, text: str, *, limit: int = 20, store_id: str | None
 # -- codes --------------------------------------------------------------------------------------
 
 def _after(prefix: str) -> str:
-    """The least text greater than every text beginning with ``prefix`` (binary order)."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    """A text greater than every text beginning with ``prefix`` and less than any other
+    greater one (binary order, which SQLite's UTF-8 comparison is)."""
+    last = ord(prefix[-1])
+    if last == MAX_CODE_POINT:
+        return prefix + chr(MAX_CODE_POINT)  # no greater character: good enough for a range
+    following = last + 1 if not 0xD800 <= last + 1 <= 0xDFFF else 0xE000  # never a surrogate
+    return prefix[:-1] + chr(following)
 
 
-_BY_BARCODE = ("SELECT b.code, s.rowid, s.name FROM barcodes AS b "
-               "JOIN variants AS v ON v.id = b.variant_id JOIN till_search AS s ON s.rowid = v.rowid "
+# CROSS JOIN: the code range is always the outer loop, never a walk of the index.
+_BY_BARCODE = ("SELECT b.code, s.rowid, s.name FROM barcodes AS b CROSS JOIN variants AS v "
+               "ON v.id = b.variant_id CROSS JOIN till_search AS s ON s.rowid = v.rowid "
                "WHERE b.code >= ? AND b.code < ? ORDER BY b.code LIMIT ?")
 _BY_SKU = ("SELECT v.sku, s.rowid, s.name FROM variants AS v "
-           "JOIN till_search AS s ON s.rowid = v.rowid "
+           "CROSS JOIN till_search AS s ON s.rowid = v.rowid "
            "WHERE v.sku >= ? AND v.sku < ? ORDER BY v.sku LIMIT ?")
 
 

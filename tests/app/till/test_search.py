@@ -111,10 +111,12 @@ def test_short_words_must_begin_a_word(shop_items) -> None:
 
 def test_query_syntax_and_junk_are_plain_text(shop_items) -> None:
     for junk in ['"', "milk OR *", 'NEAR(milk)', "milk AND", "-milk", "milk:", "'; DROP",
-                 "\x00", "🥐", " " * 50, "x" * 5000]:
+                 "\x00", "🥐", " " * 50, "x" * 5000, "milk\ud800", "\udfff", "\U0010ffff",
+                 "a\ud7ff", "\uffff"]:
         result = find(shop_items, junk)
         assert result.query == junk
     assert names(find(shop_items, "milk *")) == ["Whole Milk"]
+    assert names(find(shop_items, "milk\ud800")) == ["Whole Milk"]  # a lone surrogate dropped
     assert names(find(shop_items, "milk OR *")) == []  # "or" begins no word
     assert find(shop_items, "   ").hits == ()
 
