@@ -11,18 +11,17 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QGridLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QTableView,
+                               QHeaderView, QLineEdit, QPushButton, QTableView,
                                QVBoxLayout, QWidget)
 
 from app.till.views import CartView, ItemHit
 from ui.till import dialogs
 from ui.till.actions import ACTIONS
+from ui.till.selling_actions import SellingActions
 from ui.till.cart_model import CartModel
 from ui.till.controller import TillController
-from ui.till.customer_dialog import CustomerDialog
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
 from ui.till.favourites import FavouritesGrid
-from ui.till.parked_dialog import ParkedDialog
 from ui.till.search_list import SearchList
 from ui.till.totals_panel import TotalsPanel
 
@@ -32,7 +31,6 @@ LETTER_DELAY_MS = 60
 DIGIT_DELAY_MS = 350
 MIN_SEARCH = 2
 MIN_DIGIT_SEARCH = 4
-CHOOSE_LINE = "Choose a line first: Up/Down move through the cart"
 SCAN_PROMPT = "Scan or type a barcode, SKU or name"
 
 
@@ -51,7 +49,7 @@ class ScanField(QLineEdit):
         self.setFont(font)
 
 
-class SellingPage(QWidget):
+class SellingPage(SellingActions, QWidget):
     """Signals for what the register screen opens itself (U2's dialogs):
     ``return_requested``, ``cash_requested``, ``close_shift_requested``."""
 
@@ -311,93 +309,6 @@ class SellingPage(QWidget):
                 submit=lambda text: ("add_item", (variant_id, text), {})))
             return
         self._controller.call("add_item", variant_id)
-
-    # -- actions (the buttons and their shortcuts) --------------------------------------------
-
-    def pay(self) -> None:
-        if not self.cart_model.rowCount() or self._controller.busy:
-            return
-        self._controller.call("begin_payment")
-
-    def change_quantity(self) -> None:
-        line = self._selected_line()
-        if line is not None:
-            self._open(dialogs.quantity_dialog(self._controller, line.index, line.quantity_text,
-                                               self))
-
-    def line_discount(self) -> None:
-        line = self._selected_line()
-        if line is not None:
-            self._open(dialogs.line_discount_dialog(self._controller, line.index, self))
-
-    def order_discount(self) -> None:
-        view = self.cart_model.view
-        current = view.order_discount_text if view is not None else ""
-        self._open(dialogs.order_discount_dialog(self._controller, current, self))
-
-    def override_price(self) -> None:
-        line = self._selected_line()
-        if line is not None:
-            self._open(dialogs.price_dialog(self._controller, line.index, line.unit_price_text,
-                                            self))
-
-    def coupon(self) -> None:
-        view = self.cart_model.view
-        self._open(dialogs.coupon_dialog(self._controller,
-                                         view.coupon_code if view is not None else None, self))
-
-    def customer(self) -> None:
-        view = self.cart_model.view
-        self._open(CustomerDialog(self._controller, view.customer if view else None, self))
-
-    def park(self) -> None:
-        self._open(dialogs.park_dialog(self._controller,
-                                       lambda _parked: self._controller.call("cart"), self))
-
-    def resume(self) -> None:
-        self._open(ParkedDialog(self._controller, self))
-
-    def remove_line(self) -> None:
-        line = self._selected_line()
-        if line is not None:
-            self._controller.call("remove_line", line.index)
-
-    def void_sale(self) -> None:
-        if self.cart_model.rowCount():
-            self._controller.call("void_sale")
-
-    def lock(self) -> None:
-        self._controller.call("lock")
-
-    def request_return(self) -> None:
-        self.return_requested.emit()
-
-    def request_cash(self) -> None:
-        self.cash_requested.emit()
-
-    def request_close_shift(self) -> None:
-        self.close_shift_requested.emit()
-
-    def _selected_line(self):  # noqa: ANN202 - CartLineView | None
-        row = self.selected_row()
-        line = self.cart_model.line(row) if row is not None else None
-        if line is None:
-            self.show_error("lines", CHOOSE_LINE)
-        return line
-
-    def _open(self, dialog: QWidget) -> None:
-        if self.dialog is not None:
-            self.dialog.close()
-        self.dialog = dialog
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _result, opened=dialog: self._dialog_closed(opened))
-        dialog.open()
-
-    def _dialog_closed(self, dialog: QWidget) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        # after Qt has finished closing it (the modal state ends after ``finished``)
-        QTimer.singleShot(0, self.focus_scan)
 
     def _enable_pay(self) -> None:
         self.buttons["payButton"].setEnabled(bool(self.cart_model.rowCount())
