@@ -20,6 +20,11 @@ COLUMNS: tuple[tuple[str, str, Qt.AlignmentFlag], ...] = (
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ALIGNMENTS = tuple(int(alignment) for _header, _attribute, alignment in COLUMNS)
 
 
 def _shown(line: CartLineView) -> tuple:
@@ -38,6 +43,7 @@ class CartModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:  # noqa: ANN001 - a QObject
         super().__init__(parent)
         self._lines: tuple[CartLineView, ...] = ()
+        self._cells: tuple[tuple[str, ...], ...] = ()
         self.view: CartView | None = None
 
     # -- Qt's model interface ----------------------------------------------------------------
@@ -49,15 +55,14 @@ class CartModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._lines):
-            return None
-        line = self._lines[index.row()]
-        _header, attribute, alignment = COLUMNS[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return getattr(line, attribute)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(alignment)
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
+        # asked for every role of every visible cell on each paint: kept to a tuple lookup
+        if role == _DISPLAY or role == _ACCESSIBLE:
+            row = index.row()
+            return self._cells[row][index.column()] if 0 <= row < len(self._cells) else None
+        if role == _ALIGN:
+            return _ALIGNMENTS[index.column()]
+        if role == _TOOLTIP and index.column() == 0 and 0 <= index.row() < len(self._lines):
+            line = self._lines[index.row()]
             return f"{line.name} · {line.sku}"
         return None
 
@@ -90,15 +95,20 @@ class CartModel(QAbstractTableModel):
         if changed_old > changed_new:
             first = start + replaced
             self.beginRemoveRows(QModelIndex(), first, first + changed_old - changed_new - 1)
-            self._lines = new[:start + replaced] + old[end_old:]
+            self._set_lines(new[:start + replaced] + old[end_old:])
             self.endRemoveRows()
         elif changed_new > changed_old:
             first = start + replaced
             self.beginInsertRows(QModelIndex(), first, first + changed_new - changed_old - 1)
-            self._lines = new[:end_new] + old[end_old:]
+            self._set_lines(new[:end_new] + old[end_old:])
             self.endInsertRows()
         # the new lines whole: the unchanged ones also carry their new index positions
-        self._lines = new
+        self._set_lines(new)
         if replaced:
             self.dataChanged.emit(self.index(start, 0),
                                   self.index(start + replaced - 1, len(COLUMNS) - 1))
+
+    def _set_lines(self, lines: tuple[CartLineView, ...]) -> None:
+        self._lines = lines
+        self._cells = tuple(tuple(getattr(line, attribute) for _h, attribute, _a in COLUMNS)
+                            for line in lines)

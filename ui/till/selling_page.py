@@ -32,6 +32,8 @@ DIGIT_DELAY_MS = 350
 MIN_SEARCH = 2
 MIN_DIGIT_SEARCH = 4
 SCAN_PROMPT = "Scan or type a barcode, SKU or name"
+#: the widest figure each column shows in practice (quantity, price, discount, total)
+FIGURE_SAMPLES = ("10,000.000 kg", "10,000.00", "-10,000.00", "100,000.00")
 
 
 class ScanField(QLineEdit):
@@ -119,8 +121,13 @@ class SellingPage(SellingActions, QWidget):
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, self.cart_model.columnCount()):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # fixed widths for the figures: sizing to contents reads every row on every change
+        metrics = view.fontMetrics()
+        for column, sample in enumerate(FIGURE_SAMPLES, start=1):
+            title = self.cart_model.headerData(column, Qt.Orientation.Horizontal)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(column, max(metrics.horizontalAdvance(sample),
+                                             header.fontMetrics().horizontalAdvance(title)) + 16)
         view.setAlternatingRowColors(True)
         return view
 
