@@ -200,7 +200,7 @@ class CartMixin(RegisterCore):
         gross = self._priced.lines[index].gross if self._priced else 0
         amount = self._discount_on(discount, gross, "the line")
         approved = None
-        if self._over_limit(amount, gross):
+        if self._over_limit(discount, amount, gross):
             approved = self._approved_by(Permission.DISCOUNT_OVER_LIMIT, approver_id,
                                          "a discount this large", field="discount")
         cart = copy_cart(self._cart)
@@ -216,7 +216,7 @@ class CartMixin(RegisterCore):
         base = sum(l.gross - l.line_discount for l in self._priced.lines) if self._priced else 0
         amount = self._discount_on(discount, base, "the cart")
         approved = None
-        if self._over_limit(amount, base):
+        if self._over_limit(discount, amount, base):
             approved = self._approved_by(Permission.DISCOUNT_OVER_LIMIT, approver_id,
                                          "a discount this large", field="discount")
         cart = copy_cart(self._cart)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.config.settings import Settings
 from app.domain.errors import RuleViolation
 from app.domain.permissions import Permission, can
-from app.domain.pricing import CouponTerms, PricedOrder, TaxRate
+from app.domain.pricing import CouponTerms, Discount, DiscountKind, PricedOrder, TaxRate
 from app.domain.rates import PPM, parse_percent
 from app.sales.cart import Cart
 from app.sales.identity import this_register
@@ -162,8 +162,15 @@ class RegisterCore:
         return parse_percent(self.settings.get("till.approval_discount_percent"),
                              field="till.approval_discount_percent")
 
-    def _over_limit(self, discount: int, base: int) -> bool:
-        return base > 0 and discount * PPM > self._discount_limit_ppm() * base
+    def _over_limit(self, discount: Discount | None, amount: int, base: int) -> bool:
+        """Whether ``discount`` (worth ``amount`` on ``base``) is above the approval limit. A
+        percentage is judged as typed: 10 % of 18.07 rounds to 1.81, which must not count as
+        more than 10 %."""
+        if discount is None or base <= 0:
+            return False
+        if discount.kind is DiscountKind.PERCENT:
+            return discount.value > self._discount_limit_ppm()
+        return amount * PPM > self._discount_limit_ppm() * base
 
     def _open_drawer_safely(self) -> bool:
         # the sale is recorded already: a drawer that does not open must not undo or hide it

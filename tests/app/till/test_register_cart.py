@@ -192,6 +192,16 @@ def test_a_discount_above_the_limit_needs_a_manager(till, items, staff_ids, app_
     assert till.line_discount(0, "2.00").lines[0].discount == 200 + 152
 
 
+def test_a_percentage_at_the_limit_needs_no_manager_whatever_the_rounding(till, items):
+    till.scan(items.bread_code)  # 2.12
+    till.set_quantity(0, "3")  # 6.36: 10 % is 0.636, rounded up to 0.64 (10.06 % of the line)
+    assert till.line_discount(0, "10%").lines[0].discount == 64
+    with pytest.raises(ApprovalNeeded):
+        till.line_discount(0, "0.64")  # typed as an amount it is more than 10 %
+    with pytest.raises(ApprovalNeeded):
+        till.line_discount(0, "10.01%")
+
+
 def test_a_price_override_needs_a_manager(till, items, staff_ids):
     till.scan(items.tea_code)
     with pytest.raises(ApprovalNeeded) as err:
