@@ -18,6 +18,8 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from app.domain.errors import InvalidInput
+from app.domain.money import format_amount, parse_amount
 from app.domain.rates import format_percent
 from app.till.format import METHOD_LABELS, money
 from app.till.views import TaxLineView, ZReport, ZTenderLine
@@ -156,3 +158,28 @@ def report_from_json(text: str) -> ZReport:
     data["tenders"] = tuple(ZTenderLine(**t) for t in data["tenders"])
     data["taxes"] = tuple(TaxLineView(**t) for t in data["taxes"])
     return ZReport(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class CountPreview:
+    """Counted cash against the expected, as the count is being typed (nothing is kept)."""
+
+    counted_text: str  # "—" while the text is not an amount
+    difference: int | None  # counted − expected: negative is a shortage
+    difference_text: str  # "-1.50 (short)", "0.00 (exact)", "—"
+
+
+def count_preview(report: ZReport, counted_text: str) -> CountPreview:
+    """Pure and instant, so the close-shift dialog can show it on every keystroke; the figure
+    recorded is the one ``close_shift`` computes."""
+    try:
+        counted = parse_amount(counted_text, report.currency, field="counted") \
+            if counted_text.strip() else None
+    except InvalidInput:
+        counted = None
+    if counted is None:
+        return CountPreview("—", None, "—")
+    difference = counted - report.expected_cash
+    verdict = "short" if difference < 0 else ("over" if difference > 0 else "exact")
+    return CountPreview(format_amount(counted, report.currency), difference,
+                        f"{format_amount(difference, report.currency)} ({verdict})")

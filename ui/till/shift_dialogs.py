@@ -12,10 +12,10 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QFormLayout, QHBoxLayout, 
                                QLineEdit, QStackedWidget, QVBoxLayout, QWidget)
 from shiboken6 import isValid
 
-from app.domain.errors import DomainError, InvalidInput
-from app.domain.money import format_amount, parse_amount
+from app.domain.errors import DomainError
 from app.till import ApprovalNeeded
 from app.till.views import ShiftView, ZReport
+from app.till.zreport import count_preview
 from ui.till.controller import TillController
 from ui.till.entry_fields import MIN_TOUCH, AmountField, MessageLabel, describe, touch_button
 from ui.till.zreport_view import ZReportView
@@ -244,27 +244,18 @@ class CloseShiftDialog(TillDialog):
 
     def _show_running(self, report: ZReport) -> None:
         self._running = report
-        self.expected_label.setText(report.text.get("expected_cash")
-                                    or format_amount(report.expected_cash, report.currency))
+        self.expected_label.setText(report.text.get("expected_cash", "—"))
         self._show_difference(self.counted_field.text())
 
     def _show_difference(self, text: str) -> None:
         """Counted minus expected as the count is typed; the service's figure is the one kept."""
-        report = self._running
-        if report is None or not text.strip():
+        if self._running is None:
             self.counted_label.setText("—")
             self.difference_label.setText("—")
             return
-        try:
-            counted = parse_amount(text, report.currency, field="counted")
-        except InvalidInput:
-            self.counted_label.setText("—")
-            self.difference_label.setText("—")
-            return
-        difference = counted - report.expected_cash
-        self.counted_label.setText(format_amount(counted, report.currency))
-        words = "short" if difference < 0 else ("over" if difference > 0 else "exact")
-        self.difference_label.setText(f"{format_amount(difference, report.currency)} ({words})")
+        preview = count_preview(self._running, text)
+        self.counted_label.setText(preview.counted_text)
+        self.difference_label.setText(preview.difference_text)
 
     def _closed(self, report: ZReport) -> None:
         self.report_view.show_report(report)

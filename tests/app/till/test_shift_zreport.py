@@ -12,7 +12,7 @@ from app.domain.permissions import Permission
 from app.payments.attempts import CardPayments
 from app.payments.terminal import StandaloneTerminal
 from app.till import shifts
-from app.till.zreport import report_from_json
+from app.till.zreport import CountPreview, count_preview, report_from_json
 from db.models import AuditEntry, Shift
 from tests.app.till.conftest import PINS, counts
 
@@ -151,3 +151,14 @@ def test_closing_needs_an_empty_cart_and_a_counted_amount(till, items, shop):
         till.close_shift("lots")
     assert err.value.field == "counted" and counts(shop) == rows
     assert till.close_shift("100.00").difference == 0
+
+
+def test_the_count_preview_compares_what_is_typed_with_the_expected_cash(till):
+    report = till.shift_report()  # the float of 100.00 and nothing sold yet
+    assert report.expected_cash == 10000
+    short, exact, over = (count_preview(report, text) for text in ("98.50", "100", "100.01"))
+    assert (short.difference, short.difference_text) == (-150, "-1.50 (short)")
+    assert (exact.counted_text, exact.difference_text) == ("100.00", "0.00 (exact)")
+    assert over.difference == 1
+    for text in ("", "lots", "1.234"):
+        assert count_preview(report, text) == CountPreview("—", None, "—")
