@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.config.paths import Paths
 from db.engine import LocalStore, StoreError
+from ui import ready_hook
 from ui.main_window import MainWindow
 from ui.tasks import TaskRunner
 
@@ -86,6 +87,7 @@ def run(paths: Paths, argv: list[str] | None = None) -> int:
     runner = TaskRunner()
     try:
         window = build_window(store, runner, paths)
+        ready_hook.install(window, window.screen("till"))  # off unless TILLPOINT_READY_FILE
         window.show()
         return app.exec()
     finally:
