@@ -109,7 +109,7 @@ def generate(session: Session, *, products: int = 500, customers: int = 200, see
 
     variant_count = _catalogue(session, rng, ids, store, leaves, tax_ids, products,
                                initial_stock, progress, now)
-    _favourites(session)
+    seed_favourites(session)
 
     credits = []
     for n in range(customers):
@@ -180,9 +180,12 @@ def _catalogue(session: Session, rng: random.Random, ids: _Ids, store: Store,
     return variants_written
 
 
-def _favourites(session: Session) -> None:
+def seed_favourites(session: Session) -> int:
     """A dozen buttons for items a cashier rings up without scanning: one product per noun
-    (the first by SKU), weighed ones first."""
+    (the first by SKU), weighed ones first. Only on a till that has none yet (a paired demo
+    till calls it after its first pull); returns how many were added."""
+    if session.scalar(select(TillFavourite.position).limit(1)) is not None:
+        return 0
     chosen: list[tuple[str, str]] = []
     for category, wanted in FAVOURITE_CATEGORIES:
         rows = session.execute(
@@ -198,6 +201,7 @@ def _favourites(session: Session) -> None:
     session.add_all(TillFavourite(position=n, variant_id=variant_id, label=label)
                     for n, (variant_id, label) in enumerate(chosen))
     session.flush()
+    return len(chosen)
 
 
 def generate_history(session: Session, *, days: int, orders_per_day: int = 40, seed: int = 11,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.config.paths import Paths
 from app.config.secrets import keyring_available
+from app.demo import seed_favourites
 from app.demo_server import LocalServer, executable
 from app.setup import is_initialised
 from db.engine import LocalStore
@@ -74,6 +75,8 @@ def prepare(paths: Paths, server: LocalServer, *, timeout: float = 600) -> DemoS
         result = SyncEngine(store, paths).run_round()
         if not result.succeeded:
             return DemoSetup("failed", f"the first sync failed: {result.problem()}")
+        with store.write() as session:  # favourites are the till's own: not on any feed
+            seed_favourites(session)
         return DemoSetup(state, f"paired with the demo server at {server.url} and synced")
     except Exception as exc:  # noqa: BLE001 - a demo that cannot pair still runs offline
         log.exception("demo pairing failed")

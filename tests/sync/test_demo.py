@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config.paths import Paths
+from app.demo import FAVOURITE_CATEGORIES
 from app.demo_server import LocalServer
 from app.setup import initialise
 from db.engine import LocalStore
-from db.models import Product
+from db.models import Product, TillFavourite
 from server.embedded import free_port
 from sync import demo
 from sync.status import read_status
@@ -39,6 +40,9 @@ def test_the_demo_till_pairs_with_its_server_and_syncs_without_a_keyring(tmp_pat
         assert status.paired and status.online and status.pending == 0
         with store.read() as session:
             assert session.scalar(select(func.count()).select_from(Product)) == 40
+            # the favourite buttons are the till's own: seeded once after the first pull
+            favourites = session.scalar(select(func.count()).select_from(TillFavourite))
+            assert 0 < favourites <= len(FAVOURITE_CATEGORIES) * 6
     finally:
         store.close()
 
