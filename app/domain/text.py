@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterable
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
 _SPECIAL = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ı": "i", "ŀ": "l",
@@ -60,3 +61,15 @@ def distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous2, previous = previous, current
     return previous[-1]
+
+
+def nearest(word: str, candidates: Iterable[tuple[str, int]]) -> str | None:
+    """The candidate ``(word, count)`` nearest to ``word`` within ``max_typos`` edits; ties go
+    to the more frequent, then the first alphabetically. ``None`` when none is near enough."""
+    limit = max_typos(word)
+    best: tuple[int, int, str] | None = None
+    for candidate, count in candidates:
+        d = distance(word, candidate, limit)
+        if d <= limit and (best is None or (d, -count, candidate) < best):
+            best = (d, -count, candidate)
+    return best[2] if best else None

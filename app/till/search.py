@@ -38,7 +38,7 @@ from typing import Iterable
 from sqlalchemy.orm import Session
 
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.text import MAX_QUERY_CHARS, distance, max_typos, words
+from app.domain.text import MAX_QUERY_CHARS, max_typos, nearest, words
 from app.sales.identity import STORE_KEY, get_local
 from app.till.format import money, quantity_text
 from app.till.views import ItemHit, SearchResult
@@ -178,12 +178,7 @@ def correct(conn: sqlite3.Connection, word: str) -> str | None:
             "AND length(word) BETWEEN ? AND ? LIMIT ?",
             (prefix, _after(prefix), len(word) - limit, len(word) + limit,
              CORRECTION_CANDIDATES)).fetchall())
-    best: tuple[int, int, str] | None = None
-    for candidate, count in candidates:
-        d = distance(word, candidate, limit)
-        if d <= limit and (best is None or (d, -count, candidate) < best):
-            best = (d, -count, candidate)
-    return best[2] if best else None
+    return nearest(word, candidates)
 
 
 def _plan(conn: sqlite3.Connection, text: str) -> _Plan:

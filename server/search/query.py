@@ -30,7 +30,7 @@ from typing import Any
 
 from server.search import rank as ranking
 from server.search import readmodel
-from server.search.text import MAX_QUERY_CHARS, distance, fold, max_typos, words
+from server.search.text import MAX_QUERY_CHARS, fold, max_typos, nearest, words
 
 WINDOW = 2000  # a query with at most this many full-text matches ranks and counts them all
 DEPTH = 1000  # pages go no deeper; a broad query's facets describe this many of its matches
@@ -81,12 +81,7 @@ def correct(conn: sqlite3.Connection, word: str) -> str | None:
         "SELECT word, count FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? "
         "AND ? LIMIT 500", (word[:2], word[:2] + MAX_CHAR, len(word) - limit,
                             len(word) + limit)).fetchall())
-    best: tuple[int, int, str] | None = None
-    for candidate, count in candidates:
-        d = distance(word, candidate, limit)
-        if d <= limit and (best is None or (d, -count, candidate) < best):
-            best = (d, -count, candidate)
-    return best[2] if best else None
+    return nearest(word, candidates)
 
 
 def completions(conn: sqlite3.Connection, prefix: str, limit: int) -> list[str]:

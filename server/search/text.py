@@ -3,6 +3,7 @@ folds the same on the server and at the till."""
 
 from __future__ import annotations
 
-from app.domain.text import MAX_QUERY_CHARS, distance, fold, folded_text, max_typos, words
+from app.domain.text import (MAX_QUERY_CHARS, distance, fold, folded_text, max_typos, nearest,
+                             words)
 
-__all__ = ["MAX_QUERY_CHARS", "distance", "fold", "folded_text", "max_typos", "words"]
+__all__ = ["MAX_QUERY_CHARS", "distance", "fold", "folded_text", "max_typos", "nearest", "words"]
