@@ -21,6 +21,8 @@ class Permission(StrEnum):
     SELL = "sale:create"
     REFUND = "sale:refund"
     REFUND_WITHOUT_RECEIPT = "sale:refund_without_receipt"
+    #: money back as cash or store credit for a sale paid otherwise (a card sale refunded as cash)
+    REFUND_TO_OTHER_TENDER = "sale:refund_other_tender"
     VOID = "sale:void"
     OVERRIDE_PRICE = "sale:override_price"
     DISCOUNT_OVER_LIMIT = "sale:discount_over_limit"

@@ -8,6 +8,7 @@ open shift, the cart's state, and the rules for asking a manager.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
@@ -77,6 +78,8 @@ class RegisterCore:
         self._completed: SaleResult | None = None
         # orders found by scanning their receipt (a return with a receipt)
         self._scanned_orders: set[str] = set()
+        # refunds made, by the request id find_sale issued (a second Refund answers the first)
+        self._refund_requests: OrderedDict[str, Any] = OrderedDict()
 
     # -- identity of the till -------------------------------------------------------------
     def _context(self) -> TillContext:

@@ -9,6 +9,7 @@ belongs). The refund itself is :func:`app.sales.refunds.refund`, in one transact
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,12 +25,23 @@ from app.till.cart_pricing import refield
 from app.till.format import customer_ref, money, return_sale_view, tender_label
 from app.till.register_core import RegisterCore
 from app.till.views import RefundResult, ReturnSaleView
+from db.base import new_id
 from db.models import Customer, Order, Payment, Product, Refund, Variant
 
 log = logging.getLogger(__name__)
 
 DESTINATIONS = ("original", "cash", "credit")
 MAX_REF = 40
+#: refunds remembered by request id (a double press comes seconds later, not hundreds later)
+KEPT_REFUND_REQUESTS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class _RefundDone:
+    order_id: str
+    order_number: str
+    refund_id: str
+    result: RefundResult | None = None
 
 
 class ReturnsMixin(RegisterCore):
@@ -44,7 +56,9 @@ class ReturnsMixin(RegisterCore):
                                     scanned=scanned, sold_by_weight=_weighed(session, order))
         if scanned:
             self._scanned_orders.add(order.id)
-        return view
+        # a fresh id per look-up: the window sends it with the refund, so a double-pressed
+        # Refund (or a retry after a lost answer) cannot give the money back twice
+        return replace(view, request_id=new_id())
 
     def _order(self, session: Session, ref: str) -> Order:
         try:
@@ -62,10 +76,16 @@ class ReturnsMixin(RegisterCore):
 
     # -- the refund ----------------------------------------------------------------------------
     def refund(self, order_id: str, lines: list[tuple[int, str | None]], to: str = "original",
-               approver_id: str | None = None, reason: str = "") -> RefundResult:
+               approver_id: str | None = None, reason: str = "", *,
+               request_id: str | None = None) -> RefundResult:
         """Return ``lines`` (line number, quantity text or None for all that is left) and pay
-        the money back ``to`` the original tenders, or as cash or store credit."""
+        the money back ``to`` the original tenders, or as cash or store credit.
+        ``request_id`` (from :meth:`find_sale`): a second refund with the same id answers the
+        first one's result and records nothing."""
         staff = self._require_staff(Permission.REFUND)
+        key = _check_request_id(request_id)
+        if key is not None and key in self._refund_requests:
+            return self._refund_again(key, _clean_ref(order_id))
         shift = self._require_shift()
         if to not in DESTINATIONS:
             raise InvalidInput(f"{to!r}: refund to original, cash or credit", field="to")
@@ -75,13 +95,14 @@ class ReturnsMixin(RegisterCore):
             order = self._order(session, _clean_ref(order_id))
             requests = _requests(session, order, lines)
             paid_by_card = any(p.method == "card" for p in order.payments)
-        approved = None
+        no_receipt = other_tender = None
         if order.id not in self._scanned_orders:
-            approved = self._approved_by(Permission.REFUND_WITHOUT_RECEIPT, approver_id,
-                                         "a return without the receipt", field="order")
+            no_receipt = self._approved_by(Permission.REFUND_WITHOUT_RECEIPT, approver_id,
+                                           "a return without the receipt", field="order")
         if to in ("cash", "credit") and paid_by_card:
-            approved = self._approved_by(Permission.REFUND_WITHOUT_RECEIPT, approver_id,
-                                         f"a card sale refunded as {to}", field="to") or approved
+            other_tender = self._approved_by(Permission.REFUND_TO_OTHER_TENDER, approver_id,
+                                             f"a card sale refunded as {to}", field="to")
+        approved = no_receipt or other_tender
         with self.store.write() as session:
             self._still_open(session, shift.id)
             try:
@@ -95,7 +116,10 @@ class ReturnsMixin(RegisterCore):
             cards = [(p.id, session.get(Payment, p.payment_id).reference, p.amount)
                      for p in record.payments if p.status == "pending" and p.payment_id]
             cash_back = any(p.method == "cash" and p.status == "done" for p in record.payments)
-        self._used(approved, Permission.REFUND_WITHOUT_RECEIPT)
+        self._used(no_receipt, Permission.REFUND_WITHOUT_RECEIPT)
+        self._used(other_tender, Permission.REFUND_TO_OTHER_TENDER)
+        if key is not None:  # recorded: from here on a repeat must not refund again
+            self._keep_refund(key, _RefundDone(order.id, order.number, refund_id))
         outcomes = self._refund_cards(cards, order.currency)
         with self.store.write() as session:
             record = session.get(Refund, refund_id)
@@ -104,9 +128,31 @@ class ReturnsMixin(RegisterCore):
                 if outcome is not None and outcome.succeeded:
                     part.status, part.reference = "done", outcome.reference
             result = _refund_result(session, record, order.currency, outcomes)
+        if key is not None:
+            self._keep_refund(key, _RefundDone(order.id, order.number, refund_id, result))
         if cash_back:
             self._open_drawer_safely()
         return result
+
+    def _keep_refund(self, key: str, done: "_RefundDone") -> None:
+        self._refund_requests[key] = done
+        self._refund_requests.move_to_end(key)
+        while len(self._refund_requests) > KEPT_REFUND_REQUESTS:
+            self._refund_requests.popitem(last=False)
+
+    def _refund_again(self, key: str, ref: str) -> RefundResult:
+        """The refund already made under ``key``, as it was answered (or, when its answer was
+        lost half-way, as recorded)."""
+        done = self._refund_requests[key]
+        if ref not in (done.order_id, done.order_number) and ref.upper() != done.order_number:
+            raise InvalidInput(f"this return was made for sale {done.order_number}: find the "
+                               "sale again", field="order")
+        if done.result is not None:
+            return done.result
+        with self.store.read() as session:
+            record = session.get(Refund, done.refund_id)
+            currency = session.get(Order, done.order_id).currency
+            return _refund_result(session, record, currency, {})
 
     def _refund_cards(self, parts: list[tuple[str, str | None, int]],
                       currency: str) -> dict[str, RefundOutcome]:
@@ -164,6 +210,14 @@ def _clean_ref(ref: object) -> str:
     if len(text) > MAX_REF or not all(33 <= ord(c) < 127 for c in text):
         raise InvalidInput(f"{text[:MAX_REF]!r} is not a sale number", field="order")
     return text
+
+
+def _check_request_id(request_id: object) -> str | None:
+    if request_id is None or request_id == "":
+        return None
+    if not isinstance(request_id, str) or len(request_id) > 36 or not request_id.isprintable():
+        raise InvalidInput(f"{str(request_id)[:40]!r} is not a refund request", field="order")
+    return request_id
 
 
 def _weighed(session: Session, order: Order) -> dict[str, bool]:

@@ -211,6 +211,8 @@ class ReturnSaleView:
     lines: tuple[ReturnLineView, ...]
     customer: CustomerRef | None
     scanned: bool  # found by scanning the receipt's barcode (else: a return without receipt)
+    #: pass it to ``refund(request_id=)``: a second refund with it answers the first's result
+    request_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

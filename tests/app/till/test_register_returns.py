@@ -88,12 +88,38 @@ def test_a_card_sale_goes_back_to_the_card_or_to_cash_with_a_manager(till, items
     till.find_sale(sale.number, scanned=True)
     with pytest.raises(ApprovalNeeded) as err:
         till.refund(sale.order_id, [(1, "1")], "cash")
-    assert err.value.field == "to"
+    assert err.value.field == "to" and err.value.permission is Permission.REFUND_TO_OTHER_TENDER
     result = till.refund(sale.order_id, [(1, "1")], "original")
     assert result.to == ("Card VISA •••• 4242 4.50: refund 4.50 on the card terminal",)
-    manager = till.approve(staff_ids["manager"], PINS["manager"], Permission.REFUND_WITHOUT_RECEIPT)
+    # the receipt permission is not the one asked for: it does not let cash go back for a card
+    wrong = till.approve(staff_ids["manager"], PINS["manager"], Permission.REFUND_WITHOUT_RECEIPT)
+    with pytest.raises(ApprovalNeeded):
+        till.refund(sale.order_id, [(2, None)], "cash", approver_id=wrong)
+    manager = till.approve(staff_ids["manager"], PINS["manager"], Permission.REFUND_TO_OTHER_TENDER)
     assert till.refund(sale.order_id, [(2, None)], "cash", approver_id=manager).to == (
         "Cash 12.10",)
+
+
+def test_a_refund_pressed_twice_gives_the_money_back_once(till, items, shop, drawer):
+    sale = _sale(till, items)
+    view = till.find_sale(sale.number, scanned=True)
+    assert view.request_id and till.find_sale(sale.number, scanned=True).request_id != view.request_id
+    first = till.refund(sale.order_id, [(1, "1")], "original", request_id=view.request_id)
+    rows, opened = counts(shop), drawer.opened
+    again = till.refund(sale.order_id, [(1, "1")], "original", request_id=view.request_id)
+    assert again == first and counts(shop) == rows and drawer.opened == opened
+    # by its number too; another sale under the same request is refused
+    assert till.refund(sale.number, [(1, "1")], "original", request_id=view.request_id) == first
+    other = _sale(till, items)
+    with pytest.raises(InvalidInput) as err:
+        till.refund(other.order_id, [(1, "1")], "original", request_id=view.request_id)
+    assert err.value.field == "order"
+    # a new look-up is a new request: the second tea can still come back
+    fresh = till.find_sale(sale.number, scanned=True).request_id
+    assert till.refund(sale.order_id, [(1, "1")], "original", request_id=fresh) != first
+    with pytest.raises(InvalidInput) as err:
+        till.refund(sale.order_id, [(2, None)], "original", request_id=["not", "an", "id"])
+    assert err.value.field == "order"
 
 
 @pytest.mark.parametrize("lines,to,error,field", [
