@@ -5,16 +5,15 @@ permission and writes ``approval.granted`` to the audit log)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QApplication, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from app.domain.errors import DomainError
 from app.till.views import StaffCard
 from ui.till.controller import ApprovalRequest, TillController
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, PinField, touch_button
 from ui.till.shift_dialogs import TillDialog
+from ui.till.staff_rows import current_staff_id, fill_staff, staff_list
 
-STAFF_ID = Qt.ItemDataRole.UserRole
 NO_MANAGER = "No manager can approve on this till (none with a PIN has been synced)."
 
 
@@ -30,10 +29,7 @@ class ApprovalDialog(TillDialog):
         self.reason = QLabel(f"{request.message}\nA manager must approve this.")
         self.reason.setObjectName("approvalReason")
         self.reason.setWordWrap(True)
-        self.manager_list = QListWidget()
-        self.manager_list.setObjectName("managerList")
-        self.manager_list.setAccessibleName("Manager")
-        self.manager_list.setStyleSheet(f"QListWidget::item {{ min-height: {MIN_TOUCH}px; }}")
+        self.manager_list = staff_list("managerList", "Manager")
         self.manager_list.setMinimumHeight(3 * MIN_TOUCH)
         self.message = MessageLabel("approvalMessage")
         self.pin_field = PinField("managerPin", "Manager PIN", self.message)
@@ -64,27 +60,21 @@ class ApprovalDialog(TillDialog):
         super().keyPressEvent(event)
 
     def approve(self) -> None:
-        item = self.manager_list.currentItem()
-        if item is None:
+        manager_id = current_staff_id(self.manager_list)
+        if manager_id is None:
             self.message.show_message(NO_MANAGER if not self.manager_list.count()
                                       else "Choose the manager first")
             return
         if not self.pin_field.text():
             self.message.show_message("The manager types their PIN, then Enter")
             return
-        self.submit("approve", item.data(STAFF_ID), self.pin_field.text(),
+        self.submit("approve", manager_id, self.pin_field.text(),
                     self.request.permission, on_done=self._approved, message=self.message,
                     on_refused=self._refused)
 
     def _show_managers(self, managers: list[StaffCard]) -> None:
-        self.manager_list.clear()
-        for card in managers:
-            item = QListWidgetItem(f"{card.name}  ·  {card.role}")
-            item.setData(STAFF_ID, card.id)
-            self.manager_list.addItem(item)
-        if managers:
-            self.manager_list.setCurrentRow(0)
-        else:
+        fill_staff(self.manager_list, managers)
+        if not managers:
             self.message.show_message(NO_MANAGER)
         self.pin_field.setFocus()
 

@@ -79,7 +79,6 @@ class TillController(QObject):
         self.session = session
         #: the runner calls go through (pages print and render on its I/O pool too)
         self.runner = runner
-        self._runner = runner
         self._outstanding = 0
         self._latest_query: str | None = None
         self._by_type: tuple[tuple[type, Signal], ...] = (
@@ -102,11 +101,14 @@ class TillController(QObject):
 
         On success the result's signal is emitted, then ``on_done(result)``. A refusal emits
         ``error(field, message)`` (or ``approval_needed``) and then ``on_error(exc)``, so a
-        dialog can keep itself open on its own field's error. The callbacks are skipped once
+        dialog can keep itself open on its own field's error. Every failure reaches
+        ``on_error`` as a :class:`DomainError`: a bug or a broken store arrives as one with
+        field "" and words fit to show, so no widget waits for ever on an answer that came
+        back as something else. The callbacks are skipped once
         ``owner`` (or the QObject a callback is a method of) has been deleted: a dialog closed
         with Esc before its answer arrived is gone, while the signals still tell the rest.
         """
-        if self._runner.closed:  # the window is closing: a late timer or key does nothing
+        if self.runner.closed:  # the window is closing: a late timer or key does nothing
             return
         # bound here, not passed through run(): a session keyword (park's ``label``) must not
         # collide with the runner's own keywords
@@ -114,7 +116,7 @@ class TillController(QObject):
         if method == "search" and args:
             self._latest_query = args[0]
         self._set_outstanding(self._outstanding + 1)
-        self._runner.run(
+        self.runner.run(
             work, kind=kind, label=f"till {method}", owner=self,
             on_success=lambda result: self._succeeded(method, args, result,
                                                       _guarded(on_done, owner)),
@@ -161,19 +163,16 @@ class TillController(QObject):
                 on_error: Callable[[DomainError], None] | None, kind: CallKind,
                 owner: QObject | None) -> None:
         try:
-            if isinstance(exc, ApprovalNeeded):
+            error = as_domain_error(exc)
+            if isinstance(error, ApprovalNeeded):
                 self.approval_needed.emit(ApprovalRequest(
-                    exc.permission, exc.message, method,
+                    error.permission, error.message, method,
                     self._retry(method, args, kwargs, on_done, on_error, kind, owner)))
-            elif isinstance(exc, DomainError):
-                self._report(exc.field or "", exc.message)
-            elif isinstance(exc, StoreError):
-                self._report("", f"The local store cannot be used: {exc}")
-            else:  # a bug: the task runner logged it with its traceback
-                self._report("", UNEXPECTED)
+            else:
+                self._report(error.field or "", error.message)
             on_error = _guarded(on_error, owner)
-            if on_error is not None and isinstance(exc, DomainError):
-                on_error(exc)
+            if on_error is not None:
+                on_error(error)
         finally:
             self._set_outstanding(self._outstanding - 1)
 
@@ -197,6 +196,63 @@ class TillController(QObject):
         self._outstanding = count
         if self.busy != was_busy:
             self.busy_changed.emit(self.busy)
+
+
+def as_domain_error(exc: BaseException) -> DomainError:
+    """``exc`` as the till shows it: a refusal as it is, a broken store or a bug in words."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, StoreError):
+        return DomainError(f"The local store cannot be used: {exc}", field="")
+    # a bug (or the database failing under us): the task runner logged it with its traceback
+    return DomainError(UNEXPECTED, field="")
+
+
+class InFlight:
+    """One call of an action at a time: pressed again while its call is out, it does nothing.
+
+    Per action, not per controller: a scan on its way must not swallow the F12 pressed after
+    it (the database worker serves calls in order, so the payment begins after the scan).
+    ``changed(busy)`` lets the widget grey its button out meanwhile (a bound method of the
+    widget: it is skipped once the widget is deleted).
+    """
+
+    def __init__(self, changed: Callable[[bool], None] | None = None) -> None:
+        self._busy = False
+        self._changed = changed
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def run(self, controller: "TillController", method: str, *args: Any,
+            on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[DomainError], None] | None = None, **kwargs: Any) -> bool:
+        """``controller.call(method, ...)`` unless one is out already; True if it was made."""
+        if self._busy:
+            return False
+        self._set(True)
+
+        def done(result: Any) -> None:
+            self._set(False)
+            callback = _guarded(on_done, None)  # a method of a widget deleted meanwhile: skip
+            if callback is not None:
+                callback(result)
+
+        def failed(error: DomainError) -> None:
+            self._set(False)
+            callback = _guarded(on_error, None)
+            if callback is not None:
+                callback(error)
+        controller.call(method, *args, on_done=done, on_error=failed, **kwargs)
+        return True
+
+    def _set(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            changed = _guarded(self._changed, None)  # the widget may be gone by the answer
+            if changed is not None:
+                changed(busy)
 
 
 def _guarded(callback: Callable[[Any], None] | None,

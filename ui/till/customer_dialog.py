@@ -9,13 +9,14 @@ from PySide6.QtWidgets import (QDialog, QFormLayout, QGroupBox, QHBoxLayout, QLi
 
 from app.domain.errors import DomainError
 from app.till.views import CustomerRef
-from ui.till.controller import TillController
+from ui.till.controller import InFlight, TillController
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
 
 SEARCH_DELAY_MS = 120
 CUSTOMER_ROLE = Qt.ItemDataRole.UserRole
 NO_MATCH = "No customer matches: create one below"
 CREATE_SHORTCUT = "Ctrl+N"
+DETACH_SHORTCUT = "Ctrl+R"
 
 
 def describe_customer(customer: CustomerRef) -> str:
@@ -40,7 +41,8 @@ class CustomerDialog(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
         self._latest = ""
-        self._pending = False
+        #: create, attach and detach: one at a time (Enter twice attaches once)
+        self._changing = InFlight()
 
         self.message = MessageLabel("customerMessage")
         self.search_field = QLineEdit()
@@ -80,8 +82,10 @@ class CustomerDialog(QDialog):
         new_box = QGroupBox("New customer")
         new_box.setLayout(form)
 
-        self.detach_button = touch_button("detachCustomerButton", "Remove from cart",
-                                          "Remove the customer from the cart")
+        self.detach_button = touch_button("detachCustomerButton",
+                                          f"Remove from cart ({DETACH_SHORTCUT})",
+                                          "Remove the customer from the cart",
+                                          shortcut=DETACH_SHORTCUT)
         self.detach_button.setVisible(current is not None)
         self.detach_button.clicked.connect(self.detach)
         close = touch_button("customerCancel", "Close (Esc)", "Close")
@@ -148,29 +152,28 @@ class CustomerDialog(QDialog):
             self._search()
             return
         item = self.results.currentItem()
-        if item is not None and not self._pending:
+        if item is not None:
             self._attach(item.data(CUSTOMER_ROLE).id)
 
     def create(self) -> None:
-        if self._pending:
-            return
-        self._pending = True
-        self._controller.call("quick_create_customer", self.name_field.text().strip(),
-                              self.email_field.text().strip(), self.phone_field.text().strip(),
-                              on_done=lambda customer: self._attach(customer.id),
-                              on_error=self._refused, owner=self)
+        self._changing.run(self._controller, "quick_create_customer",
+                           self.name_field.text().strip(), self.email_field.text().strip(),
+                           self.phone_field.text().strip(),
+                           on_done=lambda customer: self._attach(customer.id),
+                           on_error=self._refused, owner=self)
 
     def detach(self) -> None:
-        self._controller.call("detach_customer", on_done=lambda _cart: self.accept(),
-                              on_error=self._refused, owner=self)
+        if self.detach_button.isVisible():
+            self._changing.run(self._controller, "detach_customer",
+                               on_done=lambda _cart: self.accept(), on_error=self._refused,
+                               owner=self)
 
     def _attach(self, customer_id: str) -> None:
-        self._pending = True
-        self._controller.call("attach_customer", customer_id, on_done=lambda _cart: self.accept(),
-                              on_error=self._refused, owner=self)
+        self._changing.run(self._controller, "attach_customer", customer_id,
+                           on_done=lambda _cart: self.accept(), on_error=self._refused,
+                           owner=self)
 
     def _refused(self, error: DomainError) -> None:
-        self._pending = False
         if not self.isVisible():
             return
         self.message.show_message(error.message)

@@ -15,10 +15,12 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QVBoxLayo
 
 from app.domain.errors import DomainError
 from app.till import ApprovalNeeded
-from ui.till.controller import TillController
+from ui.till.approval_dialog import ApprovalDialog
+from ui.till.controller import InFlight, TillController
 from ui.till.entry_fields import AmountField, MessageLabel, touch_button
 
 NEEDS_MANAGER = "A manager must approve this: waiting for their PIN"
+NOT_APPROVED = "Not approved, nothing changed: Enter asks a manager again, Esc goes back"
 Submit = Callable[[str], tuple[str, tuple, dict]]  # text → (method, args, kwargs)
 
 
@@ -43,7 +45,6 @@ class InputDialog(QDialog):
         self._submit = submit
         self._allow_empty = allow_empty
         self._on_done = on_done
-        self._pending = False
 
         self.message = MessageLabel("dialogMessage")
         if amount:
@@ -66,6 +67,7 @@ class InputDialog(QDialog):
         prompt_label.setWordWrap(True)
         self.ok_button = touch_button("dialogOk", "OK (Enter)", "OK")
         self.ok_button.clicked.connect(self.submit)
+        self._pending = InFlight(self._set_pending)
         cancel = touch_button("dialogCancel", "Cancel (Esc)", "Cancel")
         cancel.clicked.connect(self.reject)
         buttons = QHBoxLayout()
@@ -85,31 +87,41 @@ class InputDialog(QDialog):
         self.field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def submit(self) -> None:
-        if self._pending:  # Enter pressed twice: the first answer decides
+        if self._pending.busy:  # Enter pressed twice: the first answer decides
             return
         text = self.field.text().strip()
         if not text and not self._allow_empty:
             self.message.show_message("Type something first, or Esc to go back")
             return
         method, args, kwargs = self._submit(text)
-        self._set_pending(True)
-        self._controller.call(method, *args, on_done=self._succeeded, on_error=self._refused,
-                              **kwargs)
+        self._pending.run(self._controller, method, *args, on_done=self._succeeded,
+                          on_error=self._refused, **kwargs)
 
     def _succeeded(self, result: Any) -> None:
-        self._set_pending(False)
         if self._on_done is not None:
             self._on_done(result)
         self.accept()
 
     def _refused(self, error: DomainError) -> None:
-        self._set_pending(False)
         if not self.isVisible():
             return
-        self.message.show_message(NEEDS_MANAGER if isinstance(error, ApprovalNeeded)
-                                  else error.message)
-        if not isinstance(error, ApprovalNeeded):
-            self.field.selectAll()
+        if isinstance(error, ApprovalNeeded):
+            self.message.show_message(NEEDS_MANAGER)
+            self._follow_approval()
+            return
+        self.message.show_message(error.message)
+        self.field.selectAll()
+        self.field.setFocus()
+
+    def _follow_approval(self) -> None:
+        # the prompter opened it over this dialog (the active modal one) before this answer
+        asking = [d for d in self.findChildren(ApprovalDialog) if d.isVisible()]
+        if asking:
+            asking[-1].rejected.connect(self._not_approved)
+
+    def _not_approved(self) -> None:
+        if self.isVisible():
+            self.message.show_message(NOT_APPROVED)
             self.field.setFocus()
 
     def _clear_refusal(self) -> None:
@@ -117,8 +129,41 @@ class InputDialog(QDialog):
             self.message.show_message("")
 
     def _set_pending(self, pending: bool) -> None:
-        self._pending = pending
         self.ok_button.setEnabled(not pending)
+
+
+class ConfirmDialog(QDialog):
+    """A last question before something that cannot be taken back: Enter does it
+    (``confirmButton``), Esc does not (``confirmCancel``)."""
+
+    def __init__(self, *, name: str, title: str, question: str, confirm_text: str,
+                 on_confirm: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        label = QLabel(question)
+        label.setObjectName("confirmQuestion")
+        label.setWordWrap(True)
+        self.confirm_button = touch_button("confirmButton", confirm_text, title)
+        self.confirm_button.setDefault(True)  # Enter
+        self.confirm_button.clicked.connect(self.accept)
+        cancel = touch_button("confirmCancel", "Keep it (Esc)", "Keep it")
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.confirm_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(360)
+        self.accepted.connect(on_confirm)
+
+    def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt's name
+        super().showEvent(event)
+        self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 def quantity_dialog(controller: TillController, index: int, current: str,

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QListWidget, QListWidgetIte
 
 from app.domain.errors import DomainError
 from app.till.views import ParkedView
-from ui.till.controller import TillController
+from ui.till.controller import InFlight, TillController
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
 
 PARKED_ROLE = Qt.ItemDataRole.UserRole
@@ -34,7 +34,7 @@ class ParkedDialog(QDialog):
         self.setAccessibleName("Parked carts")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
-        self._pending = False
+        self._resuming = InFlight()
         self.message = MessageLabel("parkedMessage")
         self.message.show_message(LOADING)
         self.list = QListWidget()
@@ -72,12 +72,10 @@ class ParkedDialog(QDialog):
 
     def resume_current(self) -> None:
         item = self.list.currentItem()
-        if item is None or self._pending:
-            return
-        self._pending = True
-        self._controller.call("resume", item.data(PARKED_ROLE).id, owner=self,
-                              on_done=lambda _cart: self.accept(), on_error=self._refused)
+        if item is not None:
+            self._resuming.run(self._controller, "resume", item.data(PARKED_ROLE).id,
+                               owner=self, on_done=lambda _cart: self.accept(),
+                               on_error=self._refused)
 
     def _refused(self, error: DomainError) -> None:
-        self._pending = False
         self.message.show_message(error.message)

@@ -5,8 +5,6 @@ register asks for a manager then."""
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
@@ -17,55 +15,14 @@ from app.domain.quantity import format_quantity
 from app.till.views import RefundResult, ReturnSaleView
 from ui.till.controller import TillController
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
+from ui.till.scan_timing import ScanTiming
 from ui.till.shift_dialogs import TillDialog
 
-#: a barcode scanner types a whole code with a few ms between keys; people take ~100 ms+
-SCANNER_GAP_S = 0.035
-MIN_SCANNED_LENGTH = 4
 REFUND_TO = (("original", "Original tender"), ("cash", "Cash"), ("credit", "Store credit"))
 QUANTITY_COLUMN = 4
 COLUMNS = ("Item", "Sold", "Returnable", "Each", "Return")
 QUANTITY_KEYS = frozenset("0123456789.")
 NOTHING_CHOSEN = "Choose what comes back: type a quantity on its line (Space: all of it)"
-
-
-class ScanTiming(QObject):
-    """Tells a scanned code from a typed one by the gaps between its keys (event filter)."""
-
-    def __init__(self, field: QLineEdit) -> None:
-        super().__init__(field)
-        self._field = field
-        self._gaps: list[float] = []
-        self._last: float | None = None
-        self._pasted = False
-        field.installEventFilter(self)
-        field.textEdited.connect(self._edited)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if event.type() == QEvent.Type.KeyPress and event.text() and event.text().isprintable():
-            now = time.monotonic()
-            if self._last is not None and self._field.text():
-                self._gaps.append(now - self._last)
-            else:
-                self._gaps = []
-            self._last = now
-        return False
-
-    def _edited(self, text: str) -> None:
-        if not text:
-            self.reset()
-        elif self._last is None or time.monotonic() - self._last > SCANNER_GAP_S:
-            self._pasted = True  # text arrived without keys in the last moment: pasted/dropped
-
-    @property
-    def scanned(self) -> bool:
-        text = self._field.text().strip()
-        return (not self._pasted and len(text) >= MIN_SCANNED_LENGTH
-                and len(self._gaps) >= len(text) - 2
-                and max(self._gaps, default=1.0) <= SCANNER_GAP_S)
-
-    def reset(self) -> None:
-        self._gaps, self._last, self._pasted = [], None, False
 
 
 class ReturnDialog(TillDialog):

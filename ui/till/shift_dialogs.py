@@ -16,7 +16,7 @@ from app.domain.errors import DomainError
 from app.till import ApprovalNeeded
 from app.till.views import ShiftView, ZReport
 from app.till.zreport import count_preview
-from ui.till.controller import TillController
+from ui.till.controller import InFlight, TillController
 from ui.till.entry_fields import MIN_TOUCH, AmountField, MessageLabel, describe, touch_button
 from ui.till.zreport_view import ZReportView
 
@@ -33,8 +33,8 @@ class TillDialog(QDialog):
         self.setAccessibleName(title)
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
-        self._waiting = False
         self._action_buttons: list[QWidget] = []
+        self._waiting = InFlight(self._set_waiting)
         #: what each field the service may name is called here (its refusals read "Amount: …")
         self.captions: dict[str, str] = {"amount": "Amount", "reason": "Reason"}
 
@@ -43,23 +43,17 @@ class TillDialog(QDialog):
                on_refused: Callable[[DomainError], None] | None = None, **kwargs: Any) -> None:
         """Run ``method`` once (a second Enter while it is out does nothing); a refusal shows
         in ``message`` and the dialog stays open."""
-        if self._waiting:
+        if self._waiting.busy:
             return
-        self._set_waiting(True)
         message.show_message("")
 
-        def done(result: Any) -> None:
-            self._set_waiting(False)
-            on_done(result)
-
         def refused(error: DomainError) -> None:
-            self._set_waiting(False)
             if not isinstance(error, ApprovalNeeded):  # the approval dialog takes it from here
                 message.show_message(describe(error, self.captions))
             if on_refused is not None:
                 on_refused(error)
-        self._controller.call(method, *args, on_done=self.alive(done),
-                              on_error=self.alive(refused), **kwargs)
+        self._waiting.run(self._controller, method, *args, on_done=self.alive(on_done),
+                          on_error=self.alive(refused), **kwargs)
 
     def alive(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
         """``callback`` unless this dialog was closed and deleted before the answer came."""
@@ -69,7 +63,6 @@ class TillDialog(QDialog):
         return guarded
 
     def _set_waiting(self, waiting: bool) -> None:
-        self._waiting = waiting
         for button in self._action_buttons:
             button.setEnabled(not waiting)
 

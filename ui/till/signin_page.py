@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QShowEvent
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.domain.errors import DomainError
 from app.till.views import SignedIn, StaffCard
-from ui.till.controller import TillController
-from ui.till.entry_fields import MIN_TOUCH, MessageLabel, PinField, touch_button
+from ui.till.controller import InFlight, TillController
+from ui.till.entry_fields import MessageLabel, PinField, touch_button
+from ui.till.staff_rows import current_staff_id, fill_staff, staff_list
 
-STAFF_ID = Qt.ItemDataRole.UserRole
+#: errors shown under the PIN while this page is up: its own, and those of no field (a bug, a
+#: store that cannot be read) which would otherwise land on a page nobody sees
+SIGNIN_FIELDS = frozenset({"", "pin", "staff"})
 HEADING = "Who is selling?"
 NO_STAFF = "Nobody can sign in here yet: staff with a PIN who may sell appear once synced."
 
@@ -35,7 +37,7 @@ class SignInPage(QWidget):
         self.setAccessibleName("Sign in")
         self._controller = controller
         self._last_staff_id: str | None = None
-        self._pending = False
+        self._signing_in = InFlight(self._signing_changed)
 
         heading = QLabel(HEADING)
         heading.setObjectName("signInHeading")
@@ -45,12 +47,8 @@ class SignInPage(QWidget):
         font.setBold(True)
         heading.setFont(font)
 
-        self.staff_list = QListWidget()
-        self.staff_list.setObjectName("staffList")
-        self.staff_list.setAccessibleName("Staff")
+        self.staff_list = staff_list("staffList", "Staff")
         self.staff_list.setMinimumHeight(220)
-        # rows a finger can hit
-        self.staff_list.setStyleSheet(f"QListWidget::item {{ min-height: {MIN_TOUCH}px; }}")
         self.staff_list.itemActivated.connect(lambda _item: self._focus_pin())
         self.staff_list.installEventFilter(self)
 
@@ -89,6 +87,7 @@ class SignInPage(QWidget):
         # hidden, the page reloads when it is shown again (showEvent). Bound methods only on
         # the controller's signals: Qt drops them with this page, a lambda would outlive it
         controller.locked.connect(self._locked)
+        controller.error.connect(self._error)
 
     # -- public ----------------------------------------------------------------------------
 
@@ -107,27 +106,15 @@ class SignInPage(QWidget):
             self.pin_message.show_message("Type your PIN, then Enter")
             self._focus_pin()
             return
-        if self._pending:  # Enter held down: one check is enough
-            return
-        self._pending = True
-        self.sign_in_button.setEnabled(False)
-        self._controller.call("sign_in", item.data(STAFF_ID), pin,
-                              on_done=lambda _result: self._finished(),
-                              on_error=self._refused)
+        # Enter held down: one check is enough
+        self._signing_in.run(self._controller, "sign_in", self._current_id(), pin,
+                             on_error=self._refused)
 
     # -- outcomes --------------------------------------------------------------------------
 
     def _show_staff(self, staff: list[StaffCard]) -> None:
         chosen = self._current_id() or self._last_staff_id
-        self.staff_list.clear()
-        for card in staff:
-            item = QListWidgetItem(f"{card.name}  ·  {card.role}")
-            item.setData(STAFF_ID, card.id)
-            self.staff_list.addItem(item)
-            if card.id == chosen:
-                self.staff_list.setCurrentItem(item)
-        if self.staff_list.currentItem() is None and self.staff_list.count():
-            self.staff_list.setCurrentRow(0)
+        fill_staff(self.staff_list, staff, chosen)
         self.pin_message.show_message("" if staff else NO_STAFF)
         if chosen and self._current_id() == chosen:
             self._focus_pin()
@@ -144,15 +131,17 @@ class SignInPage(QWidget):
         if self.isVisible():
             self.reload()
 
-    def _finished(self) -> None:
-        self._pending = False
-        self.sign_in_button.setEnabled(True)
+    def _signing_changed(self, busy: bool) -> None:
+        self.sign_in_button.setEnabled(not busy)
 
     def _refused(self, error: DomainError) -> None:
-        self._finished()
         self.pin_field.clear()
         self.pin_message.show_message(error.message)
         self._focus_pin()
+
+    def _error(self, field: str, message: str) -> None:
+        if self.isVisible() and field in SIGNIN_FIELDS:
+            self.pin_message.show_message(message)
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -186,5 +175,4 @@ class SignInPage(QWidget):
         self.pin_field.setFocus()
 
     def _current_id(self) -> str | None:
-        item = self.staff_list.currentItem()
-        return item.data(STAFF_ID) if item is not None else None
+        return current_staff_id(self.staff_list)
