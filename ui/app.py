@@ -68,6 +68,23 @@ def build_till_screen(store: LocalStore, runner: TaskRunner, paths: Paths | None
     return screen
 
 
+def start_card_recovery(till_screen, runner: TaskRunner) -> None:  # noqa: ANN001 - RegisterScreen
+    """Once at start-up, on the io pool (the provider may take seconds to answer): settle every
+    card payment a crash left open, and show card money that no sale recorded as a notice."""
+    from app.till.format import cards_taken_notice
+
+    controller = till_screen.controller
+
+    def tell(cards) -> None:  # noqa: ANN001 - list[CardTakenView]
+        notice = cards_taken_notice(cards)
+        if notice:
+            controller.notice.emit(notice)
+
+    runner.run(controller.session.recover_cards, kind="io", label="card recovery",
+               owner=till_screen, on_success=tell,
+               on_failure=lambda exc: log.warning("card recovery at start-up failed: %s", exc))
+
+
 def run(paths: Paths, argv: list[str] | None = None) -> int:
     """Run the desktop client on the store under ``paths`` until its window closes; the exit code.
 
@@ -88,6 +105,7 @@ def run(paths: Paths, argv: list[str] | None = None) -> int:
     try:
         window = build_window(store, runner, paths)
         ready_hook.install(window, window.screen("till"))  # off unless TILLPOINT_READY_FILE
+        start_card_recovery(window.screen("till"), runner)
         window.show()
         return app.exec()
     finally:

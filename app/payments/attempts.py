@@ -16,23 +16,31 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import audit
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.money import check_currency, check_minor, format_amount
 from app.payments.base import (AttemptState, AttemptStatus, PaymentProvider, PaymentRequest,
                                ProviderUnavailable)
+from app.payments.card_details import (check_brand, check_last4, check_sale_id, safe_brand,
+                                       safe_last4)
 from db.base import new_id
 from db.engine import LocalStore
-from db.models import PaymentAttempt
+from db.models import Order, PaymentAttempt
 
 log = logging.getLogger(__name__)
 
 NO_PROVIDER = "card payments unavailable: no card terminal is set up"
 _OPEN_STATES = tuple(s.value for s in AttemptState if not s.final)
+#: ``error_code`` of a succeeded attempt whose money went back because no sale was recorded
+REFUNDED_NO_SALE = "refunded_no_sale"
+#: ``error_code`` of a cashier's "approved" that a manager took back (the terminal declined)
+WITHDRAWN = "withdrawn"
 
 
 @runtime_checkable
@@ -57,6 +65,9 @@ class AttemptView:
     card_last4: str | None
     amount: int
     amount_text: str
+    #: the outcome is the cashier's word (a standalone terminal), not the provider's
+    by_cashier: bool = False
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +101,7 @@ class CardPayments:
     def start(self, sale_id: str, tender_index: int, amount: int, currency: str) -> AttemptView:
         """Hand one tender line's amount to the provider. Refused while an earlier attempt for
         the same line may still succeed (ask its ``status`` first) or after one succeeded."""
-        sale_id = _check_sale_id(sale_id)
+        sale_id = check_sale_id(sale_id)
         if isinstance(tender_index, bool) or not isinstance(tender_index, int) or tender_index < 0:
             raise InvalidInput(f"{tender_index!r} is not a tender line", field="pay")
         amount = check_minor(amount, field="amount")
@@ -149,7 +160,7 @@ class CardPayments:
         (a double-pressed button) returns the recorded attempt; a different one is refused."""
         if not isinstance(approved, bool):
             raise InvalidInput("must be approved or declined", field="pay")
-        last4, brand = _check_last4(last4), _check_brand(brand)
+        last4, brand = check_last4(last4), check_brand(brand)
         row = self._load(attempt_id)
         if row.view.state.final:
             if _same_answer(row.view, approved, last4):
@@ -180,6 +191,77 @@ class CardPayments:
                 log.warning("open card payment %s left as it is: %s", attempt_id, exc.message)
                 resolved.append(self._load(attempt_id).view)
         return resolved
+
+    def taken_without_sale(self) -> list[AttemptView]:
+        """Card money taken for a sale that was never recorded (a crash, or a sale that could
+        not be completed) and not given back yet: each one is owed to a customer."""
+        with self.store.read() as session:
+            rows = session.scalars(
+                select(PaymentAttempt)
+                .outerjoin(Order, Order.id == PaymentAttempt.sale_id)
+                .where(PaymentAttempt.status == AttemptState.SUCCEEDED.value, Order.id.is_(None),
+                       PaymentAttempt.error_code.is_distinct_from(REFUNDED_NO_SALE))
+                .order_by(PaymentAttempt.created_at, PaymentAttempt.id)).all()
+            return [self._snapshot(r).view for r in rows]
+
+    def refund_without_sale(self, attempt_id: str, *, staff_id: str, approved_by: str | None,
+                            now: datetime) -> AttemptView:
+        """Give back card money taken for a sale that was never recorded. Marked (and
+        journalled) only once the provider said the refund went through."""
+        row = self._load(attempt_id)
+        view = row.view
+        with self.store.read() as session:
+            recorded = session.get(Order, view.sale_id) is not None
+        if view.state is not AttemptState.SUCCEEDED or recorded:
+            raise RuleViolation("this card payment belongs to a recorded sale (or took no "
+                                "money): refund it as a return", field="pay")
+        if self._error_code(attempt_id) == REFUNDED_NO_SALE:
+            return view
+        provider = self._provider_of(row)
+        outcome = provider.refund(view.reference or "", view.amount, row.currency,
+                                  f"nosale:{attempt_id}")
+        if not outcome.succeeded:
+            raise RuleViolation(f"the card refund failed: {outcome.message}", field="pay")
+        with self.store.write() as session:
+            stored = session.get(PaymentAttempt, attempt_id)
+            stored.error_code, stored.message = REFUNDED_NO_SALE, outcome.message[:300]
+            audit.append(session, action="payment.refunded_without_sale",
+                         entity="payment_attempt", entity_id=attempt_id, actor_id=staff_id,
+                         approved_by=approved_by,
+                         details={"sale_id": view.sale_id, "amount": view.amount,
+                                  "currency": row.currency, "reference": outcome.reference},
+                         at=now)
+            session.flush()
+            return self._snapshot(stored).view
+
+    def withdraw_confirmed(self, attempt_id: str, *, staff_id: str, approved_by: str | None,
+                           now: datetime) -> AttemptView:
+        """Take back a cashier's mistaken "approved" (the standalone terminal declined, or
+        nothing was keyed in): the attempt becomes cancelled, journalled with who approved
+        it. Only for an outcome that was the cashier's word, never a provider's."""
+        row = self._load(attempt_id)
+        if row.view.state is not AttemptState.SUCCEEDED:
+            raise RuleViolation("only an approved card payment can be withdrawn", field="pay")
+        if not row.view.by_cashier:
+            raise RuleViolation(f"this card payment was taken by {row.provider}: it can only be "
+                                "refunded", field="pay")
+        with self.store.write() as session:
+            stored = session.get(PaymentAttempt, attempt_id)
+            if stored.status != AttemptState.SUCCEEDED.value:  # withdrawn meanwhile
+                return self._snapshot(stored).view
+            stored.status, stored.error_code = AttemptState.CANCELED.value, WITHDRAWN
+            stored.message = "approval withdrawn by a manager: the terminal took no money"
+            audit.append(session, action="payment.card_withdrawn", entity="payment_attempt",
+                         entity_id=attempt_id, actor_id=staff_id, approved_by=approved_by,
+                         details={"sale_id": stored.sale_id, "amount": stored.amount,
+                                  "currency": stored.currency, "card_last4": stored.card_last4},
+                         at=now)
+            session.flush()
+            return self._snapshot(stored).view
+
+    def _error_code(self, attempt_id: str) -> str | None:
+        with self.store.read() as session:
+            return session.get(PaymentAttempt, attempt_id).error_code
 
     def succeeded_for(self, sale_id: str) -> list[AttemptView]:
         with self.store.read() as session:
@@ -228,8 +310,8 @@ class CardPayments:
             row.message = (outcome.message or "")[:300]
             if outcome.reference:
                 row.reference = outcome.reference[:100]
-            row.card_brand = _safe_brand(outcome.card_brand) or row.card_brand
-            row.card_last4 = _safe_last4(outcome.card_last4) or row.card_last4
+            row.card_brand = safe_brand(outcome.card_brand) or row.card_brand
+            row.card_last4 = safe_last4(outcome.card_last4) or row.card_last4
             row.error_code = (outcome.error_code or "")[:60] or None
             session.flush()
             return self._snapshot(row, needs_cashier=outcome.needs_cashier).view
@@ -244,18 +326,21 @@ class CardPayments:
     def _snapshot(self, row: PaymentAttempt, needs_cashier: bool | None = None) -> _Row:
         state = AttemptState(row.status)
         if needs_cashier is None:
-            needs_cashier = (state is AttemptState.PROCESSING and self.provider is not None
-                             and self.provider.name == row.provider
-                             and isinstance(self.provider, ConfirmedByCashier))
+            needs_cashier = state is AttemptState.PROCESSING and self._by_cashier(row.provider)
         view = AttemptView(
             attempt_id=row.id, sale_id=row.sale_id, tender_index=row.tender_index,
             attempt=row.attempt, state=state, message=row.message or "",
             needs_cashier=bool(needs_cashier) and not state.final, reference=row.reference,
             card_brand=row.card_brand, card_last4=row.card_last4, amount=row.amount,
-            amount_text=format_amount(row.amount, row.currency))
+            amount_text=format_amount(row.amount, row.currency),
+            by_cashier=self._by_cashier(row.provider), created_at=row.created_at)
         return _Row(view, row.provider, row.currency)
 
     # -- the provider ------------------------------------------------------------------------
+    def _by_cashier(self, provider_name: str) -> bool:
+        return (self.provider is not None and self.provider.name == provider_name
+                and isinstance(self.provider, ConfirmedByCashier))
+
     def _require_provider(self) -> PaymentProvider:
         if self.provider is None:
             raise ProviderUnavailable(NO_PROVIDER, field="pay")
@@ -291,8 +376,8 @@ def _lost_track(what: str, exc: Exception) -> AttemptStatus:
 def _unchanged(view: AttemptView, outcome: AttemptStatus) -> bool:
     return (outcome.state is view.state and (outcome.message or "")[:300] == view.message
             and outcome.reference in (None, view.reference)
-            and _safe_brand(outcome.card_brand) in (None, view.card_brand)
-            and _safe_last4(outcome.card_last4) in (None, view.card_last4))
+            and safe_brand(outcome.card_brand) in (None, view.card_brand)
+            and safe_last4(outcome.card_last4) in (None, view.card_last4))
 
 
 def _with_needs_cashier(view: AttemptView, needs_cashier: bool) -> AttemptView:
@@ -305,43 +390,3 @@ def _same_answer(view: AttemptView, approved: bool, last4: str | None) -> bool:
     if approved:
         return view.state is AttemptState.SUCCEEDED and last4 in (None, view.card_last4)
     return view.state is AttemptState.FAILED
-
-
-def _check_sale_id(sale_id: object) -> str:
-    if not isinstance(sale_id, str) or not sale_id.strip() or len(sale_id) > 36:
-        raise InvalidInput(f"{sale_id!r} is not a sale id", field="pay")
-    return sale_id
-
-
-def _check_last4(last4: object) -> str | None:
-    if last4 is None or (isinstance(last4, str) and not last4.strip()):
-        return None
-    if not (isinstance(last4, str) and len(last4.strip()) == 4 and last4.strip().isascii()
-            and last4.strip().isdigit()):
-        raise InvalidInput(f"{str(last4)[:20]!r} is not the card's last four digits",
-                           field="last4")
-    return last4.strip()
-
-
-def _check_brand(brand: object) -> str | None:
-    if brand is None or (isinstance(brand, str) and not brand.strip()):
-        return None
-    if not isinstance(brand, str) or len(brand.strip()) > 20 or not brand.strip().isprintable():
-        raise InvalidInput(f"{str(brand)[:30]!r} is not a card brand", field="brand")
-    return brand.strip().upper()
-
-
-def _safe_last4(last4: str | None) -> str | None:
-    """A provider's last four digits, kept only when they are exactly that."""
-    try:
-        return _check_last4(last4)
-    except InvalidInput:
-        log.warning("card provider sent %r as the last four digits: not kept", last4)
-        return None
-
-
-def _safe_brand(brand: str | None) -> str | None:
-    try:
-        return _check_brand(brand)
-    except InvalidInput:
-        return None

@@ -18,10 +18,10 @@ from app import audit, inventory, outbox
 from app.domain.permissions import Permission
 from app.staff import active_staff
 from app.domain.coupons import CouponRules, check_coupon, normalise_code
-from app.domain.errors import NotFound, RuleViolation
+from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.money import format_amount
 from app.domain.orders import OrderStatus
-from app.domain.pricing import CouponTerms, Discount, DiscountKind
+from app.domain.pricing import CouponTerms, Discount, DiscountKind, PricedOrder
 from app.domain.tenders import TenderMethod, TenderRequest, settle
 from app.sales.cart import Cart, price_cart
 from app.sales.identity import this_register
@@ -29,7 +29,7 @@ from app.sales.numbering import order_number, take_next
 from app.sales.serialize import order_to_dict
 from db.base import new_id, utcnow
 from db.models import (Coupon, CouponRedemption, CreditMovement, Customer, Order, OrderLine,
-                       OrderLineTax, Payment, Register)
+                       OrderLineTax, Payment, Register, Variant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,22 +74,57 @@ def coupon_terms(session: Session, code: str, customer_id: str | None,
                                 customer_known=customer_id is not None)
 
 
+def _frozen_variants(session: Session, cart: Cart, priced: PricedOrder) -> list[Variant]:
+    """The variants of an order priced earlier, which must be the cart's lines exactly. An
+    item archived since is still recorded: it was sold (and maybe paid) before that."""
+    if len(priced.lines) != len(cart.lines):
+        raise InvalidInput("the priced order does not match the cart", field="lines")
+    variants = []
+    for index, (pl, line) in enumerate(zip(priced.lines, cart.lines)):
+        if (pl.source.variant_id, pl.source.quantity_milli) != (line.variant_id,
+                                                                line.quantity_milli):
+            raise InvalidInput("the priced order does not match the cart",
+                               field=f"lines[{index}]")
+        variant = session.get(Variant, line.variant_id)
+        if variant is None:
+            raise NotFound(f"no item {line.variant_id}", field=f"lines[{index}]")
+        variants.append(variant)
+    return variants
+
+
+def _coupon_named(session: Session, code: str | None) -> Coupon | None:
+    """The coupon a frozen order used, to record its redemption (none if sync removed it)."""
+    if not code:
+        return None
+    return session.scalar(select(Coupon).where(Coupon.code == normalise_code(code)))
+
+
 def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: str,
              shift_id: str | None = None, now: datetime | None = None,
-             order_id: str | None = None) -> Order:
+             order_id: str | None = None, priced: PricedOrder | None = None) -> Order:
     """Record a completed, fully paid sale; see the module docstring. ``order_id``: the id the
-    till gave the sale when payment began (its card attempts already refer to it)."""
+    till gave the sale when payment began (its card attempts already refer to it).
+
+    ``priced``: the cart as priced when payment began, its coupon checked then — what the
+    customer agreed to pay, and may already have paid by card. It is recorded as it is: not
+    priced again (sync may have changed a price since) and its coupon's usage limits not
+    checked again (another till may have taken the last use; the server flags a coupon used
+    past its limit). What cannot be waived is still checked: store credit must be there."""
     now = now or utcnow()
     store, register = this_register(session)
     staff = active_staff(session, staff_id, Permission.SELL)
     if cart.customer_id is not None and session.get(Customer, cart.customer_id) is None:
         raise NotFound(f"no customer {cart.customer_id}", field="customer")
 
-    coupon = terms = None
-    if cart.coupon_code:
-        coupon, terms = coupon_terms(session, cart.coupon_code, cart.customer_id, now)
-    priced_cart = price_cart(session, cart, store, coupon=terms)
-    priced = priced_cart.priced
+    if priced is None:
+        coupon = terms = None
+        if cart.coupon_code:
+            coupon, terms = coupon_terms(session, cart.coupon_code, cart.customer_id, now)
+        priced_cart = price_cart(session, cart, store, coupon=terms)
+        priced, variants = priced_cart.priced, priced_cart.variants
+    else:
+        variants = _frozen_variants(session, cart, priced)
+        coupon = _coupon_named(session, priced.coupon_code)
     settlement = settle(priced.total, [TenderRequest(t.method, t.amount) for t in tenders],
                         currency=store.currency)
 
@@ -121,7 +156,7 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
 
     movements = []
     for line_no, (pl, variant, cart_line) in enumerate(
-            zip(priced.lines, priced_cart.variants, cart.lines), start=1):
+            zip(priced.lines, variants, cart.lines), start=1):
         line = OrderLine(
             id=new_id(), order_id=order.id, line_no=line_no, variant_id=variant.id,
             sku=variant.sku, name=pl.source.name, quantity_milli=pl.source.quantity_milli,

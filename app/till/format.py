@@ -14,8 +14,9 @@ from app.domain.pricing import Discount, DiscountKind, PricedOrder
 from app.domain.quantity import MILLI, format_quantity
 from app.domain.rates import format_percent
 from app.sales.cart import Cart
-from app.till.views import (CartLineView, CartView, CustomerRef, ReturnLineView,
-                            ReturnSaleView, ShiftView, StaffCard, TaxLineView, TenderView)
+from app.till.views import (CardTakenView, CartLineView, CartView, CustomerRef,
+                            ReturnLineView, ReturnSaleView, ShiftView, StaffCard, TaxLineView,
+                            TenderView)
 from db.models import Customer, Order, Shift, StaffUser
 
 METHOD_LABELS = {"cash": "Cash", "card": "Card", "credit": "Store credit"}
@@ -77,9 +78,29 @@ def tender_label(method: str, brand: str | None = None, last4: str | None = None
 
 def tender_view(index: int, method: str, amount: int, tendered: int, currency: str, *,
                 brand: str | None = None, last4: str | None = None,
-                removable: bool = True) -> TenderView:
+                removable: bool = True, removable_by_manager: bool = False) -> TenderView:
     return TenderView(index, method, tender_label(method, brand, last4), amount,
-                      money(amount, currency), money(tendered, currency), removable)
+                      money(amount, currency), money(tendered, currency), removable,
+                      removable_by_manager)
+
+
+def card_taken_view(attempt) -> CardTakenView:  # noqa: ANN001 - an app.payments AttemptView
+    label = tender_label("card", attempt.card_brand, attempt.card_last4)
+    when = (f" taken {attempt.created_at.strftime('%Y-%m-%d %H:%M')} UTC"
+            if attempt.created_at is not None else "")
+    return CardTakenView(attempt.attempt_id, attempt.sale_id, attempt.amount, attempt.amount_text,
+                         label, attempt.created_at,
+                         f"{label} {attempt.amount_text}{when}: no sale was recorded")
+
+
+def cards_taken_notice(cards: Sequence[CardTakenView]) -> str | None:
+    """One line for the window: card money owed back because no sale recorded it."""
+    if not cards:
+        return None
+    listed = "; ".join(card.text for card in cards)
+    owed = "it" if len(cards) == 1 else "them"
+    return (f"Card money taken without a sale ({listed}): refund {owed} to the customer "
+            "(a manager approves)")
 
 
 def quick_cash(due: int, currency: str) -> tuple[tuple[int, str], ...]:

@@ -2,8 +2,9 @@
 payment at a time. See ``/app/till/__init__.py`` for the threading and error rules.
 
 Assembled from its seams: identity, shift and parking here; the cart in
-:mod:`app.till.register_cart`; payment in :mod:`app.till.register_payment`; returns, receipts
-and the drawer in :mod:`app.till.register_returns`.
+:mod:`app.till.register_cart`; payment in :mod:`app.till.register_payment` and its card part
+in :mod:`app.till.register_card`; returns, receipts and the drawer in
+:mod:`app.till.register_returns`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.till import shifts, signin
 from app.till.format import count_text, items_in, money, shift_view
 from app.till.parking import list_parked, park_cart, read_cart, take_parked
 from app.till.register_cart import CartMixin
-from app.till.register_payment import PaymentMixin
+from app.till.register_card import CardMixin
 from app.till.register_returns import ReturnsMixin
 from app.till.views import (CartView, ItemHit, ParkedView, SearchResult, ShiftView, SignedIn,
                             StaffCard, ZReport)
@@ -26,7 +27,7 @@ from db.models import Register, StaffUser, Store
 HOLD_SUFFIX = "— on hold"
 
 
-class RegisterSession(CartMixin, PaymentMixin, ReturnsMixin):
+class RegisterSession(CartMixin, CardMixin, ReturnsMixin):
     """See the module docstring; constructed once per window."""
 
     # -- sign-in ---------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """Payment at the till: the priced cart frozen under a sale id, tenders split freely across
 cash (with change), store credit and card, and one checkout transaction when it is all paid.
 
+The order priced when payment begins is what the sale records: the customer agreed to that
+total (and may pay part of it by card at once), so neither a price that sync changes nor a
+coupon's last use taken on another till can stop the sale once it is paid.
+
 Cash and credit tenders stay in memory until :meth:`PaymentMixin.complete`; a card is taken
-through :class:`app.payments.attempts.CardPayments`, which records each attempt under the sale
-id (the order's id to be) before and after every provider step. The card calls run on the
-window's io pool while other calls run on its database worker, so the payment's state is
-only touched under a lock, never while waiting on the provider.
+through :class:`app.payments.attempts.CardPayments` (see :mod:`app.till.register_card`). The
+card calls run on the window's io pool while other calls run on its database worker, so the
+payment's state is only touched under a lock, never while waiting on the provider.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.domain.errors import InvalidInput, RuleViolation
-from app.domain.money import parse_amount
+from app.domain.money import exponent, parse_amount
+from app.domain.pricing import PricedOrder
 from app.domain.tenders import TenderMethod
-from app.payments.base import AttemptState
 from app.sales.cart import Cart, price_cart
 from app.sales.checkout import Tender, checkout, coupon_terms, credit_balance
 from app.till.cart_pricing import copy_cart, item_info
@@ -25,7 +28,9 @@ from app.till.views import CardProgress, CartView, PaymentView, SaleResult
 from db.base import new_id
 from db.models import Customer, Order, Store
 
-NO_CARDS = "card payments unavailable: no card terminal is set up"
+#: cash handed over beyond what is due, in major units: more is a slip (an EAN scanned into
+#: the cash field would be tens of millions of change)
+MAX_CHANGE_MAJOR = 1_000
 
 
 @dataclass(slots=True)
@@ -36,19 +41,29 @@ class TenderLine:
     brand: str | None = None
     last4: str | None = None
     captured: bool = False  # a card payment that was taken: it can only be refunded
+    attempt_id: str | None = None  # the card attempt that took it
+    #: the card's "approved" is the cashier's word (a standalone terminal): a manager may
+    #: take it off again when it was a mistake
+    by_cashier: bool = False
 
 
 @dataclass(slots=True)
 class PaymentState:
     sale_id: str
     cart: Cart
-    total: int
+    priced: PricedOrder  # what the sale records: the order as priced when payment began
     card_available: bool
     card_reason: str
+    notice: str | None = None
     tenders: list[TenderLine] = field(default_factory=list)
     next_card_index: int = 0  # each card tender line has its own attempts
-    card: object | None = None  # the AttemptView in progress
+    card: object | None = None  # the AttemptView in progress (or the one being started)
     card_outcome: CardProgress | None = None  # the last decline or cancel, for the cashier
+    withdrawn: set[str] = field(default_factory=set)  # card attempts a manager took back
+
+    @property
+    def total(self) -> int:
+        return self.priced.total
 
     def settle(self) -> tuple[list[int], int, int]:
         """What each tender pays towards the sale (in order, as checkout settles them), what
@@ -65,7 +80,8 @@ class PaymentState:
 class PaymentMixin(RegisterCore):
     # -- beginning and leaving -------------------------------------------------------------
     def begin_payment(self) -> PaymentView:
-        """Price the cart from the catalogue once more and freeze it under a new sale id."""
+        """Price the cart from the catalogue once more and freeze it under a new sale id; the
+        notice says so when the total is not the one the cart showed."""
         with self._pay_lock:
             if self._payment is not None:
                 return self._payment_view()
@@ -81,20 +97,28 @@ class PaymentMixin(RegisterCore):
             if self._cart.coupon_code:
                 terms = coupon_terms(session, self._cart.coupon_code, self._cart.customer_id,
                                      self.clock())[1]
-            priced = price_cart(session, self._cart, session.get(Store, ctx.store_id),
-                                coupon=terms)
-            for variant in priced.variants:  # the catalogue may have changed since the scan
+            priced_cart = price_cart(session, self._cart, session.get(Store, ctx.store_id),
+                                     coupon=terms)
+            for variant in priced_cart.variants:  # the catalogue may have changed since the scan
                 self._items[variant.id] = item_info(session, variant, self._tax_cache)
-        available, reason = self.card_available()
+        priced = priced_cart.priced
+        available, reason = self.card_available()  # type: ignore[attr-defined]
+        shown = self._priced.total if self._priced is not None else None
+        notice = None
+        if shown is not None and shown != priced.total:
+            notice = (f"the total is now {money(priced.total, ctx.currency)} (it showed "
+                      f"{money(shown, ctx.currency)}): a price changed since the items were "
+                      "rung up")
         with self._pay_lock:
-            self._priced, self._coupon = priced.priced, terms
+            self._priced, self._coupon = priced, terms
             self._completed = None
-            self._payment = PaymentState(new_id(), copy_cart(self._cart), priced.priced.total,
-                                         available, reason)
+            self._payment = PaymentState(new_id(), copy_cart(self._cart), priced, available,
+                                         reason, notice=notice)
             return self._payment_view()
 
     def cancel_payment(self) -> CartView:
-        """Back to the cart — not once a card was taken (the sale must be completed)."""
+        """Back to the cart — not once a card was taken (the sale must be completed), nor
+        while a card payment is under way."""
         with self._pay_lock:
             state = self._payment
             if state is None:
@@ -108,10 +132,17 @@ class PaymentMixin(RegisterCore):
 
     # -- cash and store credit ---------------------------------------------------------------
     def add_cash(self, amount_text: str | None = None) -> PaymentView:
-        """Cash handed over; nothing typed means exactly what is due. More is change."""
+        """Cash handed over; nothing typed means exactly what is due. More is change, up to
+        1,000.00 over what is due."""
         with self._pay_lock:
             state, due = self._paying()
             offered = self._amount(amount_text, due)
+            limit = due + MAX_CHANGE_MAJOR * 10 ** exponent(self.currency)
+            if offered > limit:
+                raise InvalidInput(
+                    f"{money(offered, self.currency)} is more than "
+                    f"{money(limit - due, self.currency)} over the {money(due, self.currency)} "
+                    "due: is that right?", field="amount")
             state.tenders.append(TenderLine(TenderMethod.CASH.value, offered))
             state.card_outcome = None
             return self._payment_view()
@@ -138,84 +169,11 @@ class PaymentMixin(RegisterCore):
             state.card_outcome = None
             return self._payment_view()
 
-    def remove_tender(self, index: int) -> PaymentView:
-        with self._pay_lock:
-            state = self._require_payment()
-            if isinstance(index, bool) or not isinstance(index, int) or not (
-                    0 <= index < len(state.tenders)):
-                raise InvalidInput(f"there is no payment {index}", field="pay")
-            if state.tenders[index].captured:
-                raise RuleViolation("a card payment that was taken can only be refused by "
-                                    "refunding it", field="pay")
-            del state.tenders[index]
-            return self._payment_view()
-
-    # -- card ------------------------------------------------------------------------------
-    def card_available(self) -> tuple[bool, str]:
-        if self.payments is None:
-            return False, NO_CARDS
-        return self.payments.available()
-
-    def start_card(self, amount_text: str | None = None) -> PaymentView:
-        """Hand the amount (the rest due when none is typed) to the card provider."""
-        with self._pay_lock:
-            state, due = self._paying()
-            if self.payments is None:
-                raise RuleViolation(NO_CARDS, field="pay")
-            amount = self._amount(amount_text, due)
-            if amount > due:
-                raise RuleViolation(f"a card pays at most the {money(due, self.currency)} due",
-                                    field="amount")
-            sale_id, index = state.sale_id, state.next_card_index
-            state.card_outcome = None
-        attempt = self.payments.start(sale_id, index, amount, self.currency)
-        return self._card_moved(attempt)
-
-    def card_status(self) -> PaymentView:
-        with self._pay_lock:
-            attempt = self._require_payment().card
-            if attempt is None:
-                return self._payment_view()
-        return self._card_moved(self.payments.status(attempt.attempt_id))
-
-    def confirm_card(self, approved: bool, last4: str | None = None,
-                     brand: str | None = None) -> PaymentView:
-        """A standalone terminal: the cashier says what it showed."""
-        with self._pay_lock:
-            attempt = self._require_payment().card
-            if attempt is None:
-                raise RuleViolation("no card payment is waiting", field="pay")
-        return self._card_moved(self.payments.confirm(attempt.attempt_id, approved, last4, brand))
-
-    def cancel_card(self) -> PaymentView:
-        with self._pay_lock:
-            attempt = self._require_payment().card
-            if attempt is None:
-                return self._payment_view()
-        return self._card_moved(self.payments.cancel(attempt.attempt_id))
-
-    def _card_moved(self, attempt) -> PaymentView:  # noqa: ANN001 - app.payments AttemptView
-        with self._pay_lock:
-            state = self._require_payment()
-            if attempt.sale_id != state.sale_id:  # an answer about a payment since abandoned
-                return self._payment_view()
-            state.card = None
-            if attempt.state is AttemptState.SUCCEEDED:
-                state.tenders.append(TenderLine(TenderMethod.CARD.value, attempt.amount,
-                                                attempt.reference, attempt.card_brand,
-                                                attempt.card_last4, captured=True))
-                state.next_card_index += 1
-                state.card_outcome = None
-            elif attempt.state.final:
-                state.card_outcome = _progress(attempt)
-            else:
-                state.card = attempt
-            return self._payment_view()
-
     # -- completing ------------------------------------------------------------------------
     def complete(self) -> SaleResult:
-        """One checkout transaction, only when fully paid. A second call (Pay pressed twice)
-        gives the same result and records nothing more."""
+        """One checkout transaction, only when fully paid, recording the order as priced when
+        payment began. A second call (Pay pressed twice) gives the same result and records
+        nothing more."""
         with self._pay_lock:
             state = self._payment
             if state is None:
@@ -237,12 +195,7 @@ class PaymentMixin(RegisterCore):
                     self._still_open(session, shift.id)
                     order = checkout(session, cart=state.cart, tenders=tenders,
                                      staff_id=staff.id, shift_id=shift.id, now=self.clock(),
-                                     order_id=state.sale_id)
-                    if order.total != state.total:
-                        raise RuleViolation(
-                            f"the total changed to {money(order.total, order.currency)} while "
-                            "paying (a price or coupon changed): nothing was recorded",
-                            field="pay")
+                                     order_id=state.sale_id, priced=state.priced)
                 result = self._sale_result(session, order)
             opened = False
             if self.drawer is not None and any(t.method == "cash" for t in state.tenders):
@@ -292,17 +245,18 @@ class PaymentMixin(RegisterCore):
         state, currency = self._require_payment(), self.currency
         applied, due, change = state.settle()
         tenders = tuple(tender_view(i, t.method, a, t.offered, currency, brand=t.brand,
-                                    last4=t.last4, removable=not t.captured)
+                                    last4=t.last4, removable=not t.captured,
+                                    removable_by_manager=t.captured and t.by_cashier)
                         for i, (t, a) in enumerate(zip(state.tenders, applied)))
-        card = _progress(state.card) if state.card is not None else state.card_outcome
+        card = progress(state.card) if state.card is not None else state.card_outcome
         paid = state.total - due
         return PaymentView(state.sale_id, state.total, money(state.total, currency), paid,
                            money(paid, currency), due, money(due, currency), change,
                            money(change, currency), tenders, quick_cash(due, currency),
                            card=card, card_available=state.card_available,
-                           card_unavailable_reason=state.card_reason)
+                           card_unavailable_reason=state.card_reason, notice=state.notice)
 
 
-def _progress(attempt) -> CardProgress:  # noqa: ANN001 - app.payments AttemptView
+def progress(attempt) -> CardProgress:  # noqa: ANN001 - an AttemptView (or one being started)
     return CardProgress(attempt.attempt_id, attempt.state.value, attempt.message,
                         attempt.needs_cashier, attempt.amount_text)

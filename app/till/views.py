@@ -142,6 +142,9 @@ class TenderView:
     amount_text: str
     tendered_text: str  # cash handed over (may exceed the amount)
     removable: bool  # a captured card payment is not: it must be refunded
+    #: a card "approved" by the cashier's word (standalone terminal): a manager may remove it
+    #: (``remove_tender`` asks for the VOID approval)
+    removable_by_manager: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +174,25 @@ class PaymentView:
     card: CardProgress | None = None
     card_available: bool = True
     card_unavailable_reason: str = ""  # "card payments unavailable: no connection to Stripe"
+    #: something the cashier should tell the customer (the total changed since it was shown)
+    notice: str | None = None
 
     @property
     def complete(self) -> bool:
         return self.due == 0 and self.card is None
+
+
+@dataclass(frozen=True, slots=True)
+class CardTakenView:
+    """Card money taken for a sale that was never recorded: owed back to the customer."""
+
+    attempt_id: str  # what refund_card_without_sale takes
+    sale_id: str
+    amount: int
+    amount_text: str
+    label: str  # "Card VISA •••• 4242"
+    taken_at: datetime | None
+    text: str  # "Card VISA •••• 4242 12.10 taken 2026-03-02 09:14 UTC: no sale was recorded"
 
 
 @dataclass(frozen=True, slots=True)
