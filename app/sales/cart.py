@@ -34,6 +34,9 @@ class Cart:
     order_discount: Discount | None = None
     coupon_code: str | None = None
     customer_id: str | None = None
+    #: the manager who approved the order discount (a large one, or one stacked on line
+    #: discounts past the limit); named in the sale's audit entry
+    order_discount_by: str | None = None
 
     def add(self, variant_id: str, quantity_milli: int, *, unit_price: int | None = None,
             price_source: str = "catalogue") -> int:
@@ -77,7 +80,7 @@ class Cart:
         def disc(d: Discount | None) -> dict[str, Any] | None:
             return None if d is None else {"kind": d.kind.value, "value": d.value}
 
-        return json.dumps({
+        data = {
             "lines": [{"variant_id": l.variant_id, "quantity_milli": l.quantity_milli,
                        "discount": disc(l.discount), "unit_price": l.unit_price,
                        "price_source": l.price_source, "approved_by": l.approved_by}
@@ -85,7 +88,10 @@ class Cart:
             "order_discount": disc(self.order_discount),
             "coupon_code": self.coupon_code,
             "customer_id": self.customer_id,
-        }, sort_keys=True)
+        }
+        if self.order_discount_by:  # only when there is one: older readers know no such key
+            data["order_discount_by"] = self.order_discount_by
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "Cart":
@@ -100,6 +106,7 @@ class Cart:
             order_discount=disc(data["order_discount"]),
             coupon_code=data["coupon_code"],
             customer_id=data["customer_id"],
+            order_discount_by=data.get("order_discount_by"),
         )
 
 

@@ -9,7 +9,7 @@ authoritatively, when payment begins and inside checkout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -51,7 +51,8 @@ def item_info(session: Session, variant: Variant,
 def copy_cart(cart: Cart) -> Cart:
     """A cart to try a change on: the real one changes only once everything succeeded."""
     return Cart(lines=list(cart.lines), order_discount=cart.order_discount,
-                coupon_code=cart.coupon_code, customer_id=cart.customer_id)
+                coupon_code=cart.coupon_code, customer_id=cart.customer_id,
+                order_discount_by=cart.order_discount_by)
 
 
 def line_inputs(cart: Cart, items: dict[str, ItemInfo]) -> list[LineInput]:
@@ -91,6 +92,48 @@ def price_live(cart: Cart, items: dict[str, ItemInfo], *, prices_include_tax: bo
     order = price_order(inputs, prices_include_tax=prices_include_tax,
                         order_discount=cart.order_discount, currency=currency)
     return LivePrice(order if inputs else None, False, notice)
+
+
+def fit_cart(cart: Cart, items: dict[str, ItemInfo], *, prices_include_tax: bool,
+             currency: str, coupon: CouponTerms | None) -> tuple[Cart, LivePrice, list[str]]:
+    """Price a cart that comes back (resumed, or held while the cashier was away) against
+    today's catalogue, leaving out what no longer fits instead of refusing the whole cart: a
+    line discount larger than a lowered price, an order discount larger than the cart, a line
+    whose quantity its item no longer allows. Returns the cart kept, its price and what was
+    left out, in words."""
+    notes: list[str] = []
+    for _ in range(2 * len(cart.lines) + 2):  # each round leaves something out
+        try:
+            return cart, price_live(cart, items, prices_include_tax=prices_include_tax,
+                                    currency=currency, coupon=coupon), notes
+        except DomainError as exc:
+            where = exc.field or ""
+            index = _line_index(where, len(cart.lines))
+            if index is not None:
+                line = cart.lines[index]
+                name = items[line.variant_id].name
+                if where.endswith(".discount") and line.discount is not None:
+                    cart.lines[index] = replace(line, discount=None)
+                    notes.append(f"the discount on {name} is more than its price now: left out")
+                else:
+                    del cart.lines[index]
+                    notes.append(f"{name} cannot be sold as it was rung up ({exc.message}): "
+                                 "left out")
+            elif where == "order_discount" and cart.order_discount is not None:
+                cart.order_discount = None
+                cart.order_discount_by = None
+                notes.append("the order discount is more than the cart now: left out")
+            else:
+                raise
+    raise RuleViolation("this cart cannot be priced", field="parked")
+
+
+def _line_index(where: str, count: int) -> int | None:
+    if not where.startswith("lines["):
+        return None
+    digits = where[len("lines["):].split("]", 1)[0]
+    index = int(digits) if digits.isdigit() else -1
+    return index if 0 <= index < count else None
 
 
 def _coupon_problem(exc: DomainError, coupon: CouponTerms, currency: str) -> str:

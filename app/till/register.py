@@ -9,6 +9,8 @@ in :mod:`app.till.register_card`; returns, receipts and the drawer in
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.orm import Session
 
 from app.domain.errors import DomainError, InvalidInput, RuleViolation
@@ -17,12 +19,14 @@ from app.sales.cart import price_cart
 from app.till import shifts, signin
 from app.till.format import count_text, items_in, money, shift_view
 from app.till.parking import list_parked, park_cart, read_cart, take_parked
-from app.till.register_cart import CartMixin
+from app.till.register_cart import CartMixin, Restored
 from app.till.register_card import CardMixin
 from app.till.register_returns import ReturnsMixin
 from app.till.views import (CartView, ItemHit, ParkedView, SearchResult, ShiftView, SignedIn,
                             StaffCard, ZReport)
 from db.models import Register, StaffUser, Store
+
+log = logging.getLogger(__name__)
 
 HOLD_SUFFIX = "— on hold"
 
@@ -72,20 +76,31 @@ class RegisterSession(CartMixin, CardMixin, ReturnsMixin):
             raise RuleViolation(f"a {holder.role} may not sell at the till", field="staff")
         if self._staff is not None and self._staff.id != holder.id:
             self.lock()
-        self._staff = StaffCard(holder.id, holder.name, holder.role)
-        self._shift = self._load_shift()
+        staff = StaffCard(holder.id, holder.name, holder.role)
+        shift = self._load_shift()
         restored = None
         with self.store.write() as session:
             signin.record_signin(session, holder, register_id=ctx.register_id, now=self.clock())
             if self._cart.is_empty and self._payment is None:
                 restored = self._take_held(session, holder)
-        return SignedIn(self._staff, self._shift, self._permissions(self._staff), restored)
+        # only now that the sign-in is recorded: a refused one leaves nobody signed in
+        self._staff, self._shift = staff, shift
+        cart = self._adopt(restored) if restored is not None else None
+        return SignedIn(staff, shift, self._permissions(staff), cart)
 
-    def _take_held(self, session: Session, holder: signin.PinHolder) -> CartView | None:
+    def _take_held(self, session: Session, holder: signin.PinHolder) -> Restored | None:
+        """This person's cart on hold at this till, taken back. A held cart that cannot be
+        read stays listed with the parked carts (a manager looks at it) rather than keep the
+        cashier from signing in."""
         ctx = self._context()
         for parked in list_parked(session):
             if (parked.staff_id == holder.id and parked.register_id == ctx.register_id
                     and parked.label.endswith(HOLD_SUFFIX)):
+                try:
+                    read_cart(parked)
+                except DomainError as exc:
+                    log.warning("held cart %s left parked: %s", parked.id, exc.message)
+                    continue
                 cart = take_parked(session, parked.id, staff_id=holder.id, now=self.clock())
                 return self._restore(session, cart)
         return None
@@ -186,7 +201,8 @@ class RegisterSession(CartMixin, CardMixin, ReturnsMixin):
             raise RuleViolation("park or finish this cart before resuming another", field="cart")
         with self.store.write() as session:
             cart = take_parked(session, parked_id, staff_id=staff.id, now=self.clock())
-            return self._restore(session, cart)
+            restored = self._restore(session, cart)
+        return self._adopt(restored)
 
     def _parked_views(self, session: Session) -> list[ParkedView]:
         ctx = self._context()

@@ -8,7 +8,7 @@ scan, a zero quantity, a discount over the price — leaves the cart exactly as 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -22,8 +22,8 @@ from app.domain.quantity import MILLI, parse_quantity
 from app.sales.cart import Cart
 from app.sales.checkout import coupon_terms, credit_balance
 from app.till import voids
-from app.till.cart_pricing import (LivePrice, copy_cart, item_info, parse_discount, price_live,
-                                   refield)
+from app.till.cart_pricing import (ItemInfo, LivePrice, copy_cart, fit_cart, item_info,
+                                   parse_discount, price_live, refield)
 from app.till.format import cart_view, customer_ref, money
 from app.till.register_core import RegisterCore
 from app.till.views import CartView, CustomerRef
@@ -327,20 +327,23 @@ class CartMixin(RegisterCore):
             return self._change_customer(cart, None, session)
 
     # -- a cart coming back (resumed, or held while the cashier was away) -------------------
-    def _restore(self, session: Session, cart: Cart) -> CartView:
-        """Make ``cart`` the cart: items no longer sold and a customer or coupon that no
-        longer holds are left out, and the notice says so."""
-        self._reset_cart()
-        kept, dropped = [], []
+    def _restore(self, session: Session, cart: Cart) -> Restored:
+        """What ``cart`` becomes against today's catalogue: items no longer sold, a discount
+        that no longer fits, a customer or coupon that no longer holds are left out, and the
+        notice says so. Nothing of this session changes until :meth:`_adopt` (after the
+        write that took the cart committed)."""
+        ctx = self._context()
+        items: dict[str, ItemInfo] = {}
+        kept, notes = [], []
         for line in cart.lines:
             variant = session.get(Variant, line.variant_id)
             if variant is None or variant.archived or variant.product.archived:
-                dropped.append(variant.product.name if variant else "an item")
+                notes.append(f"{variant.product.name if variant else 'an item'} is no longer "
+                             "sold: left out")
                 continue
-            self._remember(session, variant)
+            items[variant.id] = item_info(session, variant, self._tax_cache)
             kept.append(line)
         cart.lines = kept
-        notes = [f"{name} is no longer sold: left out" for name in dropped]
         ref = None
         if cart.customer_id is not None:
             customer = session.get(Customer, cart.customer_id)
@@ -352,6 +355,25 @@ class CartMixin(RegisterCore):
         terms, coupon_notice = self._recheck_coupon(session, cart, self.clock())
         if coupon_notice:
             notes.append(coupon_notice)
-        live = self._price(cart, field="parked", coupon=terms)
-        self._customer, self._coupon = ref, terms
-        return self._keep(cart, live, notice="; ".join(notes) or None)
+        cart, live, fitted = fit_cart(cart, items, prices_include_tax=ctx.prices_include_tax,
+                                      currency=ctx.currency, coupon=terms)
+        notes += fitted + ([live.notice] if live.notice else [])
+        return Restored(cart, live, items, ref, terms, "; ".join(notes) or None)
+
+    def _adopt(self, restored: Restored) -> CartView:
+        self._reset_cart()
+        self._items.update(restored.items)
+        self._customer, self._coupon = restored.customer, restored.coupon
+        return self._keep(restored.cart, restored.live, notice=restored.notice)
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """A cart that came back, fitted to today's catalogue, to become the cart."""
+
+    cart: Cart
+    live: LivePrice
+    items: dict[str, ItemInfo]
+    customer: CustomerRef | None
+    coupon: CouponTerms | None
+    notice: str | None

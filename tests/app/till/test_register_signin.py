@@ -4,11 +4,11 @@ switching cashier keeps each one's cart on hold, parking and resuming carts."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.permissions import Permission
-from db.models import AuditEntry, ParkedCart
+from db.models import AuditEntry, ParkedCart, Variant
 from tests.app.till.conftest import PINS, counts
 
 
@@ -120,3 +120,36 @@ def test_parking_and_resuming(till, items, shop):
     assert counts(shop) == rows and till.cart().empty
     with shop.read() as s:
         assert len(s.scalars(select(ParkedCart)).all()) == 2
+
+
+def test_a_held_cart_whose_discount_no_longer_fits_comes_back_without_it(till, staff_ids, items,
+                                                                          shop):
+    till.scan(items.tea_code)
+    till.line_discount(0, "0.31")
+    till.scan(items.bread_code)
+    till.order_discount("0.31")
+    till.lock()
+    with shop.write() as s:  # sync lowers the prices while the cart is on hold
+        s.get(Variant, items.tea).price = 30
+        s.get(Variant, items.bread).price = 0
+    signed = till.sign_in(staff_ids["cara"], PINS["cara"])
+    assert till.signed_in is not None
+    cart = signed.cart
+    assert [(l.name, l.total_text) for l in cart.lines] == [("Tea", "0.30"), ("Bread", "0.00")]
+    assert "the discount on Tea is more than its price now: left out" in cart.notice
+    assert "the order discount is more than the cart now: left out" in cart.notice
+    assert cart.order_discount_text == ""
+    with shop.read() as s:
+        assert s.scalar(select(func.count()).select_from(ParkedCart)) == 0
+
+
+def test_a_resumed_cart_is_fitted_the_same_way(till, items, shop):
+    till.scan(items.tea_code)
+    till.line_discount(0, "0.40")
+    [parked] = till.park()
+    with shop.write() as s:
+        s.get(Variant, items.tea).price = 30
+    view = till.resume(parked.id)
+    assert (view.total_text, view.lines[0].discount_text) == ("0.30", "")
+    assert "more than its price now" in view.notice
+
