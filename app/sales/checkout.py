@@ -189,7 +189,8 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
     payload = order_to_dict(order)
     payload["stock_movements"] = [inventory.movement_payload(m) for m in movements]
     outbox.enqueue(session, kind="order.created", entity_id=order.id, payload=payload)
-    approvals = sorted({l.approved_by for l in cart.lines if l.approved_by})
+    approvals = sorted({l.approved_by for l in cart.lines if l.approved_by}
+                       | ({cart.order_discount_by} if cart.order_discount_by else set()))
     audit.append(session, action="sale.completed", entity="order", entity_id=order.id,
                  actor_id=staff.id, approved_by=approvals[0] if approvals else None,
                  details={"number": order.number, "total": order.total,

@@ -10,14 +10,18 @@ authoritatively, when payment begins and inside checkout.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
 from app.catalog import display_name, tax_rates_for
 from app.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
-from app.domain.money import format_amount, parse_amount
-from app.domain.pricing import CouponTerms, Discount, LineInput, PricedOrder, TaxRate, price_order
-from app.domain.rates import parse_percent
+from app.domain.money import format_amount, parse_amount, round_half_up
+from app.domain.pricing import (CouponTerms, Discount, DiscountKind, LineInput, PricedOrder,
+                                TaxRate, price_order)
+from app.domain.quantity import MILLI
+from app.domain.rates import PPM, parse_percent
 from app.sales.cart import Cart
 from db.models import Variant
 
@@ -65,6 +69,30 @@ def line_inputs(cart: Cart, items: dict[str, ItemInfo]) -> list[LineInput]:
             quantity_milli=line.quantity_milli, taxes=info.taxes, discount=line.discount,
             allow_fraction=info.sold_by_weight))
     return inputs
+
+
+def manual_discount_share(cart: Cart, items: dict[str, ItemInfo]) -> Fraction:
+    """The share of the cart's gross that its line and order discounts take together, exact:
+    a percentage counts as typed (10 % of 6.36 is 10 %, not the 0.64 it rounds to), so 10 % on
+    a line plus 10 % on the order is 19 %, and 10 % on every line is 10 %. Coupons are not
+    counted: their terms were set by the shop, not at the till."""
+    grosses = [round_half_up(Decimal(i.unit_price) * i.quantity_milli / MILLI)
+               for i in line_inputs(cart, items)]
+    whole = sum(grosses)
+    if whole <= 0:
+        return Fraction(0)
+    on_lines = sum((_exact(line.discount, gross) for line, gross in zip(cart.lines, grosses)),
+                   Fraction(0))
+    on_order = _exact(cart.order_discount, whole - on_lines)
+    return (on_lines + on_order) / whole
+
+
+def _exact(discount: Discount | None, base: Fraction | int) -> Fraction:
+    if discount is None:
+        return Fraction(0)
+    if discount.kind is DiscountKind.PERCENT:
+        return Fraction(base) * discount.value / PPM
+    return Fraction(min(discount.value, base))
 
 
 def price_live(cart: Cart, items: dict[str, ItemInfo], *, prices_include_tax: bool,

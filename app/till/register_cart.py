@@ -199,29 +199,34 @@ class CartMixin(RegisterCore):
         discount = parse_discount(text, self.currency)
         gross = self._priced.lines[index].gross if self._priced else 0
         amount = self._discount_on(discount, gross, "the line")
+        cart = copy_cart(self._cart)
+        cart.set_line_discount(index, discount)
+        live = self._price(cart, field="discount")
         approved = None
-        if self._over_limit(discount, amount, gross):
+        if self._over_limit(discount, amount, gross) or self._stacked_over_limit(self._cart, cart):
             approved = self._approved_by(Permission.DISCOUNT_OVER_LIMIT, approver_id,
                                          "a discount this large", field="discount")
-        cart = copy_cart(self._cart)
-        cart.set_line_discount(index, discount, approved_by=approved)
-        view = self._keep(cart, self._price(cart, field="discount"), changed_index=index)
+            cart.set_line_discount(index, discount, approved_by=approved)
+        view = self._keep(cart, live, changed_index=index)
         self._used(approved, Permission.DISCOUNT_OVER_LIMIT)
         return view
 
     def order_discount(self, text: str, approver_id: str | None = None) -> CartView:
-        """A discount on the whole cart (after line discounts), same rules as a line's."""
+        """A discount on the whole cart (after line discounts), same rules as a line's; the
+        line and order discounts together are judged against the limit too."""
         self._selling()
         discount = parse_discount(text, self.currency)
         base = sum(l.gross - l.line_discount for l in self._priced.lines) if self._priced else 0
         amount = self._discount_on(discount, base, "the cart")
+        cart = copy_cart(self._cart)
+        cart.order_discount, cart.order_discount_by = discount, None
+        live = self._price(cart, field="discount")
         approved = None
-        if self._over_limit(discount, amount, base):
+        if self._over_limit(discount, amount, base) or self._stacked_over_limit(self._cart, cart):
             approved = self._approved_by(Permission.DISCOUNT_OVER_LIMIT, approver_id,
                                          "a discount this large", field="discount")
-        cart = copy_cart(self._cart)
-        cart.order_discount = discount
-        view = self._keep(cart, self._price(cart, field="discount"))
+            cart.order_discount_by = approved
+        view = self._keep(cart, live)
         self._used(approved, Permission.DISCOUNT_OVER_LIMIT)
         return view
 

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from app.domain.rates import PPM, parse_percent
 from app.sales.cart import Cart
 from app.sales.identity import this_register
 from app.till import ApprovalNeeded
-from app.till.cart_pricing import ItemInfo
+from app.till.cart_pricing import ItemInfo, manual_discount_share
 from app.till.format import shift_view
 from app.till.shifts import open_shift_of
 from app.till.signin import PinGuard
@@ -174,6 +175,14 @@ class RegisterCore:
         if discount.kind is DiscountKind.PERCENT:
             return discount.value > self._discount_limit_ppm()
         return amount * PPM > self._discount_limit_ppm() * base
+
+    def _stacked_over_limit(self, before: Cart, after: Cart) -> bool:
+        """Whether ``after`` takes more of the cart by its line and order discounts together
+        than the approval limit allows, and more than ``before`` did (stacking 10 % on a line
+        and 10 % on the order is 19 %; lowering a discount never needs a manager)."""
+        limit = Fraction(self._discount_limit_ppm(), PPM)
+        share = manual_discount_share(after, self._items)
+        return share > limit and share > manual_discount_share(before, self._items)
 
     def _open_drawer_safely(self) -> bool:
         # the sale is recorded already: a drawer that does not open must not undo or hide it

@@ -189,7 +189,37 @@ def test_a_discount_above_the_limit_needs_a_manager(till, items, staff_ids, app_
     manager = till.approve(staff_ids["manager"], PINS["manager"], Permission.DISCOUNT_OVER_LIMIT)
     assert till.order_discount("15%", approver_id=manager).total == 1028  # 1210 − 182 (181.5 up)
     app_settings.set("till.approval_discount_percent", "20")
-    assert till.line_discount(0, "2.00").lines[0].discount == 200 + 152
+    with pytest.raises(ApprovalNeeded):  # 16.5 % on the line is under 20 %, but 29 % in all
+        till.line_discount(0, "2.00")
+    manager = till.approve(staff_ids["manager"], PINS["manager"], Permission.DISCOUNT_OVER_LIMIT)
+    assert till.line_discount(0, "2.00", approver_id=manager).lines[0].discount == 200 + 152
+
+
+def test_discounts_stacked_past_the_limit_need_a_manager_who_is_named(till, items, staff_ids,
+                                                                      shop):
+    till.scan(items.cake_code)
+    till.scan(items.tea_code)
+    till.line_discount(0, "10%")
+    till.line_discount(1, "10%")  # 10 % on every line is 10 % of the cart
+    rows = counts(shop)
+    with pytest.raises(ApprovalNeeded) as err:
+        till.order_discount("10%")  # on top: 19 % in all
+    assert err.value.permission is Permission.DISCOUNT_OVER_LIMIT and counts(shop) == rows
+    assert till.cart().order_discount_text == ""
+    manager = till.approve(staff_ids["manager"], PINS["manager"], Permission.DISCOUNT_OVER_LIMIT)
+    assert till.order_discount("10%", approver_id=manager).order_discount_text == "10 %"
+    assert till.order_discount("5%").order_discount_text == "5 %"  # less than before: no manager
+    with pytest.raises(ApprovalNeeded):
+        till.order_discount("10%", approver_id=manager)  # that approval was spent
+    manager = till.approve(staff_ids["manager"], PINS["manager"], Permission.DISCOUNT_OVER_LIMIT)
+    till.order_discount("10%", approver_id=manager)
+    till.begin_payment()
+    till.add_cash(None)
+    order_id = till.complete().order_id
+    with shop.read() as s:
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "sale.completed",
+                                                  AuditEntry.entity_id == order_id))
+        assert entry.approved_by == manager and manager in entry.details
 
 
 def test_a_percentage_at_the_limit_needs_no_manager_whatever_the_rounding(till, items):
