@@ -184,7 +184,9 @@ class RegisterSession(CartMixin, CardMixin, ReturnsMixin):
     def park(self, label: str = "") -> list[ParkedView]:
         """Put the cart aside (any till of the store may resume it); the cart empties."""
         staff = self._selling()
+        shift = self._require_shift()
         with self.store.write() as session:
+            self._still_open(session, shift.id)
             park_cart(session, cart=self._cart, staff_id=staff.id, label=label,
                       now=self.clock())
             views = self._parked_views(session)

@@ -185,6 +185,7 @@ class CartMixin(RegisterCore):
                      variant_id: str | None = None, quantity_milli: int = 0) -> None:
         ctx, shift = self._context(), self._require_shift()
         with self.store.write() as session:
+            self._still_open(session, shift.id)
             voids.record_void(session, scope=scope, staff_id=staff_id, approved_by=approved_by,
                               shift_id=shift.id, register_id=ctx.register_id, amount=amount,
                               variant_id=variant_id, quantity_milli=quantity_milli,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
-from app.domain.money import parse_amount
+from app.domain.money import exponent, parse_amount
 from app.domain.permissions import Permission
 from app.sales.identity import this_register
 from app.staff import active_staff
@@ -26,6 +26,19 @@ from db.models import CashMovement, Shift
 
 MAX_REASON = 200
 IN, OUT = "in", "out"
+#: no drawer holds more than this (major units): a larger float, count or movement is a slip
+#: (a barcode scanned into the field, a count typed in cents)
+MAX_DRAWER_MAJOR = 100_000
+
+
+def drawer_amount(text: object, currency: str, *, field: str) -> int:
+    """An amount of cash in the drawer: exact, not negative, and not absurd."""
+    amount = parse_amount(text, currency, field=field)
+    limit = MAX_DRAWER_MAJOR * 10 ** exponent(currency)
+    if amount > limit:
+        raise InvalidInput(f"{money(amount, currency)} is more than {money(limit, currency)}: "
+                           "is that right?", field=field)
+    return amount
 
 
 def open_shift_of(session: Session, register_id: str) -> Shift | None:
@@ -38,7 +51,7 @@ def open_shift_of(session: Session, register_id: str) -> Shift | None:
 def open_shift(session: Session, *, staff_id: str, float_text: object, now: datetime) -> Shift:
     store, register = this_register(session)
     staff = active_staff(session, staff_id, Permission.SHIFT_OPERATE)
-    opening = parse_amount(float_text, store.currency, field="float")
+    opening = drawer_amount(float_text, store.currency, field="float")
     if open_shift_of(session, register.id) is not None:
         raise RuleViolation(f"a shift is already open on {register.code}: close it first",
                             field="shift")
@@ -87,7 +100,7 @@ def cash_movement(session: Session, *, shift_id: str, staff_id: str, amount_text
     staff = active_staff(session, staff_id, Permission.CASH_DRAWER)
     if direction not in (IN, OUT):
         raise InvalidInput(f"{direction!r} is neither in nor out", field="direction")
-    amount = parse_amount(amount_text, store.currency, field="amount")
+    amount = drawer_amount(amount_text, store.currency, field="amount")
     if amount == 0:
         raise InvalidInput("must be greater than zero", field="amount")
     why = clean_reason(reason)
@@ -123,7 +136,7 @@ def close_shift(session: Session, *, shift_id: str, staff_id: str, counted_text:
     frozen into the shift (a reprint shows the same figures), audit ``shift.closed``."""
     store, register = this_register(session)
     staff = active_staff(session, staff_id, Permission.SHIFT_OPERATE)
-    counted = parse_amount(counted_text, store.currency, field="counted")
+    counted = drawer_amount(counted_text, store.currency, field="counted")
     shift = _open(session, shift_id)
     report = build_report(session, shift, currency=store.currency, register_code=register.code,
                           closed_at=now, closed_by=staff.id, counted=counted)

@@ -359,3 +359,22 @@ def test_the_cart_priced_in_memory_is_what_checkout_records(till, items, shop):
                 for l in order.lines] == [(line.total, line.discount) for line in view.lines]
         assert (order.total, order.tax_total, order.subtotal) == (
             view.total, view.tax_total, view.subtotal)
+
+
+def test_a_void_or_park_never_lands_in_a_shift_another_window_closed(till, make_session, items,
+                                                                   staff_ids, shop):
+    till.scan(items.tea_code)
+    till.scan(items.cake_code)
+    manager = till.approve(staff_ids["manager"], PINS["manager"], Permission.VOID)
+    other = make_session()  # another window on this register closes the shift
+    other.sign_in(staff_ids["manager"], PINS["manager"])
+    other.close_shift("100.00")
+    rows = counts(shop)
+    for refused in (lambda: till.remove_line(0, approver_id=manager),
+                    lambda: till.void_sale(approver_id=manager), till.park):
+        with pytest.raises(RuleViolation) as err:
+            refused()
+        assert err.value.field == "shift"
+    assert counts(shop) == rows and len(till.cart().lines) == 2
+    till.open_shift("0")
+    assert till.remove_line(0, approver_id=manager).lines[0].name == "Cake"

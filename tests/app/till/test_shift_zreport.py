@@ -162,3 +162,19 @@ def test_the_count_preview_compares_what_is_typed_with_the_expected_cash(till):
     assert over.difference == 1
     for text in ("", "lots", "1.234"):
         assert count_preview(report, text) == CountPreview("—", None, "—")
+
+
+def test_absurd_drawer_amounts_are_refused_at_their_field(make_session, staff_ids, items, shop):
+    till = make_session()
+    till.sign_in(staff_ids["cara"], PINS["cara"])
+    with pytest.raises(InvalidInput) as err:
+        till.open_shift("9638507.40")  # a barcode scanned into the float
+    assert err.value.field == "float" and "is that right" in err.value.message
+    till.open_shift("100000.00")  # the most a drawer may hold
+    rows = counts(shop)
+    with pytest.raises(InvalidInput) as err:
+        till.cash_movement("100000.01", "in", "change")
+    assert err.value.field == "amount" and "is that right" in err.value.message
+    with pytest.raises(InvalidInput) as err:
+        till.close_shift("10000000")
+    assert err.value.field == "counted" and counts(shop) == rows
