@@ -161,6 +161,7 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
             id=new_id(), order_id=order.id, line_no=line_no, variant_id=variant.id,
             sku=variant.sku, name=pl.source.name, quantity_milli=pl.source.quantity_milli,
             unit_price=pl.source.unit_price, unit_cost=variant.cost, gross=pl.gross,
+            catalogue_price=variant.price,
             line_discount=pl.line_discount, order_discount=pl.order_discount,
             coupon_discount=pl.coupon_discount, tax=pl.tax, total=pl.total,
             price_override_by=cart_line.approved_by if cart_line.price_source == "override" else None,

@@ -284,3 +284,13 @@ class ZReport:
     counted_cash: int | None
     difference: int | None  # counted − expected: negative is a shortage
     text: dict[str, str] = field(default_factory=dict)  # every amount above, formatted
+    #: the tax given back by this shift's refunds, by rate (each refunded line's tax split
+    #: over its rates as the sale charged them), and the taxes owed net of it
+    refunded_taxes: tuple[TaxLineView, ...] = ()
+    net_taxes: tuple[TaxLineView, ...] = ()
+    #: what price overrides gave away: catalogue price − price sold, × quantity (negative
+    #: when overrides raised prices), over ``overrides_count`` lines
+    overrides: int = 0
+    overrides_count: int = 0
+    #: card refunds recorded but not yet carried out by the card provider: still owed
+    pending_card_refunds: int = 0

@@ -98,6 +98,9 @@ class OrderLine(IdMixin, Base):
     refunded_total: Mapped[int] = mapped_column(default=0)
     refunded_tax: Mapped[int] = mapped_column(default=0)
     price_override_by: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id"))
+    #: the catalogue's unit price when it was sold (an overridden price is measured against
+    #: it on the Z-report); None on lines recorded before it was kept
+    catalogue_price: Mapped[int | None]
 
     taxes: Mapped[list["OrderLineTax"]] = relationship(order_by="OrderLineTax.position", lazy="selectin")
 

@@ -12,9 +12,11 @@ from app.domain.permissions import Permission
 from app.payments.attempts import CardPayments
 from app.payments.terminal import StandaloneTerminal
 from app.till import shifts
-from app.till.zreport import CountPreview, count_preview, report_from_json
+from app.payments.base import RefundOutcome
+from app.till.zreport import CountPreview, count_preview, report_from_json, report_to_json
 from db.models import AuditEntry, Shift
 from tests.app.till.conftest import PINS, counts
+from tests.support import catalog
 
 
 @pytest.fixture
@@ -89,7 +91,12 @@ def test_every_figure_of_the_z_report_to_the_cent(till, items, staff_ids, shop):
         "gross_sales": "39.56", "discounts": "11.00", "tax": "4.33", "net_sales": "28.56",
         "refunds": "11.10", "refunded_tax": "1.93", "voids": "4.50", "opening_float": "100.00",
         "cash_sales": "21.10", "cash_refunds": "11.10", "cash_in": "20.00", "cash_out": "50.00",
-        "expected_cash": "80.00", "counted_cash": "79.50", "difference": "-0.50"}
+        "expected_cash": "80.00", "counted_cash": "79.50", "difference": "-0.50",
+        "overrides": "0.00", "pending_card_refunds": "0.00"}
+    # sale 2's cake came back: its 1.93 of VAT 21 % is given back, so 2.09 is owed net
+    assert [(t.name, t.tax) for t in report.refunded_taxes] == [("VAT 21%", 193)]
+    assert [(t.name, t.tax, t.tax_text) for t in report.net_taxes] == [
+        ("VAT 21%", 402 - 193, "2.09"), ("VAT 6%", 31, "0.31")]
     assert (report.opened_by, report.closed_by, report.register_code, report.currency) == (
         "Cara Cashier", "Cara Cashier", "R01", "EUR")
     assert report.closed_at == till.clock()
@@ -178,3 +185,68 @@ def test_absurd_drawer_amounts_are_refused_at_their_field(make_session, staff_id
     with pytest.raises(InvalidInput) as err:
         till.close_shift("10000000")
     assert err.value.field == "counted" and counts(shop) == rows
+
+
+class CardRefundsFail(StandaloneTerminal):
+    def refund(self, reference, amount, currency, key):  # noqa: ANN001, ANN201
+        return RefundOutcome(False, "the card network is down")
+
+
+def test_refunded_tax_by_rate_overrides_and_pending_card_refunds(make_session, staff_ids, shop):
+    with shop.write() as s:  # 12.00 with two taxes included: 21 % VAT and a 5 % excise
+        wine = catalog.product(s, "Wine", 1200, rates=(("VAT 21%", 210_000),
+                                                       ("Excise 5%", 50_000)))
+        tea = catalog.product(s, "Tea", 450)
+        cake = catalog.product(s, "Cake", 1210)
+        codes = [v.barcodes[0].code for v in (wine, tea, cake)]
+    till = make_session(payments=CardPayments(shop, CardRefundsFail()))
+    till.sign_in(staff_ids["manager"], PINS["manager"])
+    till.open_shift("0")
+    # Sale 1: three wines, 36.00: tax 36.00 − 28.57 = 7.43, split 6.00 VAT / 1.43 excise.
+    for _ in range(3):
+        till.scan(codes[0])
+    till.begin_payment()
+    till.add_cash(None)
+    wines = till.complete()
+    # One wine back: 12.00, tax 7.43 × 12/36 = 2.48, split like the sale's 600:143 (largest
+    # remainder): 2.00 VAT, 0.48 excise.
+    till.find_sale(wines.number, scanned=True)
+    till.refund(wines.order_id, [(1, "1")], "original")
+    # Sale 2: tea ×2 overridden to 3.00 (1.50 × 2 given away), cake raised to 13.00 (−0.90),
+    # by card. Tax: 6.00 → 1.04, 13.00 → 2.26.
+    till.scan(codes[1])
+    till.scan(codes[1])
+    till.override_price(0, "3.00")
+    till.scan(codes[2])
+    till.override_price(1, "13.00")
+    till.begin_payment()
+    till.start_card(None)
+    till.confirm_card(True, "4242")
+    sale = till.complete()
+    # The cake back to the card, which cannot take it now: 13.00 pending, its 2.26 VAT back.
+    till.find_sale(sale.number, scanned=True)
+    till.refund(sale.order_id, [(2, None)], "original")
+    report = till.close_shift("24.00")
+    assert [(t.name, t.tax) for t in report.taxes] == [("Excise 5%", 143),
+                                                       ("VAT 21%", 600 + 104 + 226)]
+    assert [(t.name, t.tax) for t in report.refunded_taxes] == [("Excise 5%", 48),
+                                                                ("VAT 21%", 200 + 226)]
+    assert [(t.name, t.tax, t.tax_text) for t in report.net_taxes] == [
+        ("Excise 5%", 95, "0.95"), ("VAT 21%", 504, "5.04")]
+    assert report.refunded_tax == 248 + 226
+    assert (report.overrides, report.overrides_count, report.text["overrides"]) == (210, 2, "2.10")
+    assert (report.pending_card_refunds, report.text["pending_card_refunds"]) == (1300, "13.00")
+    with shop.read() as s:  # the frozen report reads back the same
+        assert report_from_json(s.get(Shift, report.shift_id).z_report) == report
+
+
+def test_a_report_frozen_before_these_figures_still_reads(till):
+    import json
+
+    report = till.close_shift("100.00")
+    data = json.loads(report_to_json(report))
+    for key in ("refunded_taxes", "net_taxes", "overrides", "overrides_count",
+                "pending_card_refunds"):
+        del data[key]
+    old = report_from_json(json.dumps(data))
+    assert (old.net_taxes, old.overrides, old.pending_card_refunds) == ((), 0, 0)
