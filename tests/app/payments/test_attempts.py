@@ -257,3 +257,41 @@ def test_polling_an_unchanged_attempt_writes_nothing(reader, store):
     reader.finish(f"{SALE}:0:1", 700)
     assert payments.status(view.attempt_id).state is AttemptState.SUCCEEDED
     assert updated_at() > before
+
+
+def test_card_money_without_an_order_is_listed_until_refunded(store, reader):
+    from datetime import datetime, timezone
+
+    from app.payments.base import RefundOutcome
+
+    payments = CardPayments(store, reader)
+    taken = payments.start(SALE, 0, 1234, "EUR")
+    assert [v.attempt_id for v in payments.taken_without_sale()] == [taken.attempt_id]
+    now = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    reader.refund = lambda *args: RefundOutcome(False, "the card network is down")
+    with pytest.raises(RuleViolation) as err:
+        payments.refund_without_sale(taken.attempt_id, staff_id="s", approved_by=None, now=now)
+    assert "network is down" in err.value.message
+    assert len(payments.taken_without_sale()) == 1  # still owed
+    del reader.refund
+    payments.refund_without_sale(taken.attempt_id, staff_id="s", approved_by=None, now=now)
+    assert payments.taken_without_sale() == []
+    assert rows(store) == [(0, 1, "succeeded", "VISA", "4242")]  # the money was taken, then given back
+
+
+def test_only_the_cashiers_word_can_be_withdrawn(store, terminal, reader):
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    by_reader = CardPayments(store, reader).start(SALE, 0, 500, "EUR")
+    assert not by_reader.by_cashier
+    with pytest.raises(RuleViolation):
+        CardPayments(store, reader).withdraw_confirmed(by_reader.attempt_id, staff_id="s",
+                                                       approved_by=None, now=now)
+    keyed = terminal.start(SALE, 1, 700, "EUR")
+    confirmed = terminal.confirm(keyed.attempt_id, True)
+    assert confirmed.by_cashier
+    withdrawn = terminal.withdraw_confirmed(keyed.attempt_id, staff_id="s", approved_by="m",
+                                            now=now)
+    assert withdrawn.state is AttemptState.CANCELED
+    assert [v.attempt_id for v in terminal.succeeded_for(SALE)] == [by_reader.attempt_id]
