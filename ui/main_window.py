@@ -1,4 +1,10 @@
-"""The desktop window's shell: navigation, the screens it hosts and a status bar; no business rules."""
+"""The desktop window's shell: navigation, the screens it hosts and a status bar; no business rules.
+
+The navigation list steps aside while the till is in front: a cashier needs every pixel of a
+1024 px screen for the cart, and a list that could take the focus would take a scanner's keys
+with it. It never takes the focus anyway (Ctrl+1…n switch screens from anywhere) and comes
+back as soon as another screen is chosen.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ LOADING = "Loading…"
 NO_SHOP = "No shop yet: run `tillpoint init --demo`"
 OFFLINE = "Offline — not paired with a server"
 SYNC_NOW_SHORTCUT = "Ctrl+Shift+S"
+#: screens shown full width, the navigation hidden (reachable again with Ctrl+1…n)
+FULL_WIDTH_SCREENS = frozenset({"till"})
 
 
 class PlaceholderScreen(QWidget):
@@ -81,10 +89,12 @@ class MainWindow(QMainWindow):
         self._nav.setObjectName("navigation")
         self._nav.setAccessibleName("Screens")
         self._nav.setFixedWidth(200)
+        # a tap chooses a screen but leaves the focus (and a scanner's keys) where it was
+        self._nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._stack = QStackedWidget()
         self._stack.setObjectName("screens")
         self._stack.setAccessibleName("Current screen")
-        self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
+        self._nav.currentRowChanged.connect(self._screen_chosen)
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -129,6 +139,14 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(lambda row=number - 1: self._nav.setCurrentRow(row))
             self._shortcuts.append(shortcut)
             item.setToolTip(f"{title} (Ctrl+{number})")
+
+    def navigation_shown(self) -> bool:
+        return not self._nav.isHidden()
+
+    def _screen_chosen(self, row: int) -> None:
+        self._stack.setCurrentIndex(row)
+        key = self._keys[row] if 0 <= row < len(self._keys) else None
+        self._nav.setHidden(key in FULL_WIDTH_SCREENS)
 
     def show_screen(self, key: str) -> None:
         """Bring the screen added under ``key`` to the front."""

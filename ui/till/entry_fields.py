@@ -25,6 +25,8 @@ AMOUNT_SHAPE = re.compile(r"\d*(?:\.\d*)?")
 PIN_SHAPE = re.compile(r"\d*")
 PIN_MAX_DIGITS = 12
 MIN_TOUCH = 44
+#: events after which a widget's type or padding may differ (a style sheet applied or changed)
+RESTYLED = frozenset({QEvent.Type.Polish, QEvent.Type.StyleChange, QEvent.Type.FontChange})
 
 
 class MessageLabel(QLabel):
@@ -128,14 +130,25 @@ def _refused_part(before: str, after: str) -> str:
 
 class TouchButton(QPushButton):
     """A push button whose shortcut clicks it at once: Qt's own animates the press for 100 ms
-    first, and a cashier's next key (or a scanner's digits) must not overtake the action."""
+    first, and a cashier's next key (or a scanner's digits) must not overtake the action.
+
+    Its face is never clipped: a style sheet's ``min-width`` becomes an explicit minimum that
+    a layout takes over the size hint, so a crowded row would squeeze the button below its
+    text. The minimum is its face's width as styled now (``keep_face_whole = False`` for a
+    button whose container sees to that itself).
+    """
+
+    keep_face_whole = True
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Shortcut and not event.isAmbiguous():
             if self.isEnabled():
                 self.click()
             return True
-        return super().event(event)
+        handled = super().event(event)
+        if event.type() in RESTYLED:
+            self._keep_face()
+        return handled
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         # Qt replaces the shortcut with the new text's mnemonic (none without "&"): keep ours
@@ -143,6 +156,11 @@ class TouchButton(QPushButton):
         super().setText(text)
         if not shortcut.isEmpty() and self.shortcut().isEmpty():
             self.setShortcut(shortcut)
+        self._keep_face()
+
+    def _keep_face(self) -> None:
+        if self.keep_face_whole:
+            self.setMinimumWidth(max(MIN_TOUCH, self.sizeHint().width()))
 
 
 def touch_button(name: str, text: str, accessible: str, parent: QWidget | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSizePolicy, QStyle, QStyleOptionButton,
@@ -43,6 +43,7 @@ class FavouritesGrid(QWidget):
         row_widget = QWidget()
         row_widget.setObjectName("categoryRow")
         row_widget.setLayout(self._category_row)
+        self._row_widget = row_widget
         row_scroll = QScrollArea()
         row_scroll.setWidget(row_widget)
         row_scroll.setWidgetResizable(True)
@@ -87,13 +88,28 @@ class FavouritesGrid(QWidget):
             button.deleteLater()
         for category_id, name in categories:
             self._add_category_button(category_id, name)
+        QTimer.singleShot(0, self._measure_tabs)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            QTimer.singleShot(0, self._measure_tabs)
+
+    def _measure_tabs(self) -> None:
+        """The tabs as wide as their names in the type they are drawn in now. A style sheet's
+        ``min-width`` is an explicit minimum, which a layout takes over the size hint: without
+        this the row squeezes every tab to it and clips the names."""
+        for button in self.category_buttons():
+            button.setMinimumWidth(button.sizeHint().width())
 
     def _add_category_button(self, category_id: str | None, name: str) -> QPushButton:
         button = QPushButton(name.replace("&", "&&"))  # "Fruit & Veg": no mnemonic
         button.setObjectName("categoryButton" if category_id else "favouritesTab")
         button.setAccessibleName(f"Category {name}" if category_id else FAVOURITES)
         button.setCheckable(True)
-        button.setMinimumHeight(MIN_TOUCH)  # as wide as its name: the row scrolls
+        button.setMinimumHeight(MIN_TOUCH)
+        # as wide as its name, as styled now (a theme's bolder type widens it): the row scrolls
+        button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         button.clicked.connect(lambda _checked=False, cid=category_id: self._show_category(cid))
         self._category_buttons.addButton(button)
@@ -138,7 +154,8 @@ class FavouritesGrid(QWidget):
 
 
 class ItemButton(QPushButton):
-    """An item's button: its name shortened to fit beside its price, which always shows."""
+    """An item's button: its name on the first line, shortened to fit the button, its price
+    on the second, always whole."""
 
     def __init__(self, name: str, price_text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,16 +178,19 @@ class ItemButton(QPushButton):
         super().resizeEvent(event)
         self._fit()
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            self._fit()  # elided for the type as styled now, not as it was when built
+
     def _fit(self) -> None:
         option = QStyleOptionButton()
         option.initFrom(self)
         room = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option,
                                            self).width() - 4
-        metrics = self.fontMetrics()
-        tail = f" · {self._price}"
-        name = metrics.elidedText(self._name, Qt.TextElideMode.ElideRight,
-                                  max(0, room - metrics.horizontalAdvance(tail)))
+        name = self.fontMetrics().elidedText(self._name, Qt.TextElideMode.ElideRight,
+                                             max(0, room))
         # "&" would be taken for a mnemonic and swallowed
-        text = (name + tail).replace("&", "&&")
+        text = f"{name}\n{self._price}".replace("&", "&&")
         if text != self.text():
             self.setText(text)

@@ -3,8 +3,7 @@ one call, on the selected line where it needs one; the focus comes back to the s
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDialog
 
 from app.till.views import CartLineView
 from ui.till import dialogs
@@ -12,17 +11,23 @@ from ui.till.customer_dialog import CustomerDialog
 from ui.till.parked_dialog import ParkedDialog
 
 CHOOSE_LINE = "Choose a line first: Up/Down move through the cart"
+VOID_QUESTION = ("Void the whole sale ({total}, {lines} line(s))? It is recorded as a void; "
+                 "a manager approves it next")
 
 
 class SellingActions:
     """Mixed into :class:`~ui.till.selling_page.SellingPage` (it has ``_controller``,
-    ``cart_model``, ``dialog``, ``selected_row``, ``show_error``, ``focus_scan`` and the
-    ``return_requested``/``cash_requested``/``close_shift_requested`` signals)."""
+    ``cart_model``, ``dialogs``, ``_paying``, ``selected_row``, ``show_error``, ``focus_scan``
+    and the ``return_requested``/``cash_requested``/``close_shift_requested`` signals)."""
+
+    @property
+    def dialog(self) -> QDialog | None:
+        """The input dialog open over the page, if any."""
+        return self.dialogs.dialog
 
     def pay(self) -> None:
-        if not self.cart_model.rowCount() or self._controller.busy:
-            return
-        self._controller.call("begin_payment")
+        # F12 twice begins one payment; a scan still out is served first by the same worker
+        self._paying.run(self._controller, "begin_payment")
 
     def change_quantity(self) -> None:
         line = self._selected_line()
@@ -68,8 +73,14 @@ class SellingActions:
             self._controller.call("remove_line", line.index)
 
     def void_sale(self) -> None:
-        if self.cart_model.rowCount():
-            self._controller.call("void_sale")
+        """Ctrl+Del, a key beside Del: asked once more before the whole cart goes."""
+        view = self.cart_model.view
+        if not self.cart_model.rowCount() or view is None:
+            return
+        self._open(dialogs.ConfirmDialog(
+            name="voidConfirmDialog", title="Void sale", confirm_text="Void sale (Enter)",
+            question=VOID_QUESTION.format(total=view.total_text, lines=len(view.lines)),
+            on_confirm=lambda: self._controller.call("void_sale"), parent=self))
 
     def lock(self) -> None:
         self._controller.call("lock")
@@ -90,16 +101,5 @@ class SellingActions:
             self.show_error("lines", CHOOSE_LINE)
         return line
 
-    def _open(self, dialog: QWidget) -> None:
-        if self.dialog is not None:
-            self.dialog.close()
-        self.dialog = dialog
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _result, opened=dialog: self._dialog_closed(opened))
-        dialog.open()
-
-    def _dialog_closed(self, dialog: QWidget) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        # after Qt has finished closing it (the modal state ends after ``finished``)
-        QTimer.singleShot(0, self.focus_scan)
+    def _open(self, dialog: QDialog) -> None:
+        self.dialogs.open(dialog)

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QGridLayout, QHBoxLayout,
-                               QHeaderView, QLineEdit, QPushButton, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout,
+                               QWidget)
 
 from app.till.views import CartView, ItemHit
 from ui.till import dialogs
+from ui.till.action_grid import ActionGrid
 from ui.till.actions import ACTIONS
-from ui.till.selling_actions import SellingActions
 from ui.till.cart_model import CartModel
-from ui.till.controller import TillController
+from ui.till.cart_table import CartTable
+from ui.till.controller import InFlight, TillController
+from ui.till.dialog_slot import DialogSlot
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
 from ui.till.favourites import FavouritesGrid
+from ui.till.selling_actions import SellingActions
 from ui.till.search_list import SearchList
 from ui.till.totals_panel import TotalsPanel
 
@@ -32,8 +34,6 @@ DIGIT_DELAY_MS = 350
 MIN_SEARCH = 2
 MIN_DIGIT_SEARCH = 4
 SCAN_PROMPT = "Scan or type a barcode, SKU or name"
-#: the widest figure each column shows in practice (quantity, price, discount, total)
-FIGURE_SAMPLES = ("10,000.000 kg", "10,000.00", "-10,000.00", "100,000.00")
 
 
 class ScanField(QLineEdit):
@@ -64,8 +64,11 @@ class SellingPage(SellingActions, QWidget):
         self.setObjectName("sellingPage")
         self.setAccessibleName("Selling")
         self._controller = controller
-        self.dialog: QWidget | None = None  # the input dialog open over the page, if any
+        self.dialogs = DialogSlot(self.focus_scan)  # the input dialog open over the page
         self._picked = False  # the cashier moved through the results with Up/Down
+        #: Pay's own guard: a scan still on its way does not swallow F12 (calls run in order)
+        self._paying = InFlight(self._paying_changed)
+        self._adding = 0  # scans and item adds not answered yet: Pay waits behind them
 
         self.scan_field = ScanField()
         self.scan_field.textEdited.connect(self._typed)
@@ -78,7 +81,7 @@ class SellingPage(SellingActions, QWidget):
         self._search_timer.timeout.connect(self._search)
 
         self.cart_model = CartModel(self)
-        self.cart_view = self._cart_table()
+        self.cart_view = CartTable(self.cart_model)
         self.totals = TotalsPanel()
         self.favourites = FavouritesGrid(controller)
         self.favourites.add_requested.connect(
@@ -93,7 +96,7 @@ class SellingPage(SellingActions, QWidget):
         left.addWidget(self.totals)
         right = QVBoxLayout()
         right.addWidget(self.favourites, 1)
-        right.addLayout(self._action_grid())
+        right.addWidget(self._action_grid())
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
         layout.addLayout(right, 2)
@@ -102,51 +105,23 @@ class SellingPage(SellingActions, QWidget):
         controller.error.connect(self.show_error)
         controller.notice.connect(self.show_notice)
         controller.search_results.connect(self._show_results)
-        controller.busy_changed.connect(lambda _busy: self._enable_pay())
         self._enable_pay()
 
     # -- building -----------------------------------------------------------------------------
 
-    def _cart_table(self) -> QTableView:
-        view = QTableView()
-        view.setObjectName("cartView")
-        view.setAccessibleName("Cart")
-        view.setModel(self.cart_model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click selects; the scan field keeps focus
-        view.verticalHeader().setVisible(False)
-        view.verticalHeader().setDefaultSectionSize(MIN_TOUCH)
-        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header = view.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # fixed widths for the figures: sizing to contents reads every row on every change
-        metrics = view.fontMetrics()
-        for column, sample in enumerate(FIGURE_SAMPLES, start=1):
-            title = self.cart_model.headerData(column, Qt.Orientation.Horizontal)
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(column, max(metrics.horizontalAdvance(sample),
-                                             header.fontMetrics().horizontalAdvance(title)) + 16)
-        view.setAlternatingRowColors(True)
-        return view
-
-    def _action_grid(self) -> QGridLayout:
-        grid = QGridLayout()
-        grid.setSpacing(4)
-        for position, (name, text, accessible, shortcut, method) in enumerate(ACTIONS):
+    def _action_grid(self) -> ActionGrid:
+        buttons = []
+        for name, text, accessible, shortcut, method in ACTIONS:
             button = touch_button(name, text, accessible, shortcut=shortcut)
-            # never narrower than its face: the shortcut on it must not be clipped
-            button.setMinimumWidth(0)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(getattr(self, method))
             self.buttons[name] = button
             if name == "payButton":
                 button.setMinimumHeight(MIN_TOUCH * 2)
-                grid.addWidget(button, 99, 0, 1, 3)
             else:
-                grid.addWidget(button, position // 3, position % 3)
-        return grid
+                buttons.append(button)
+        self.action_grid = ActionGrid(buttons, self.buttons["payButton"])
+        return self.action_grid
 
     # -- showing ------------------------------------------------------------------------------
 
@@ -250,11 +225,31 @@ class SellingPage(SellingActions, QWidget):
 
     # -- scanning and searching ---------------------------------------------------------------
 
+    def scan_code(self, code: str) -> None:
+        """A code scanned elsewhere (after the last sale) for this cart."""
+        self._close_search()
+        self._call_adding("scan", code, on_error=lambda _error: self._put_back(code))
+
     def _scan(self, text: str) -> None:
         self._close_search()
         # cleared now: a scanner may already be typing the next code while this one is served
         self.scan_field.clear()
-        self._controller.call("scan", text, on_error=lambda _error: self._put_back(text))
+        self._call_adding("scan", text, on_error=lambda _error: self._put_back(text))
+
+    def _call_adding(self, method: str, *args, on_error=None) -> None:  # noqa: ANN001, ANN002
+        """A call that adds to the cart: Pay stays possible while it is out (see ``_enable_pay``)."""
+        self._adding += 1
+        self._enable_pay()
+
+        def answered(_outcome: object = None) -> None:
+            self._adding -= 1
+            self._enable_pay()
+
+        def refused(error) -> None:  # noqa: ANN001 - DomainError
+            answered()
+            if on_error is not None:
+                on_error(error)
+        self._controller.call(method, *args, on_done=answered, on_error=refused, owner=self)
 
     def _put_back(self, text: str) -> None:
         if not self.scan_field.text():
@@ -315,11 +310,14 @@ class SellingPage(SellingActions, QWidget):
                 allow_empty=False, parent=self,
                 submit=lambda text: ("add_item", (variant_id, text), {})))
             return
-        self._controller.call("add_item", variant_id)
+        self._call_adding("add_item", variant_id)
 
     def _enable_pay(self) -> None:
-        self.buttons["payButton"].setEnabled(bool(self.cart_model.rowCount())
-                                             and not self._controller.busy)
+        has_items = bool(self.cart_model.rowCount()) or self._adding > 0
+        self.buttons["payButton"].setEnabled(has_items and not self._paying.busy)
+
+    def _paying_changed(self, _busy: bool) -> None:
+        self._enable_pay()
 
     @staticmethod
     def _repolish(widget: QWidget) -> None:

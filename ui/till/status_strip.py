@@ -1,15 +1,22 @@
-"""Always visible on the register: who sells, which shift, whether the till is online."""
+"""Always visible on the register: who sells, which shift, whether the till is online.
+
+The connection reads at a glance ("Offline since 12:21 · 1 to sync"); what went wrong in
+transport words (a refused connection, a timeout) is in the label's tooltip, with the rest of
+the sync state, for whoever looks into it.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from app.till.views import ShiftView, SignedIn, ZReport
 
 NOBODY = "Nobody signed in"
 NO_SHIFT = "No shift open"
-UNKNOWN_CONNECTION = "Offline — not paired with a server"
+UNKNOWN_CONNECTION = "Offline · not paired"
 
 
 class StatusStrip(QWidget):
@@ -28,15 +35,19 @@ class StatusStrip(QWidget):
         self.shift_label = self._label("shiftLabel", "Shift", NO_SHIFT)
         self.connection_label = self._label("connectionLabel", "Connection", UNKNOWN_CONNECTION)
         self.connection_label.setProperty("status", "offline")
-        # a long reason for being offline wraps instead of widening the window
-        self.connection_label.setWordWrap(True)
+        # short by design (the details are in its tooltip): one line, never wrapped
         self.connection_label.setAlignment(Qt.AlignmentFlag.AlignRight
                                            | Qt.AlignmentFlag.AlignVCenter)
+        for label in (self.cashier_label, self.shift_label):
+            # who and which shift are read whole; the connection gives way (it wraps)
+            label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(16)
         layout.addWidget(self.cashier_label)
         layout.addWidget(self.shift_label)
-        layout.addWidget(self.connection_label, 1)
+        layout.addStretch(1)
+        layout.addWidget(self.connection_label)
 
     def attach_sync(self, controller) -> None:  # noqa: ANN001 - ui.sync_controller.SyncController
         controller.status_changed.connect(self.show_connection)
@@ -46,8 +57,12 @@ class StatusStrip(QWidget):
             self.show_connection(describe(controller.last_status), controller.last_status)
 
     def show_connection(self, text: str, status: object) -> None:
-        self.connection_label.setText(text)
+        """``text`` is the window's full sync line (kept as the tooltip); the label is short."""
         online = bool(getattr(status, "online", False))
+        self.connection_label.setText(short_connection(status))
+        detail = getattr(status, "last_error", None)
+        self.connection_label.setToolTip(text if not detail or detail in text
+                                         else f"{text}\n{detail}")
         self.connection_label.setProperty("status", "online" if online else "offline")
         # a dynamic property only restyles after the style is applied again
         self.connection_label.style().unpolish(self.connection_label)
@@ -78,3 +93,27 @@ class StatusStrip(QWidget):
         label.setAccessibleName(accessible)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         return label
+
+
+def short_connection(status: object, today: date | None = None) -> str:
+    """"Online · 0 to sync", "Offline since 12:21 · 1 to sync" (since the last round that
+    reached the server), "Offline · not paired · 3 to sync"."""
+    waiting = f"{getattr(status, 'pending', 0)} to sync"
+    reached: datetime | None = getattr(status, "last_success_at", None)
+    if not getattr(status, "paired", False):
+        text = f"Offline · not paired · {waiting}"
+    elif getattr(status, "online", False):
+        text = f"Online · {waiting}"
+    elif reached is not None:
+        text = f"Offline since {_moment(reached, today)} · {waiting}"
+    else:
+        text = f"Offline · never synced · {waiting}"
+    unseen = getattr(status, "issues_unseen", 0)
+    return f"{text} · {unseen} to review" if unseen else text
+
+
+def _moment(at: datetime, today: date | None) -> str:
+    local = at.astimezone()
+    if local.date() == (today or datetime.now().astimezone().date()):
+        return f"{local:%H:%M}"
+    return f"{local:%d %b %H:%M}"  # offline since yesterday: the day matters

@@ -38,8 +38,14 @@ def wait_rows(qtbot, screen, count: int) -> None:  # noqa: ANN001
 
 
 def press(qtbot, screen, key, modifiers=NO_MOD) -> None:  # noqa: ANN001
-    """A key pressed while the scan field has the focus (where every key lands)."""
-    qtbot.keyClick(page_of(screen).scan_field, key, modifiers)
+    """A key pressed as the cashier presses it: into whatever has the focus. Where the focus
+    should be is for the test to say (``wait_scan_focused``); a key sent straight to the scan
+    field would hide a focus that was lost."""
+    widget = QApplication.focusWidget()
+    assert widget is not None, "the focus was lost"
+    assert screen.isAncestorOf(widget) or widget.window() is not screen.window(), (
+        f"the focus is on {widget.objectName() or type(widget).__name__}, outside the till")
+    qtbot.keyClick(widget, key, modifiers)
 
 
 def dialog_named(qtbot, name: str) -> QDialog:
