@@ -1,6 +1,10 @@
 """After the sale: the change to hand back, then print the receipt (F1), email it (F2) or
-none (Esc, handed on by the payment page). Whatever the cashier picks, the page is done at once (``done``): printing and
-queueing the email finish in the background and say so as a notice."""
+none (Esc, handed on by the payment page). Whatever the cashier picks, the page is done at once
+(``done``): printing and queueing the email finish in the background and say so as a notice.
+
+The next customer is often already at the counter: the focus waits in ``nextSaleField``, so a
+code scanned now (digits and Enter) means "no receipt" and goes on to the next sale's cart
+(``scanned``) instead of being lost on a button."""
 
 from __future__ import annotations
 
@@ -9,17 +13,21 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 
 from app.domain.errors import DomainError
 from app.till.views import SaleResult
-from ui.till.controller import TillController
+from ui.till.controller import InFlight, TillController
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
 from ui.till.receipt_output import ReceiptOutput
+
+CHOOSE = "Print (F1), Email (F2) or No receipt (Esc); or scan the next customer's first item"
 
 
 class AfterSalePanel(QWidget):
     """``saleDoneLabel``, ``saleChangeLabel``; ``receiptPrintButton`` "Print (F1)",
     ``receiptEmailButton`` "Email (F2)" (then ``receiptEmailField``, Enter sends),
-    ``noReceiptButton`` "No receipt (Esc)"."""
+    ``noReceiptButton`` "No receipt (Esc)"; ``nextSaleField`` keeps the focus for a scan."""
 
     done = Signal()
+    #: a code scanned (or typed) and Enter: no receipt, the code starts the next sale
+    scanned = Signal(str)
 
     def __init__(self, controller: TillController, receipts: ReceiptOutput,
                  parent: QWidget | None = None) -> None:
@@ -29,7 +37,7 @@ class AfterSalePanel(QWidget):
         self._controller = controller
         self._receipts = receipts
         self.sale: SaleResult | None = None
-        self._sending = False
+        self._sending = InFlight()
 
         self.done_label = QLabel()
         self.done_label.setObjectName("saleDoneLabel")
@@ -52,6 +60,17 @@ class AfterSalePanel(QWidget):
         self.print_button.clicked.connect(self.print_receipt)
         self.email_button.clicked.connect(self.ask_email)
         self.none_button.clicked.connect(self.finish)
+        for button in (self.print_button, self.email_button, self.none_button):
+            # a tap must not take the focus from the field the next scan types into
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        self.next_field = QLineEdit()
+        self.next_field.setObjectName("nextSaleField")
+        self.next_field.setAccessibleName("Next customer: scan their first item")
+        self.next_field.setPlaceholderText("Next customer? Scan their first item (no receipt)")
+        self.next_field.setMinimumHeight(MIN_TOUCH)
+        self.next_field.setMaxLength(128)
+        self.next_field.returnPressed.connect(self._next_sale)
 
         self.email_field = QLineEdit()
         self.email_field.setObjectName("receiptEmailField")
@@ -73,13 +92,13 @@ class AfterSalePanel(QWidget):
         layout.addWidget(self.change_label)
         layout.addSpacing(MIN_TOUCH // 2)
         layout.addLayout(buttons)
+        layout.addWidget(self.next_field)
         layout.addWidget(self.email_field)
         layout.addWidget(self.message)
         layout.addStretch(1)
 
     def show_sale(self, sale: SaleResult) -> None:
         self.sale = sale
-        self._sending = False
         drawer = " · drawer open" if sale.drawer_opened else ""
         self.done_label.setText(f"Sale {sale.number} complete · {sale.total_text}{drawer}")
         self.change_label.setText(f"Change {sale.change_text}" if sale.change
@@ -87,7 +106,8 @@ class AfterSalePanel(QWidget):
         self.email_field.hide()
         self.email_field.setText(sale.customer_email or "")
         self.message.show_message("")
-        self.print_button.setFocus()
+        self.next_field.clear()
+        self.next_field.setFocus()
 
     def print_receipt(self) -> None:
         if self.sale is None:
@@ -103,22 +123,29 @@ class AfterSalePanel(QWidget):
         self.email_field.selectAll()
 
     def send_email(self) -> None:
-        if self.sale is None or self._sending:
-            return
-        self._sending = True
-        self._controller.call("email_receipt", self.sale.order_id, self.email_field.text(),
-                              on_done=self._sent, on_error=self._refused)
+        if self.sale is not None:
+            self._sending.run(self._controller, "email_receipt", self.sale.order_id,
+                              self.email_field.text(), on_done=self._sent,
+                              on_error=self._refused)
 
     def finish(self) -> None:
         self.sale = None
         self.done.emit()
+
+    def _next_sale(self) -> None:
+        code = self.next_field.text().strip()
+        self.next_field.clear()
+        if not code:
+            self.message.show_message(CHOOSE)
+            return
+        self.finish()
+        self.scanned.emit(code)
 
     def _sent(self, said: str) -> None:
         self._controller.notice.emit(said)
         self.finish()
 
     def _refused(self, error: DomainError) -> None:
-        self._sending = False
         self.message.show_message(error.message)
         self.email_field.setFocus()
 
@@ -128,6 +155,6 @@ class AfterSalePanel(QWidget):
         if self.email_field.isVisible():  # one level back: from the address to the choices
             self.email_field.hide()
             self.message.show_message("")
-            self.email_button.setFocus()
+            self.next_field.setFocus()
             return
         self.finish()

@@ -1,44 +1,45 @@
 """The payment page: what is due, the tenders taken so far, cash (with quick amounts), card and
 store credit, split across as many as the customer likes; Complete only once fully paid.
 
-Keys (the amount field keeps focus): type an amount, then F1 cash / F2 card / F3 store credit
-(no amount = the rest due; Enter = cash). F5… quick cash. A standalone card terminal: Enter
-when it approved, Esc when it declined; a linked reader: Esc cancels it. F12 completes. Esc
+Keys (the amount field keeps focus): type an amount, then Enter or F1 cash / F2 card / F3 store
+credit (F1–F3 with no amount = the rest due). F5… quick cash. Up/Down choose a tender, Ctrl+Del
+removes it. A standalone card terminal: Enter when it approved, Esc when it declined; a linked
+reader: Esc cancels it. F12 completes (so does an empty Enter once fully paid: an empty Enter
+never takes money). A code scanned into the amount field is refused, not taken as cash. Esc
 otherwise goes back to the cart (refused by the register once a card was captured). After the
 sale the same page offers the receipt (``after_sale``) and then says ``finished``.
+
+Each action has its own in-flight guard (one tender, one completion at a time), so a key
+pressed twice acts once, while a call of another kind still queued does not block it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QApplication, QListWidgetItem, QStackedWidget, QVBoxLayout, QWidget
 
-from app.domain.errors import DomainError
 from app.payments.base import AttemptState
 from app.till.views import CardProgress, PaymentView, SaleResult
-from ui.tasks import TaskRunner
 from ui.till.after_sale import AfterSalePanel
-from ui.till.controller import TillController
-from ui.till.entry_fields import MIN_TOUCH, AmountField, MessageLabel, touch_button
+from ui.till.controller import InFlight, TillController
+from ui.till.payment_layout import QUICK_CASH_KEYS, PaymentLayout
 from ui.till.receipt_output import ReceiptOutput
+from ui.till.scan_timing import ScanTiming
 
 CARD_POLL_MS = 500
-QUICK_CASH_KEYS = ("F5", "F6", "F7", "F8")
 #: errors of these fields are about this page and show under the amount
 PAYMENT_FIELDS = frozenset({"amount", "pay", "card", "credit", "customer", "order", ""})
+SCANNED = "That was a scan, not an amount: Esc to go back to the cart"
+CARD_WAITING = ("The card terminal is waiting: clear the amount (Esc), then Enter if it approved "
+                "or Esc if it declined")
+STILL_DUE = ("Still due {due}: type the amount handed over and Enter, or F1 for exactly "
+             "{due}; F12 completes once paid")
 
 
-def runner_of(controller: TillController) -> TaskRunner:
-    """The task runner the controller runs on (printing goes to its I/O pool)."""
-    runner = getattr(controller, "runner", None)
-    return runner if isinstance(runner, TaskRunner) else controller._runner  # noqa: SLF001
-
-
-class PaymentPanel(QWidget):
+class PaymentPanel(PaymentLayout, QWidget):
     """``dueLabel``, ``paidLabel``, ``changeLabel``, ``tenderList``, ``amountField``,
     ``cashTenderButton``, ``cardTenderButton``, ``creditTenderButton``, ``quickCash0..3``,
     ``completeButton``, ``cardStatusLabel`` with ``cardApprovedButton``/``cardDeclinedButton``
@@ -47,6 +48,8 @@ class PaymentPanel(QWidget):
     #: the payment page is done: the sale completed and the receipt was dealt with, or the
     #: cashier went back to the cart
     finished = Signal()
+    #: a code scanned on the after-sale page: it starts the next sale
+    next_scan = Signal(str)
 
     def __init__(self, controller: TillController, settings: Any | None = None,
                  parent: QWidget | None = None, *, receipts: ReceiptOutput | None = None) -> None:
@@ -54,17 +57,21 @@ class PaymentPanel(QWidget):
         self.setObjectName("paymentPanel")
         self.setAccessibleName("Payment")
         self._controller = controller
-        self.receipts = receipts or ReceiptOutput(controller, runner_of(controller), settings,
-                                                  self)
+        self.receipts = receipts or ReceiptOutput(controller, controller.runner, settings, self)
         self.view: PaymentView | None = None
-        self._completing = False
-        self._polling = False
-        self._leaving = False
+        self._tendering = InFlight(self._busy_changed)
+        self._completing = InFlight(self._busy_changed)
+        self._leaving = InFlight()
+        self._polling = InFlight()
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_tender_page())
+        self.amount_field.returnPressed.connect(self.enter)
+        self.amount_field.installEventFilter(self)
+        self.timing = ScanTiming(self.amount_field)
         self.after_sale = AfterSalePanel(controller, self.receipts)
         self.after_sale.done.connect(self._after_sale_done)
+        self.after_sale.scanned.connect(self.next_scan)
         self.pages.addWidget(self.after_sale)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -78,129 +85,22 @@ class PaymentPanel(QWidget):
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self.back)
 
+        # bound methods only: Qt drops them with the panel (a lambda would outlive it)
         controller.payment_changed.connect(self.show_payment)
         controller.sale_completed.connect(self.show_sale)
-        # bound methods only: Qt drops them with the panel (a lambda would outlive it)
-        controller.busy_changed.connect(self._busy_changed)
+        controller.locked.connect(self._locked)
         controller.error.connect(self._error)
-
-    # -- building ----------------------------------------------------------------------------
-
-    def _build_tender_page(self) -> QWidget:
-        page = QWidget()
-        page.setObjectName("tenderPage")
-        self.due_label = _big("dueLabel", "Amount due", 2.4)
-        self.paid_label = _big("paidLabel", "Paid", 1.3)
-        self.change_label = _big("changeLabel", "Change due", 1.3)
-        self.total_label = _big("paymentTotalLabel", "Sale total", 1.0)
-
-        self.tender_list = QListWidget()
-        self.tender_list.setObjectName("tenderList")
-        self.tender_list.setAccessibleName("Tenders taken")
-        self.tender_list.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-
-        self.message = MessageLabel("amountMessage")
-        self.amount_field = AmountField("amountField", "Amount tendered", self.message)
-        self.amount_field.setPlaceholderText("Amount (empty: the rest due)")
-        self.amount_field.returnPressed.connect(self.enter)
-
-        self.cash_button = touch_button("cashTenderButton", "Cash (F1)", "Pay cash", shortcut="F1")
-        self.card_button = touch_button("cardTenderButton", "Card (F2)", "Pay by card",
-                                        shortcut="F2")
-        self.credit_button = touch_button("creditTenderButton", "Store credit (F3)",
-                                          "Pay with store credit", shortcut="F3")
-        self.cash_button.clicked.connect(self.pay_cash)
-        self.card_button.clicked.connect(self.pay_card)
-        self.credit_button.clicked.connect(self.pay_credit)
-        self.remove_button = touch_button("removeTenderButton", "Remove tender (Ctrl+Del)",
-                                          "Remove tender", shortcut="Ctrl+Del")
-        self.remove_button.clicked.connect(self.remove_tender)
-        self.complete_button = touch_button("completeButton", "Complete (F12)", "Complete sale",
-                                            shortcut="F12")
-        self.complete_button.setMinimumHeight(2 * MIN_TOUCH)
-        self.complete_button.clicked.connect(self.complete)
-        self.back_button = touch_button("paymentBackButton", "Back to cart (Esc)", "Back to cart")
-        self.back_button.clicked.connect(self.back)
-
-        self.quick_cash: list[QPushButton] = []
-        quick_row = QHBoxLayout()
-        for number, key in enumerate(QUICK_CASH_KEYS):
-            button = touch_button(f"quickCash{number}", key, f"Quick cash {number + 1}",
-                                  shortcut=key)
-            button.clicked.connect(lambda _checked=False, n=number: self.quick(n))
-            button.hide()
-            quick_row.addWidget(button)
-            self.quick_cash.append(button)
-        quick_row.addStretch(1)
-
-        self.card_status = QLabel()
-        self.card_status.setObjectName("cardStatusLabel")
-        self.card_status.setAccessibleName("Card payment")
-        self.card_status.setWordWrap(True)
-        self.card_approved = touch_button("cardApprovedButton", "Approved (Enter)",
-                                          "The terminal approved")
-        self.card_declined = touch_button("cardDeclinedButton", "Declined (Esc)",
-                                          "The terminal declined")
-        self.card_cancel = touch_button("cardCancelButton", "Cancel card (Esc)",
-                                        "Cancel the card payment")
-        self.card_approved.clicked.connect(lambda: self.confirm_card(True))
-        self.card_declined.clicked.connect(lambda: self.confirm_card(False))
-        self.card_cancel.clicked.connect(self.cancel_card)
-        card_row = QHBoxLayout()
-        card_row.addWidget(self.card_status, 1)
-        for button in (self.card_approved, self.card_declined, self.card_cancel):
-            button.hide()
-            card_row.addWidget(button)
-
-        figures = QGridLayout()
-        for row, (caption, label) in enumerate((("Due", self.due_label),
-                                                ("Paid", self.paid_label),
-                                                ("Change", self.change_label),
-                                                ("Total", self.total_label))):
-            caption_label = QLabel(caption)
-            caption_label.setBuddy(label)
-            figures.addWidget(caption_label, row, 0)
-            figures.addWidget(label, row, 1)
-        figures.setColumnStretch(1, 1)
-
-        tenders = QHBoxLayout()
-        for button in (self.cash_button, self.card_button, self.credit_button):
-            button.setMinimumHeight(2 * MIN_TOUCH)
-            tenders.addWidget(button)
-        actions = QHBoxLayout()
-        actions.addWidget(self.back_button)
-        actions.addWidget(self.remove_button)
-        actions.addStretch(1)
-        actions.addWidget(self.complete_button)
-
-        left = QVBoxLayout()
-        left.addLayout(figures)
-        left.addWidget(QLabel("Tenders"))
-        left.addWidget(self.tender_list, 1)
-        right = QVBoxLayout()
-        right.addWidget(QLabel("Amount"))
-        right.addWidget(self.amount_field)
-        right.addWidget(self.message)
-        right.addLayout(tenders)
-        right.addLayout(quick_row)
-        right.addLayout(card_row)
-        right.addStretch(1)
-        right.addLayout(actions)
-        body = QHBoxLayout(page)
-        body.addLayout(left, 2)
-        body.addLayout(right, 3)
-        return page
 
     # -- showing -----------------------------------------------------------------------------
 
     def show_payment(self, view: PaymentView) -> None:
         self.view = view
-        self._leaving = False
         self.pages.setCurrentIndex(0)
         self.due_label.setText(view.due_text)
         self.paid_label.setText(view.paid_text)
         self.change_label.setText(view.change_text)
         self.total_label.setText(view.total_text)
+        chosen = self.tender_list.currentRow()
         self.tender_list.clear()
         for tender in view.tenders:
             shown = f"{tender.label}   {tender.amount_text}"
@@ -209,6 +109,8 @@ class PaymentPanel(QWidget):
             item = QListWidgetItem(shown)
             item.setData(Qt.ItemDataRole.UserRole, tender.index)
             self.tender_list.addItem(item)
+        if 0 <= chosen < self.tender_list.count():
+            self.tender_list.setCurrentRow(chosen)
         for button, quick in zip(self.quick_cash, _padded(view.quick_cash)):
             if quick is None:
                 button.hide()
@@ -218,6 +120,8 @@ class PaymentPanel(QWidget):
             button.setProperty("amount_text", quick[1])
             button.setVisible(view.due > 0)
         self.card_button.setToolTip(view.card_unavailable_reason or "Pay by card (F2)")
+        if view.notice:
+            self.message.show_message(view.notice)
         self._show_card(view.card)
         self._update_buttons()
         self.amount_field.setFocus()
@@ -236,7 +140,6 @@ class PaymentPanel(QWidget):
             self._poll.stop()
 
     def show_sale(self, sale: SaleResult) -> None:
-        self._completing = False
         self._poll.stop()
         self.view = None
         self.after_sale.show_sale(sale)
@@ -246,30 +149,38 @@ class PaymentPanel(QWidget):
     # -- actions -----------------------------------------------------------------------------
 
     def enter(self) -> None:
-        """Enter: the standalone terminal approved; or complete a paid sale; or cash."""
-        if self._card_with_cashier():
-            self.confirm_card(True)
-        elif self.view is not None and self.view.complete and not self.amount_field.text():
-            self.complete()
-        else:
+        """Enter: a typed amount is cash; the standalone terminal approved; a paid sale
+        completes. An empty Enter never takes money: F1 is the exact due."""
+        text = self.amount_field.text().strip()
+        if text and self._scanned(text):
+            self._refuse_scan()
+        elif self._card_with_cashier():
+            if text:  # digits typed while the terminal shows its answer: not a confirmation
+                self.message.show_message(CARD_WAITING)
+            else:
+                self.confirm_card(True)
+        elif text:
             self.pay_cash()
+        elif self.view is not None and self.view.complete:
+            self.complete()
+        elif self.view is not None:
+            self.message.show_message(STILL_DUE.format(due=self.view.due_text))
 
     def back(self) -> None:
-        """Esc: one level back — after the sale: no receipt; a card: declined or cancelled;
-        else back to the cart."""
+        """Esc: one level back — after the sale: no receipt; a typed amount: cleared; a card:
+        declined or cancelled; else back to the cart."""
         if self.pages.currentIndex() == 1:
             self.after_sale.back()
+        elif self.amount_field.text():  # the innermost level: what was typed
+            self.amount_field.clear()
+            self.message.show_message("")
         elif self._card_with_cashier():
             self.confirm_card(False)
         elif self._card_processing():
             self.cancel_card()
-        elif self.amount_field.text():
-            self.amount_field.clear()
-            self.message.show_message("")
-        elif not self._leaving and self.view is not None:
-            self._leaving = True
-            self._controller.call("cancel_payment", on_done=lambda _cart: self._left(),
-                                  on_error=lambda _error: setattr(self, "_leaving", False))
+        elif self.view is not None:
+            self._leaving.run(self._controller, "cancel_payment",
+                              on_done=lambda _cart: self._left())
 
     def pay_cash(self) -> None:
         self._tender("add_cash")
@@ -287,48 +198,58 @@ class PaymentPanel(QWidget):
     def quick(self, number: int) -> None:
         button = self.quick_cash[number]
         if button.isVisible():
-            self._controller.call("add_cash", button.property("amount_text"),
-                                  on_done=self._tendered)
+            self._tendering.run(self._controller, "add_cash", button.property("amount_text"),
+                                on_done=self._tendered)
 
     def remove_tender(self) -> None:
+        """Ctrl+Del: the tender chosen with Up/Down (the last one when none is)."""
         if self.view is None or not self.view.tenders:
             return
         item = self.tender_list.currentItem()
         index = item.data(Qt.ItemDataRole.UserRole) if item else self.view.tenders[-1].index
-        self._controller.call("remove_tender", index, on_done=self._tendered)
+        self._tendering.run(self._controller, "remove_tender", index, on_done=self._tendered)
 
     def confirm_card(self, approved: bool) -> None:
-        self._controller.call("confirm_card", approved, on_done=self._tendered)
+        self._tendering.run(self._controller, "confirm_card", approved, on_done=self._tendered)
 
     def cancel_card(self) -> None:
-        self._controller.call("cancel_card", kind="io", on_done=self._tendered)
+        self._tendering.run(self._controller, "cancel_card", kind="io", on_done=self._tendered)
 
     def complete(self) -> None:
         """F12: one sale, however often it is pressed (the register is idempotent too)."""
-        if (self._completing or self._controller.busy or self.view is None
-                or not self.view.complete):
-            if self.view is not None and not self.view.complete and not self._completing:
-                self.message.show_message(f"Still due: {self.view.due_text}")
+        if self._completing.busy or self.view is None:
             return
-        self._completing = True
-        self._update_buttons()
-        self._controller.call("complete", on_error=self._complete_refused)
+        if not self.view.complete:
+            self.message.show_message(f"Still due: {self.view.due_text}")
+            return
+        self._completing.run(self._controller, "complete")
 
     # -- outcomes ----------------------------------------------------------------------------
 
     def _tender(self, method: str, kind: str = "db") -> None:
         if self.view is None or self._card_processing():
             return
-        text = self.amount_field.text().strip() or None
-        self._controller.call(method, text, kind=kind, on_done=self._tendered)
+        text = self.amount_field.text().strip()
+        if text and self._scanned(text):
+            self._refuse_scan()
+            return
+        # Enter or F1 pressed twice: one tender, the second key finds the first still out
+        self._tendering.run(self._controller, method, text or None, kind=kind,
+                            on_done=self._tendered)
+
+    def _scanned(self, text: str) -> bool:
+        # a scanner types digits only, faster than anyone keys an amount ("20.00" has a point)
+        return text.isdigit() and self.timing.scanned
+
+    def _refuse_scan(self) -> None:
+        self.amount_field.clear()
+        self.timing.reset()
+        self.message.show_message(SCANNED)
+        QApplication.beep()
 
     def _tendered(self, _view: Any) -> None:
         self.amount_field.clear()
         self.amount_field.setFocus()
-
-    def _complete_refused(self, error: DomainError) -> None:
-        self._completing = False
-        self._update_buttons()
 
     def _left(self) -> None:
         self._poll.stop()
@@ -341,28 +262,32 @@ class PaymentPanel(QWidget):
         # the new, empty cart for the selling page
         self._controller.call("cart")
 
+    def _locked(self) -> None:
+        # the register parked the cart and dropped the payment (RegisterSession.lock)
+        self._poll.stop()
+        self.view = None
+        self.amount_field.clear()
+        self.message.show_message("")
+        self.pages.setCurrentIndex(0)
+
     def _error(self, field: str, message: str) -> None:
         if self.isVisible() and self.pages.currentIndex() == 0 and field in PAYMENT_FIELDS:
             self.message.show_message(message)
+            self.amount_field.setFocus()
 
     def _poll_card(self) -> None:
-        if self._polling or not self._card_processing():
-            return
-        self._polling = True
-
-        def polled(_result: Any = None) -> None:
-            self._polling = False
-        self._controller.call("card_status", kind="io", on_done=polled, on_error=polled)
+        if self._card_processing():
+            # a slow reader: the next tick finds the last poll still out and skips
+            self._polling.run(self._controller, "card_status", kind="io")
 
     def _busy_changed(self, _busy: bool) -> None:
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        busy = self._controller.busy
         view = self.view
         card_busy = self._card_processing()
-        self.complete_button.setEnabled(view is not None and view.complete and not busy
-                                        and not self._completing)
+        self.complete_button.setEnabled(view is not None and view.complete
+                                        and not self._completing.busy)
         for button in (self.cash_button, self.credit_button, *self.quick_cash):
             button.setEnabled(view is not None and not card_busy and view.due > 0)
         self.card_button.setEnabled(view is not None and not card_busy and view.due > 0
@@ -377,19 +302,32 @@ class PaymentPanel(QWidget):
     def _card_with_cashier(self) -> bool:
         return self._card_processing() and self.view.card.needs_cashier
 
+    # -- keys in the amount field --------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is not self.amount_field:
+            return super().eventFilter(watched, event)
+        if event.type() == QEvent.Type.ShortcutOverride and _is_remove_key(event):
+            return True  # not the field's "delete word": the Remove tender button's shortcut
+        if (event.type() == QEvent.Type.KeyPress and not event.modifiers()
+                and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)):
+            self._step_tender(-1 if event.key() == Qt.Key.Key_Up else 1)
+            return True
+        return False
+
+    def _step_tender(self, step: int) -> None:
+        count = self.tender_list.count()
+        if count:
+            current = self.tender_list.currentRow()
+            row = count - 1 if current < 0 else max(0, min(count - 1, current + step))
+            self.tender_list.setCurrentRow(row)
+
+
+def _is_remove_key(event) -> bool:  # noqa: ANN001 - QKeyEvent
+    return (event.key() == Qt.Key.Key_Delete
+            and event.modifiers() == Qt.KeyboardModifier.ControlModifier)
+
 
 def _padded(quick: tuple[tuple[int, str], ...]) -> list[tuple[int, str] | None]:
     shown: list[tuple[int, str] | None] = list(quick[:len(QUICK_CASH_KEYS)])
     return shown + [None] * (len(QUICK_CASH_KEYS) - len(shown))
-
-
-def _big(name: str, accessible: str, scale: float) -> QLabel:
-    label = QLabel("—")
-    label.setObjectName(name)
-    label.setAccessibleName(accessible)
-    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * scale)
-    font.setBold(scale > 1.2)
-    label.setFont(font)
-    return label

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QStackedWidget, QVBoxLayout, QWidget
 
+from app.printing import warm_up
 from app.till.views import CartView, ShiftView, SignedIn, ZReport
 from ui.till.approval_dialog import ApprovalPrompter
 from ui.till.controller import TillController
+from ui.till.dialog_slot import DialogSlot
 from ui.till.idle_lock import IdleLock
 from ui.till.payment_panel import PaymentPanel
 from ui.till.return_dialog import ReturnDialog
@@ -52,7 +54,7 @@ class RegisterScreen(QWidget):
         self.controller = controller
         self._settings = settings
         self._signed: SignedIn | None = None
-        self.dialog: QWidget | None = None  # a shift/return dialog opened by this screen
+        self.dialogs = DialogSlot(self._refocus)  # a shift/return dialog opened by this screen
 
         self.status_strip = StatusStrip()
         self.signin_page = SignInPage(controller)
@@ -74,6 +76,9 @@ class RegisterScreen(QWidget):
         if self._setting("till.high_contrast", False):
             self.setStyleSheet(high_contrast_stylesheet())
             self.setProperty("theme", "high_contrast")
+            # inside the window a plain QWidget paints no style-sheet background: the pages
+            # would sit on the window's light grey
+            self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
 
         # after the prompter's own slot (connected first), which has opened the dialog by then
         controller.approval_needed.connect(lambda _request: self._follow_approval())
@@ -85,6 +90,7 @@ class RegisterScreen(QWidget):
         controller.report_ready.connect(self._report)
         controller.error.connect(self._error)
         self.payment_page.finished.connect(self._payment_finished)
+        self.payment_page.next_scan.connect(self.selling_page.scan_code)
         self.selling_page.return_requested.connect(
             lambda: self._open(ReturnDialog(controller, self)))
         self.selling_page.cash_requested.connect(
@@ -92,6 +98,7 @@ class RegisterScreen(QWidget):
         self.selling_page.close_shift_requested.connect(
             lambda: self._open(CloseShiftDialog(controller, self)))
         self._show("signin")
+        self._warm_up_receipts()
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -105,6 +112,11 @@ class RegisterScreen(QWidget):
     @property
     def signed(self) -> SignedIn | None:
         return self._signed
+
+    @property
+    def dialog(self) -> QDialog | None:
+        """The shift or return dialog this screen has open, if any."""
+        return self.dialogs.dialog
 
     # -- following the register ----------------------------------------------------------------
 
@@ -167,23 +179,21 @@ class RegisterScreen(QWidget):
         if name == "selling":
             QTimer.singleShot(0, self.selling_page.focus_scan)
 
-    def _open(self, dialog: QWidget) -> None:
-        if self.dialog is not None:
-            self.dialog.close()
-        self.dialog = dialog
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _result, opened=dialog: self._dialog_closed(opened))
-        dialog.open()
-
-    def _dialog_closed(self, dialog: QWidget) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        QTimer.singleShot(0, self._refocus)
+    def _open(self, dialog: QDialog) -> None:
+        self.dialogs.open(dialog)
 
     def _close_dialogs(self) -> None:
-        for dialog in (self.dialog, self.selling_page.dialog, self.approvals.dialog):
-            if dialog is not None:
-                dialog.reject()
+        self.dialogs.close()
+        self.selling_page.dialogs.close()
+        if self.approvals.dialog is not None:
+            self.approvals.dialog.reject()
+
+    def _warm_up_receipts(self) -> None:
+        # the first receipt of the day would load reportlab and its fonts on the database
+        # worker (~0.3 s), holding up the next customer's scans: done now, on the I/O pool
+        runner = self.controller.runner
+        if not runner.closed:
+            runner.run(warm_up, kind="io", label="till warm up receipts", owner=self)
 
     def _setting(self, key: str, default: Any) -> Any:
         if self._settings is None:
