@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.domain.errors import DomainError
@@ -122,7 +122,12 @@ class InputDialog(QDialog):
     def _not_approved(self) -> None:
         if self.isVisible():
             self.message.show_message(NOT_APPROVED)
-            self.field.setFocus()
+            QTimer.singleShot(0, self._refocus)  # once the approval dialog has let go
+
+    def _refocus(self) -> None:
+        if self.isVisible():
+            self.activateWindow()  # the closed approval dialog may leave no window active
+            self.field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _clear_refusal(self) -> None:
         if not isinstance(self.field, AmountField):  # an amount field explains its own refusals

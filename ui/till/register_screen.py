@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QStackedWidget, QVBoxLayout, QWidget
 
-from app.printing import warm_up
+from app import printing
 from app.till.views import CartView, ShiftView, SignedIn, ZReport
 from ui.till.approval_dialog import ApprovalPrompter
 from ui.till.controller import TillController
@@ -193,7 +193,7 @@ class RegisterScreen(QWidget):
         # worker (~0.3 s), holding up the next customer's scans: done now, on the I/O pool
         runner = self.controller.runner
         if not runner.closed:
-            runner.run(warm_up, kind="io", label="till warm up receipts", owner=self)
+            runner.run(printing.warm_up, kind="io", label="till warm up receipts", owner=self)
 
     def _setting(self, key: str, default: Any) -> Any:
         if self._settings is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.domain.errors import DomainError
 from app.till.views import SignedIn, StaffCard
@@ -119,7 +119,7 @@ class SignInPage(QWidget):
         if chosen and self._current_id() == chosen:
             self._focus_pin()
         else:
-            self.staff_list.setFocus()
+            self._take_focus(self.staff_list)
         self.staff_loaded.emit(len(staff))
 
     def _signed_in(self, signed: SignedIn) -> None:
@@ -172,7 +172,14 @@ class SignInPage(QWidget):
         self.reload()
 
     def _focus_pin(self) -> None:
-        self.pin_field.setFocus()
+        self._take_focus(self.pin_field)
+
+    def _take_focus(self, widget: QWidget) -> None:
+        if self.isVisible() and QApplication.activeWindow() is None:
+            # locked with a dialog open: the closed dialog may leave no active window, and
+            # without one the PIN typed next would reach nothing
+            self.window().activateWindow()
+        widget.setFocus()
 
     def _current_id(self) -> str | None:
         return current_staff_id(self.staff_list)

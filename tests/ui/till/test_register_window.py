@@ -179,3 +179,30 @@ def test_online_and_offline_look_different_in_both_themes(qtbot, theme):
         colours[online] = label.palette().color(label.foregroundRole()).name()
     assert colours[True] != colours[False], colours
     assert label.font().bold()  # offline is not told by colour alone
+
+
+def test_the_receipt_machinery_is_warmed_up_on_the_io_pool_at_start(qtbot, till_controller,
+                                                                    till_settings, runner):
+    """The first receipt of the day would otherwise load reportlab (~0.3 s) on the database
+    worker, in front of the next customer's scans."""
+    import sys
+    import threading
+
+    from app import printing
+
+    threads: list[str] = []
+    real = printing.warm_up
+
+    def watched() -> None:
+        threads.append(threading.current_thread().name)
+        real()
+    printing.warm_up = watched  # seen, not replaced: the real warm-up still runs
+    try:
+        with qtbot.waitSignal(runner.finished, timeout=WAIT_MS,
+                              check_params_cb=lambda label: label == "till warm up receipts"):
+            screen = RegisterScreen(till_controller, till_settings)
+            qtbot.addWidget(screen)
+    finally:
+        printing.warm_up = real
+    assert threads and threads[0].startswith("tillpoint-io")
+    assert "app.printing.receipt" in sys.modules

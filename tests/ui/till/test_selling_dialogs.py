@@ -5,7 +5,7 @@ Esc backing out with the focus back in the scan field."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QListWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QListWidget, QPushButton
 
 from app.domain.permissions import Permission
 from tests.ui.till.conftest import WAIT_MS
@@ -13,6 +13,8 @@ from tests.ui.till.selling_support import (CTRL, ENTER, ESC, OFFSCREEN_DIALOGS, 
                                            approve_with_keys, cart_rows, dialog_message,
                                            dialog_named, page_of, press, scan_code, type_in,
                                            wait_closed, wait_rows, wait_scan_focused)
+
+from ui.till.dialogs import NEEDS_MANAGER, NOT_APPROVED
 
 pytestmark = OFFSCREEN_DIALOGS
 
@@ -123,6 +125,13 @@ def test_line_discount_within_the_limit_over_the_price_refused_above_the_limit_a
     press(qtbot, selling_screen, Qt.Key.Key_F5)
     dialog = dialog_named(qtbot, "discountFieldDialog")
     type_in(qtbot, dialog, "discountField", "50%")
+    approval = dialog_named(qtbot, "approvalDialog")
+    assert dialog_message(dialog) == NEEDS_MANAGER
+    press(qtbot, selling_screen, ESC)  # the manager is not there: no
+    wait_closed(qtbot, approval)
+    assert dialog_message(dialog) == NOT_APPROVED  # not still "waiting for their PIN"
+    assert till.call("cart").discount_total == cart.discount_total
+    type_in(qtbot, dialog, "discountField", "50%")  # Enter asks again
     approve_with_keys(qtbot)
     wait_closed(qtbot, dialog)
     till.wait_idle()
@@ -275,6 +284,23 @@ def test_a_customer_created_on_the_spot_and_a_bad_email_refused(qtbot, selling_s
     customer = till.call("cart").customer
     assert customer is not None and customer.name == "Zoe Quickly"
     assert customer.email == "zoe.quickly@example.com"
+
+
+def test_ctrl_r_takes_the_customer_off_the_cart(qtbot, selling_screen, till, demo_items):
+    scan_code(qtbot, selling_screen, demo_items[0].barcode)
+    wait_rows(qtbot, selling_screen, 1)
+    customer = till.call("quick_create_customer", "Rita Remove", "rita@example.com", "")
+    till.call("attach_customer", customer.id)
+
+    press(qtbot, selling_screen, Qt.Key.Key_F7)
+    dialog = dialog_named(qtbot, "customerDialog")
+    button = dialog.findChild(QPushButton, "detachCustomerButton")
+    assert button.isVisible() and button.text() == "Remove from cart (Ctrl+R)"
+    press(qtbot, selling_screen, Qt.Key.Key_R, CTRL)
+    wait_closed(qtbot, dialog)
+    till.wait_idle()
+    assert till.call("cart").customer is None
+    wait_scan_focused(qtbot, selling_screen)
 
 
 def test_park_with_a_label_then_resume_it_with_enter(qtbot, selling_screen, till, demo_items):
