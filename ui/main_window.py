@@ -196,13 +196,21 @@ class MainWindow(QMainWindow):
     def attach_sync(self, controller) -> None:  # noqa: ANN001 - ui.sync_controller.SyncController
         """Show ``controller``'s state in the status bar; Ctrl+Shift+S syncs now."""
         self._sync = controller
-        controller.status_changed.connect(lambda text, _status: self._connection_label.setText(text))
+        controller.status_changed.connect(self._show_connection)
         # a round may have brought the shop itself (a till paired while the window was open)
         controller.round_finished.connect(lambda _result: self.refresh_status())
         shortcut = QShortcut(QKeySequence(SYNC_NOW_SHORTCUT), self)
         shortcut.activated.connect(controller.sync_now)
         self._shortcuts.append(shortcut)
         self._connection_label.setToolTip(f"Sync now: {SYNC_NOW_SHORTCUT}")
+
+    def _show_connection(self, text: str, status: object) -> None:
+        # short in the bar (a transport error would push the store off a 1024 px screen);
+        # the whole line, error and all, in its tooltip
+        from ui.till.status_strip import short_connection
+
+        self._connection_label.setText(short_connection(status))
+        self._connection_label.setToolTip(f"{text}\nSync now: {SYNC_NOW_SHORTCUT}")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Quitting never drops an unsynced sale: the outbox stays in the local store and is

@@ -71,12 +71,13 @@ def test_ctrl_number_switches_screens(qtbot, shop, runner):
     stack = window.findChild(QStackedWidget, "screens")
     nav = window.findChild(QListWidget, "navigation")
     assert window.current_screen_key() == "till"
+    assert not window.navigation_shown()  # the till takes the whole width
     till_page = stack.currentWidget()
 
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert window.current_screen_key() == "back_office"
     assert stack.currentWidget() is not till_page
-    assert nav.currentRow() == 1
+    assert nav.currentRow() == 1 and window.navigation_shown()
 
     qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
     assert window.current_screen_key() == "settings"

@@ -16,7 +16,8 @@ from app.till.views import ShiftView, SignedIn, ZReport
 
 NOBODY = "Nobody signed in"
 NO_SHIFT = "No shift open"
-UNKNOWN_CONNECTION = "Offline · not paired"
+NOT_PAIRED = "Offline — not paired with a server"
+UNKNOWN_CONNECTION = NOT_PAIRED
 
 
 class StatusStrip(QWidget):
@@ -97,11 +98,11 @@ class StatusStrip(QWidget):
 
 def short_connection(status: object, today: date | None = None) -> str:
     """"Online · 0 to sync", "Offline since 12:21 · 1 to sync" (since the last round that
-    reached the server), "Offline · not paired · 3 to sync"."""
+    reached the server), "Offline — not paired with a server · 3 to sync"."""
     waiting = f"{getattr(status, 'pending', 0)} to sync"
     reached: datetime | None = getattr(status, "last_success_at", None)
     if not getattr(status, "paired", False):
-        text = f"Offline · not paired · {waiting}"
+        text = f"{NOT_PAIRED} · {waiting}"
     elif getattr(status, "online", False):
         text = f"Online · {waiting}"
     elif reached is not None:

@@ -62,9 +62,10 @@ def test_the_window_hosts_the_register_and_its_strip_follows_sync(qtbot, shop, r
     assert isinstance(till, RegisterScreen)
     strip = till.findChild(QLabel, "connectionLabel")
     shell = window.findChild(QLabel, "connectionStatus")
-    # short on the strip, the window's whole line in its tooltip
-    qtbot.waitUntil(lambda: strip.text().startswith("Offline · not paired · ")
-                    and strip.toolTip() == shell.text() != "", timeout=WAIT_MS)
+    # short on the strip and in the window's status bar, the whole line in their tooltips
+    qtbot.waitUntil(lambda: strip.text().startswith("Offline — not paired with a server · ")
+                    and strip.text() == shell.text()
+                    and shell.toolTip().startswith(strip.toolTip() + "\n"), timeout=WAIT_MS)
     assert strip.property("status") == "offline"
     qtbot.waitUntil(lambda: till.signin_page.staff_list.count() > 0, timeout=WAIT_MS)
     window.close()
@@ -145,7 +146,7 @@ def test_the_connection_reads_short_and_says_since_when_it_is_offline():
     assert yesterday.startswith("Offline since ") and "Mar" in yesterday  # the day matters
     assert short_connection(_status(online=False), today) == "Offline · never synced · 0 to sync"
     assert short_connection(_status(paired=False, online=False, pending=3),
-                            today) == "Offline · not paired · 3 to sync"
+                            today) == "Offline — not paired with a server · 3 to sync"
     assert short_connection(_status(issues_unseen=2), today) == "Online · 0 to sync · 2 to review"
 
 
