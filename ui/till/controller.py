@@ -157,6 +157,9 @@ class TillController(QObject):
             self.notice.emit(result.notice)
         elif isinstance(result, SignedIn) and result.cart is not None:
             self.cart_changed.emit(result.cart)
+            # a held cart that came back without a part that no longer prices says so
+            if result.cart.notice:
+                self.notice.emit(result.cart.notice)
 
     def _failed(self, method: str, args: tuple, kwargs: dict, exc: BaseException,
                 on_done: Callable[[Any], None] | None,

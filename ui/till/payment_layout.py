@@ -36,6 +36,12 @@ class PaymentLayout:
         self.tender_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.message = MessageLabel("amountMessage")
+        # the total changed since the cart showed it: said apart from the field's errors, so
+        # the next refusal or keystroke does not wipe what the cashier must tell the customer
+        self.notice = MessageLabel("paymentNoticeLabel")
+        self.notice.setAccessibleName("Payment notice")
+        self.notice.setProperty("kind", "notice")
+        self.notice.hide()
         self.amount_field = AmountField("amountField", "Amount tendered", self.message)
         self.amount_field.setPlaceholderText("Amount handed over, then Enter")
 
@@ -72,6 +78,7 @@ class PaymentLayout:
         actions.addWidget(self.remove_button)
 
         left = QVBoxLayout()
+        left.addWidget(self.notice)
         left.addLayout(self._figures())
         left.addWidget(QLabel("Tenders"))
         left.addWidget(self.tender_list, 1)

@@ -22,7 +22,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QListWidgetItem, QStackedWidget, QVBoxLayout, QWidget
 
 from app.payments.base import AttemptState
-from app.till.views import CardProgress, PaymentView, SaleResult
+from app.till.views import CardProgress, PaymentView, SaleResult, TenderView
 from ui.till.after_sale import AfterSalePanel
 from ui.till.controller import InFlight, TillController
 from ui.till.payment_layout import QUICK_CASH_KEYS, PaymentLayout
@@ -106,6 +106,8 @@ class PaymentPanel(PaymentLayout, QWidget):
             shown = f"{tender.label}   {tender.amount_text}"
             if tender.tendered_text and tender.tendered_text != tender.amount_text:
                 shown += f"   (handed {tender.tendered_text})"
+            if tender.removable_by_manager:
+                shown += "   (a manager may remove it: Ctrl+Del)"
             item = QListWidgetItem(shown)
             item.setData(Qt.ItemDataRole.UserRole, tender.index)
             self.tender_list.addItem(item)
@@ -120,8 +122,8 @@ class PaymentPanel(PaymentLayout, QWidget):
             button.setProperty("amount_text", quick[1])
             button.setVisible(view.due > 0)
         self.card_button.setToolTip(view.card_unavailable_reason or "Pay by card (F2)")
-        if view.notice:
-            self.message.show_message(view.notice)
+        self.notice.show_message(view.notice or "")
+        self.notice.setVisible(bool(view.notice))
         self._show_card(view.card)
         self._update_buttons()
         self.amount_field.setFocus()
@@ -145,6 +147,15 @@ class PaymentPanel(PaymentLayout, QWidget):
         self.after_sale.show_sale(sale)
         self.pages.setCurrentIndex(1)
         self._update_buttons()
+
+    def refocus(self) -> None:
+        """The focus back where the page's keys work, after a dialog over it (an approval)."""
+        if self.pages.currentIndex() != 0 or QApplication.activeModalWidget() is not None:
+            return
+        if QApplication.activeWindow() is None:
+            # a closed dialog leaves no active window on some platforms (see focus_scan)
+            self.window().activateWindow()
+        self.amount_field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -268,6 +279,8 @@ class PaymentPanel(PaymentLayout, QWidget):
         self.view = None
         self.amount_field.clear()
         self.message.show_message("")
+        self.notice.show_message("")
+        self.notice.hide()
         self.pages.setCurrentIndex(0)
 
     def _error(self, field: str, message: str) -> None:
@@ -292,8 +305,10 @@ class PaymentPanel(PaymentLayout, QWidget):
             button.setEnabled(view is not None and not card_busy and view.due > 0)
         self.card_button.setEnabled(view is not None and not card_busy and view.due > 0
                                     and view.card_available)
+        # a card "approved" on the cashier's word may go with a manager's approval (the
+        # register asks for it: ApprovalNeeded → the approval dialog → the call repeated)
         self.remove_button.setEnabled(view is not None and not card_busy
-                                      and any(t.removable for t in view.tenders))
+                                      and any(_removable(t) for t in view.tenders))
 
     def _card_processing(self) -> bool:
         card = self.view.card if self.view is not None else None
@@ -321,6 +336,10 @@ class PaymentPanel(PaymentLayout, QWidget):
             current = self.tender_list.currentRow()
             row = count - 1 if current < 0 else max(0, min(count - 1, current + step))
             self.tender_list.setCurrentRow(row)
+
+
+def _removable(tender: TenderView) -> bool:
+    return tender.removable or tender.removable_by_manager
 
 
 def _is_remove_key(event) -> bool:  # noqa: ANN001 - QKeyEvent

@@ -166,6 +166,8 @@ class RegisterScreen(QWidget):
     def _refocus(self) -> None:
         if self.current_page_name() == "selling":
             self.selling_page.focus_scan()
+        elif self.current_page_name() == "payment":
+            self.payment_page.refocus()
 
     def open_shift(self) -> None:
         self._open(OpenShiftDialog(self.controller, self))
