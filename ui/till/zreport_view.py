@@ -22,6 +22,8 @@ FIGURES: tuple[tuple[str, str, bool], ...] = (
     ("refunded_tax", "Refunded tax", True),
     ("voids_count", "Voids", False),
     ("voids", "Voided", True),
+    ("overrides", "Price overrides", True),
+    ("pending_card_refunds", "Card refunds pending", True),
     ("opening_float", "Opening float", True),
     ("cash_sales", "Cash sales", True),
     ("cash_refunds", "Cash refunds", True),
@@ -41,7 +43,29 @@ def figure_text(report: ZReport, name: str, money: bool) -> str:
     if not money:
         return str(value)
     # the service formats every amount; the domain's formatter only covers a key it left out
-    return report.text.get(name) or format_amount(value, report.currency)
+    text = report.text.get(name) or format_amount(value, report.currency)
+    if name == "overrides":  # what the overrides gave away only reads with how many there were
+        lines = "line" if report.overrides_count == 1 else "lines"
+        text = f"{text} ({report.overrides_count} {lines})"
+    return text
+
+
+def tax_rows(report: ZReport) -> list[tuple[str, str, str, str, str]]:
+    """One row per tax rate: sold, refunded and net, each as the service formatted it (a rate
+    only refunded this shift, on an older sale, still gets its row)."""
+    keys: list[tuple[str, str]] = []
+    columns: list[dict[tuple[str, str], str]] = []
+    for lines in (report.taxes, report.refunded_taxes, report.net_taxes):
+        texts = {}
+        for line in lines:
+            key = (line.name, line.rate_text)
+            texts[key] = line.tax_text
+            if key not in keys:
+                keys.append(key)
+        columns.append(texts)
+    zero = format_amount(0, report.currency)
+    return [(name, rate, *(texts.get((name, rate), zero) for texts in columns))
+            for name, rate in keys]
 
 
 class ZReportView(QWidget):
@@ -79,7 +103,7 @@ class ZReportView(QWidget):
         figures.setColumnMinimumWidth(2, 24)
 
         self.tenders = _table("zTenders", "Tenders", ("Tender", "Sales", "Refunds", "Net"))
-        self.taxes = _table("zTaxes", "Taxes", ("Tax", "Rate", "Amount"))
+        self.taxes = _table("zTaxes", "Taxes", ("Tax", "Rate", "Sold", "Refunded", "Net"))
 
         tables = QFormLayout()
         tables.addRow("By tender", self.tenders)
@@ -106,7 +130,7 @@ class ZReportView(QWidget):
             "state", "" if not difference else ("short" if difference < 0 else "over"))
         self._fill(self.tenders, [(t.label, _money(report, t.sales), _money(report, t.refunds),
                                    t.net_text) for t in report.tenders])
-        self._fill(self.taxes, [(t.name, t.rate_text, t.tax_text) for t in report.taxes])
+        self._fill(self.taxes, tax_rows(report))
 
     @staticmethod
     def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
