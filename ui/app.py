@@ -70,18 +70,11 @@ def build_till_screen(store: LocalStore, runner: TaskRunner, paths: Paths | None
 
 def start_card_recovery(till_screen, runner: TaskRunner) -> None:  # noqa: ANN001 - RegisterScreen
     """Once at start-up, on the io pool (the provider may take seconds to answer): settle every
-    card payment a crash left open, and show card money that no sale recorded as a notice."""
-    from app.till.format import cards_taken_notice
-
+    card payment a crash left open, then list card money that no sale recorded in the till's
+    panel, which stays on screen until a manager has refunded each."""
     controller = till_screen.controller
-
-    def tell(cards) -> None:  # noqa: ANN001 - list[CardTakenView]
-        notice = cards_taken_notice(cards)
-        if notice:
-            controller.notice.emit(notice)
-
     runner.run(controller.session.recover_cards, kind="io", label="card recovery",
-               owner=till_screen, on_success=tell,
+               owner=till_screen, on_success=till_screen.cards_taken.show_cards,
                on_failure=lambda exc: log.warning("card recovery at start-up failed: %s", exc))
 
 

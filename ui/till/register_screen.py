@@ -15,8 +15,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QStackedWidget, QVBoxLayout, QWidget
 
 from app import printing
-from app.till.views import CartView, ShiftView, SignedIn, ZReport
+from app.till.views import CartView, PaymentView, ShiftView, SignedIn, ZReport
 from ui.till.approval_dialog import ApprovalPrompter
+from ui.till.cards_taken import CardsTakenPanel
 from ui.till.controller import TillController
 from ui.till.dialog_slot import DialogSlot
 from ui.till.idle_lock import IdleLock
@@ -57,6 +58,8 @@ class RegisterScreen(QWidget):
         self.dialogs = DialogSlot(self._refocus)  # a shift/return dialog opened by this screen
 
         self.status_strip = StatusStrip()
+        #: card money no sale recorded: stays over every page until a manager refunds it
+        self.cards_taken = CardsTakenPanel(controller)
         self.signin_page = SignInPage(controller)
         self.selling_page = SellingPage(controller)
         self.payment_page = PaymentPanel(controller, settings)
@@ -68,6 +71,7 @@ class RegisterScreen(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.status_strip)
+        layout.addWidget(self.cards_taken)
         layout.addWidget(self.pages, 1)
 
         self.approvals = ApprovalPrompter(controller, self)
@@ -85,7 +89,6 @@ class RegisterScreen(QWidget):
         controller.signed_in.connect(self._signed_in)
         controller.locked.connect(self._locked)
         controller.cart_changed.connect(self._cart_changed)
-        controller.payment_changed.connect(lambda _view: self._show("payment"))
         controller.shift_changed.connect(self._shift_changed)
         controller.report_ready.connect(self._report)
         controller.error.connect(self._error)
@@ -97,8 +100,11 @@ class RegisterScreen(QWidget):
             lambda: self._open(CashMovementDialog(controller, self)))
         self.selling_page.close_shift_requested.connect(
             lambda: self._open(CloseShiftDialog(controller, self)))
+        controller.sale_completed.connect(self._sale_completed)
+        controller.payment_changed.connect(self._payment_changed)
         self._show("signin")
         self._warm_up_receipts()
+        self.cards_taken.refresh()
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -122,6 +128,7 @@ class RegisterScreen(QWidget):
 
     def _signed_in(self, signed: SignedIn) -> None:
         self._signed = signed
+        self.cards_taken.set_signed_in(True)
         self.status_strip.show_signed_in(signed)
         self._show("selling")
         self.selling_page.favourites.load()
@@ -132,6 +139,7 @@ class RegisterScreen(QWidget):
 
     def _locked(self) -> None:
         self._signed = None
+        self.cards_taken.set_signed_in(False)
         self._close_dialogs()
         self.status_strip.show_locked()
         self._show("signin")
@@ -140,6 +148,14 @@ class RegisterScreen(QWidget):
         if self._signed is not None and self.current_page_name() != "selling" \
                 and self.payment_page.view is None:
             self._show("selling")
+
+    def _payment_changed(self, view: PaymentView) -> None:
+        self._show("payment")
+        if view.notice:  # e.g. a late card answer for a sale no longer on screen: now listed
+            self.cards_taken.refresh()
+
+    def _sale_completed(self, _sale: object) -> None:
+        self.cards_taken.refresh()
 
     def _payment_finished(self) -> None:
         if self._signed is not None:
