@@ -20,6 +20,7 @@ from app.domain.errors import NotFound
 from app.domain.money import allocate, format_amount
 from app.domain.quantity import format_quantity
 from app.printing.roll import RollDocument, roll_for
+from app.sales.receipt_code import receipt_code
 from db.models import (Customer, Order, OrderLine, Payment, Product, Refund, StaffUser, Store,
                        Variant)
 
@@ -66,7 +67,8 @@ def render_receipt(session: Session, order_id: str, *, width: str = "80mm",
         doc.pair(_tender_label(payment), money(handed))
     if order.change_given:
         doc.pair("Change", money(order.change_given), bold=True)
-    _footer_and_barcode(doc, footer, order.number)
+    # the barcode carries a check the printed number lacks: scanned, it proves the receipt
+    _footer_and_barcode(doc, footer, receipt_code(order.id, order.number), order.number)
     return doc.pdf(title=f"Receipt {order.number}", author=store.name)
 
 
@@ -114,7 +116,7 @@ def render_refund_receipt(session: Session, refund_id: str, *, width: str = "80m
         doc.pair(f"Back to {label}", money(paid_back.amount))
     if record.reason:
         doc.text(f"Reason: {record.reason}")
-    _footer_and_barcode(doc, footer, record.number)
+    _footer_and_barcode(doc, footer, record.number, record.number)
     return doc.pdf(title=f"Refund {record.number}", author=store.name)
 
 
@@ -198,10 +200,10 @@ def _tender_label(payment: Payment) -> str:
     return METHOD_NAMES.get(payment.method, payment.method)
 
 
-def _footer_and_barcode(doc: RollDocument, footer: str, number: str) -> None:
+def _footer_and_barcode(doc: RollDocument, footer: str, code: str, number: str) -> None:
     doc.rule()
     for paragraph in (footer or "").splitlines():
         if paragraph.strip():
             doc.text(paragraph, align="center")
     doc.space(6)
-    doc.barcode(number)
+    doc.barcode(code, text=number)

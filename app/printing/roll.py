@@ -169,15 +169,15 @@ class RollDocument:
     def space(self, points: float) -> None:
         self.items.append(_Item(points, lambda c, top: None))
 
-    def barcode(self, value: str) -> None:
-        """A Code 128 of ``value``, centred, with its text under it."""
+    def barcode(self, value: str, text: str | None = None) -> None:
+        """A Code 128 of ``value``, centred, with ``text`` (default: the value) under it."""
         symbol = code128_for_width(value, self.roll.width, self.roll.paper,
                                    self.roll.barcode_mm * mm)
         if symbol is not None:
             x = (self.roll.paper - symbol.width) / 2  # its quiet zones may reach the margins
             self.items.append(_Item(symbol.height,
                                     lambda c, top: symbol.drawOn(c, x, top - symbol.height)))
-        self.text(value, align="center")
+        self.text(value if text is None else text, align="center")
 
     def pdf(self, *, title: str, author: str = "") -> bytes:
         top_margin, bottom_margin = 4 * mm, 8 * mm  # the bottom leaves room to tear the roll

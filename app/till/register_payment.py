@@ -13,7 +13,7 @@ payment's state is only touched under a lock, never while waiting on the provide
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.domain.errors import InvalidInput, RuleViolation
 from app.domain.money import exponent, parse_amount
@@ -21,6 +21,7 @@ from app.domain.pricing import PricedOrder
 from app.domain.tenders import TenderMethod
 from app.sales.cart import Cart, price_cart
 from app.sales.checkout import Tender, checkout, coupon_terms, credit_balance
+from app.sales.receipt_code import receipt_code
 from app.till.cart_pricing import copy_cart, item_info
 from app.till.format import money, quick_cash, tender_view
 from app.till.register_core import RegisterCore
@@ -201,9 +202,7 @@ class PaymentMixin(RegisterCore):
             if self.drawer is not None and any(t.method == "cash" for t in state.tenders):
                 opened = self._open_drawer_safely()
             if opened:
-                result = SaleResult(result.order_id, result.number, result.total_text,
-                                    result.change, result.change_text, result.paid,
-                                    result.customer_email, drawer_opened=True)
+                result = replace(result, drawer_opened=True)
             self._completed, self._payment = result, None
             self._reset_cart()
             return result
@@ -215,7 +214,8 @@ class PaymentMixin(RegisterCore):
                      for p in order.payments)
         return SaleResult(order.id, order.number, money(order.total, order.currency),
                           order.change_given, money(order.change_given, order.currency), paid,
-                          customer.email if customer else None)
+                          customer.email if customer else None,
+                          receipt_code=receipt_code(order.id, order.number))
 
     # -- helpers -------------------------------------------------------------------------------
     def _require_payment(self) -> PaymentState:

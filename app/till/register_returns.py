@@ -21,6 +21,7 @@ from app.domain.quantity import parse_quantity
 from app.payments.base import RefundOutcome
 from app.sales import refunds
 from app.sales.checkout import credit_balance
+from app.sales.receipt_code import check_matches, readings
 from app.till.cart_pricing import refield
 from app.till.format import customer_ref, money, return_sale_view, tender_label
 from app.till.register_core import RegisterCore
@@ -46,12 +47,13 @@ class _RefundDone:
 
 class ReturnsMixin(RegisterCore):
     # -- finding the sale ---------------------------------------------------------------------
-    def find_sale(self, ref: str, *, scanned: bool) -> ReturnSaleView:
-        """The sale by its receipt's barcode (``scanned``) or its number typed in."""
+    def find_sale(self, ref: str) -> ReturnSaleView:
+        """The sale by its receipt's barcode, or by its number typed in — a return without the
+        receipt then: only the barcode carries the check of :mod:`app.sales.receipt_code`."""
         self._require_staff(Permission.REFUND)
         text = _clean_ref(ref)
         with self.store.read() as session:
-            order = self._order(session, text)
+            order, scanned = self._sale_of(session, text)
             view = return_sale_view(order, customer=self._customer_of(session, order),
                                     scanned=scanned, sold_by_weight=_weighed(session, order))
         if scanned:
@@ -60,13 +62,28 @@ class ReturnsMixin(RegisterCore):
         # Refund (or a retry after a lost answer) cannot give the money back twice
         return replace(view, request_id=new_id())
 
+    def _sale_of(self, session: Session, text: str) -> tuple[Order, bool]:
+        """The order ``text`` names and whether it came with the receipt's check."""
+        for ref, check in readings(text):
+            try:
+                order = self._order(session, ref)
+            except NotFound:
+                continue
+            if check is None:
+                return order, False
+            if check_matches(order.id, check):
+                return order, True
+            raise InvalidInput(f"this barcode does not match sale {order.number}: a damaged or "
+                               "altered receipt (type the sale's number instead)", field="order")
+        raise NotFound(f"no sale {text}: check the number on the receipt", field="order")
+
     def _order(self, session: Session, ref: str) -> Order:
         try:
             return refunds.find_order(session, ref)
         except NotFound:
             if ref.upper() != ref:
                 return refunds.find_order(session, ref.upper())
-            raise NotFound(f"no sale {ref}: check the number on the receipt", field="order")
+            raise
 
     def _customer_of(self, session: Session, order: Order):  # noqa: ANN202 - CustomerRef | None
         customer = session.get(Customer, order.customer_id) if order.customer_id else None

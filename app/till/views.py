@@ -205,6 +205,7 @@ class SaleResult:
     paid: tuple[TenderView, ...]
     customer_email: str | None  # offered for an emailed receipt
     drawer_opened: bool = False
+    receipt_code: str = ""  # what the receipt's barcode reads (app.sales.receipt_code)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Returns and exchanges: find the sale by scanning its receipt (or typing its number), choose
 the lines and quantities, refund to the original tender (or cash / store credit where the
-cashier may). A sale found by its typed number counts as a return without a receipt: the
-register asks for a manager then."""
+cashier may). Only the receipt's barcode carries the check that proves the receipt
+(``app.sales.receipt_code``): a sale found by its typed number is a return without a receipt,
+and the register asks for a manager then."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from app.domain.quantity import format_quantity
 from app.till.views import RefundResult, ReturnSaleView
 from ui.till.controller import TillController
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
-from ui.till.scan_timing import ScanTiming
 from ui.till.shift_dialogs import TillDialog
 
 REFUND_TO = (("original", "Original tender"), ("cash", "Cash"), ("credit", "Store credit"))
@@ -47,7 +47,6 @@ class ReturnDialog(TillDialog):
         self.receipt_field.setMinimumHeight(MIN_TOUCH)
         self.receipt_field.setMaxLength(80)
         self.receipt_field.returnPressed.connect(self.find)
-        self.timing = ScanTiming(self.receipt_field)
         self.find_button = touch_button("findSaleButton", "Find (Enter)", "Find the sale")
         self.find_button.clicked.connect(self.find)
         self._action_buttons.append(self.find_button)
@@ -115,8 +114,7 @@ class ReturnDialog(TillDialog):
         if not ref:
             self.message.show_message("Scan the receipt's barcode or type its number")
             return
-        scanned = self.timing.scanned
-        self.submit("find_sale", ref, scanned=scanned, on_done=self._found, message=self.message)
+        self.submit("find_sale", ref, on_done=self._found, message=self.message)
 
     def refund(self) -> None:
         if self.sale is None or self.pages.currentIndex() != 1:
@@ -127,9 +125,10 @@ class ReturnDialog(TillDialog):
             self.message.show_message(NOTHING_CHOSEN)
             self.lines.setFocus()
             return
+        # the look-up's request id: a second Refund press (or a retry) pays back once
         self.submit("refund", self.sale.order_id, chosen, self.refund_to.currentData(),
-                    reason=self.reason_field.text().strip(), on_done=self._refunded,
-                    message=self.message)
+                    reason=self.reason_field.text().strip(), request_id=self.sale.request_id,
+                    on_done=self._refunded, message=self.message)
 
     def chosen_lines(self) -> list[tuple[int, str | None]]:
         """(line number, quantity text) for every line with a quantity typed in."""

@@ -1,5 +1,5 @@
 """Receipts drawn with reportlab, rendered back with QtPdf at a receipt printer's 203 dpi, read
-and scanned: the barcode decodes to the exact order number on both roll widths."""
+and scanned: the barcode decodes to the exact order number (with its check) on both roll widths."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.domain.pricing import Discount
 from app.domain.tenders import TenderMethod
 from app.printing.receipt import render_receipt, render_refund_receipt
 from app.sales.cart import Cart
+from app.sales.receipt_code import receipt_check
 from app.sales.checkout import Tender, checkout
 from app.sales.refunds import ReturnRequest, refund
 from db.models import Coupon, Order, Store
@@ -55,6 +56,12 @@ def order_number(store, order_id: str) -> str:
         return s.get(Order, order_id).number
 
 
+def barcode_of(store, order_id: str) -> str:
+    """What the receipt's barcode must read: the number, and the check made from the id."""
+    number = order_number(store, order_id)
+    return f"{number}{receipt_check(order_id)}"
+
+
 def check_printed_inside_the_paper(doc: pdf.Pdf, width: str, page: int = 0) -> None:
     image = doc.render(page)
     first, last = pdf.ink_columns(image)
@@ -91,12 +98,13 @@ def test_a_split_cash_and_card_sale_with_discounts(till, width, test_output):
                      "Returns within 30 days with this receipt.", "Thank you!"):
         assert expected in text, expected
     assert "ada@example.com" not in text  # the customer's name only
+    assert f"{number}{receipt_check(order_id)}" not in text  # only the barcode has the check
     assert "VAT 21% of" in text and "VAT 9% of" in text
     assert text.index("VAT 21%") < text.index("VAT 9%")
 
     image = doc.render()
     image.save(str(test_output / f"receipt-split-{width}.png"))
-    assert pdf.barcodes(image) == [("Code128", number)]
+    assert pdf.barcodes(image) == [("Code128", barcode_of(store, order_id))]
     check_printed_inside_the_paper(doc, width)
 
 
@@ -125,7 +133,7 @@ def test_a_long_name_wraps_inside_the_paper(till, width):
     printed = "".join(doc.text().split())
     assert "".join(name.split()) in printed  # every letter printed, across several lines
     check_printed_inside_the_paper(doc, width)
-    assert pdf.barcodes(doc.render()) == [("Code128", order_number(store, order_id))]
+    assert pdf.barcodes(doc.render()) == [("Code128", barcode_of(store, order_id))]
 
 
 @pytest.mark.parametrize("width", ["80mm", "58mm"])
@@ -144,7 +152,7 @@ def test_a_sixty_line_order_fits_one_roll_and_still_scans(till, width):
     assert all(f"Item number {n:02d}" in text for n in range(60))
     assert "TOTAL EUR 77.70" in " ".join(text.split())  # 60 × 1.00 + (0 + … + 59) cents
     assert doc.size_mm()[1] > 60 * 2 * 3  # two lines per item: the page grew to fit
-    assert pdf.barcodes(doc.render()) == [("Code128", order_number(store, order_id))]
+    assert pdf.barcodes(doc.render()) == [("Code128", barcode_of(store, order_id))]
 
 
 def test_a_refund_receipt(till, test_output):

@@ -53,7 +53,7 @@ def _sale(till, items, *, card: bool = False):  # noqa: ANN001, ANN202 - SaleRes
 def test_a_scanned_receipt_is_refunded_to_cash_and_opens_the_drawer(till, items, shop, drawer):
     sale = _sale(till, items)
     opened = drawer.opened
-    view = till.find_sale(sale.number, scanned=True)
+    view = till.find_sale(sale.receipt_code)
     assert (view.number, view.total_text, view.tenders, view.scanned) == (
         sale.number, "21.10", ("Cash 21.10",), True)
     assert [(l.line_no, l.name, l.sold_text, l.returnable_milli, l.unit_total_text)
@@ -64,12 +64,12 @@ def test_a_scanned_receipt_is_refunded_to_cash_and_opens_the_drawer(till, items,
     with shop.read() as s:
         refund = s.get(Refund, result.refund_id)
         assert refund.shift_id == till.current_shift().id and refund.reason == "too sweet"
-    assert till.find_sale(sale.number, scanned=True).lines[0].returnable_milli == 1000
+    assert till.find_sale(sale.receipt_code).lines[0].returnable_milli == 1000
 
 
 def test_a_return_without_the_receipt_needs_a_manager(till, items, shop, staff_ids):
     sale = _sale(till, items)
-    assert not till.find_sale(sale.number.lower(), scanned=False).scanned
+    assert not till.find_sale(sale.number.lower()).scanned
     rows = counts(shop)
     with pytest.raises(ApprovalNeeded) as err:
         till.refund(sale.order_id, [(2, None)], "original")
@@ -85,7 +85,7 @@ def test_a_return_without_the_receipt_needs_a_manager(till, items, shop, staff_i
 
 def test_a_card_sale_goes_back_to_the_card_or_to_cash_with_a_manager(till, items, staff_ids):
     sale = _sale(till, items, card=True)
-    till.find_sale(sale.number, scanned=True)
+    till.find_sale(sale.receipt_code)
     with pytest.raises(ApprovalNeeded) as err:
         till.refund(sale.order_id, [(1, "1")], "cash")
     assert err.value.field == "to" and err.value.permission is Permission.REFUND_TO_OTHER_TENDER
@@ -102,8 +102,8 @@ def test_a_card_sale_goes_back_to_the_card_or_to_cash_with_a_manager(till, items
 
 def test_a_refund_pressed_twice_gives_the_money_back_once(till, items, shop, drawer):
     sale = _sale(till, items)
-    view = till.find_sale(sale.number, scanned=True)
-    assert view.request_id and till.find_sale(sale.number, scanned=True).request_id != view.request_id
+    view = till.find_sale(sale.receipt_code)
+    assert view.request_id and till.find_sale(sale.receipt_code).request_id != view.request_id
     first = till.refund(sale.order_id, [(1, "1")], "original", request_id=view.request_id)
     rows, opened = counts(shop), drawer.opened
     again = till.refund(sale.order_id, [(1, "1")], "original", request_id=view.request_id)
@@ -115,7 +115,7 @@ def test_a_refund_pressed_twice_gives_the_money_back_once(till, items, shop, dra
         till.refund(other.order_id, [(1, "1")], "original", request_id=view.request_id)
     assert err.value.field == "order"
     # a new look-up is a new request: the second tea can still come back
-    fresh = till.find_sale(sale.number, scanned=True).request_id
+    fresh = till.find_sale(sale.receipt_code).request_id
     assert till.refund(sale.order_id, [(1, "1")], "original", request_id=fresh) != first
     with pytest.raises(InvalidInput) as err:
         till.refund(sale.order_id, [(2, None)], "original", request_id=["not", "an", "id"])
@@ -137,7 +137,7 @@ def test_a_refund_pressed_twice_gives_the_money_back_once(till, items, shop, dra
 def test_bad_returns_are_refused_at_their_field_and_change_nothing(till, items, shop, lines, to,
                                                                    error, field):
     sale = _sale(till, items)
-    till.find_sale(sale.number, scanned=True)
+    till.find_sale(sale.receipt_code)
     rows = counts(shop)
     with pytest.raises(error) as err:
         till.refund(sale.order_id, lines, to)
@@ -145,18 +145,30 @@ def test_bad_returns_are_refused_at_their_field_and_change_nothing(till, items, 
     assert counts(shop) == rows
 
 
+def test_only_the_barcode_proves_the_receipt_however_fast_the_number_is_typed(till, items):
+    sale = _sale(till, items)
+    assert sale.receipt_code.startswith(sale.number) and sale.receipt_code != sale.number
+    assert till.find_sale(sale.receipt_code).scanned
+    assert not till.find_sale(sale.number).scanned  # the printed number, typed or pasted
+    assert not till.find_sale(sale.order_id).scanned
+    wrong = sale.number + ("0000" if not sale.receipt_code.endswith("0000") else "1111")
+    with pytest.raises(InvalidInput) as err:
+        till.find_sale(wrong)  # a damaged or made-up barcode is not a receipt
+    assert err.value.field == "order" and "does not match" in err.value.message
+
+
 @pytest.mark.parametrize("ref,error", [("", InvalidInput), ("S01 R01", InvalidInput),
                                        ("x" * 41, InvalidInput), ("S01-R01-999999", NotFound)])
 def test_a_sale_that_cannot_be_found_says_so(till, ref, error):
     with pytest.raises(error) as err:
-        till.find_sale(ref, scanned=True)
+        till.find_sale(ref)
     assert err.value.field == "order"
 
 
 def test_a_cashier_without_refund_rights_cannot_start_a_return(make_session, staff_ids, items):
     till = make_session()
     with pytest.raises(RuleViolation) as err:
-        till.find_sale("S01-R01-000001", scanned=True)
+        till.find_sale("S01-R01-000001")
     assert err.value.field == "staff"
 
 

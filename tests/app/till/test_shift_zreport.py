@@ -57,7 +57,7 @@ def _script(till, items, staff_ids) -> None:  # noqa: ANN001
     _card(till)
     till.complete()
     # Sale 2's cake comes back with its receipt: 11.10 in cash (its tax 1.93).
-    till.find_sale(second.number, scanned=True)
+    till.find_sale(second.receipt_code)
     till.refund(second.order_id, [(1, None)], "original")
     # A tea rung up and voided with a manager's approval: 4.50.
     till.scan(items.tea_code)
@@ -210,7 +210,7 @@ def test_refunded_tax_by_rate_overrides_and_pending_card_refunds(make_session, s
     wines = till.complete()
     # One wine back: 12.00, tax 7.43 × 12/36 = 2.48, split like the sale's 600:143 (largest
     # remainder): 2.00 VAT, 0.48 excise.
-    till.find_sale(wines.number, scanned=True)
+    till.find_sale(wines.receipt_code)
     till.refund(wines.order_id, [(1, "1")], "original")
     # Sale 2: tea ×2 overridden to 3.00 (1.50 × 2 given away), cake raised to 13.00 (−0.90),
     # by card. Tax: 6.00 → 1.04, 13.00 → 2.26.
@@ -224,7 +224,7 @@ def test_refunded_tax_by_rate_overrides_and_pending_card_refunds(make_session, s
     till.confirm_card(True, "4242")
     sale = till.complete()
     # The cake back to the card, which cannot take it now: 13.00 pending, its 2.26 VAT back.
-    till.find_sale(sale.number, scanned=True)
+    till.find_sale(sale.receipt_code)
     till.refund(sale.order_id, [(2, None)], "original")
     report = till.close_shift("24.00")
     assert [(t.name, t.tax) for t in report.taxes] == [("Excise 5%", 143),
