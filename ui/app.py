@@ -37,6 +37,7 @@ def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = No
     window = MainWindow(store, runner)
     till = build_till_screen(store, runner, paths)
     window.add_screen("till", "Till", till)
+    till.status_strip.screens_requested.connect(window.toggle_navigation)
     if paths is not None:
         from ui.sync_controller import DEFAULT_INTERVAL_S, SyncController
 

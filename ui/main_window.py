@@ -25,7 +25,8 @@ LOADING = "Loading…"
 NO_SHOP = "No shop yet: run `tillpoint init --demo`"
 OFFLINE = "Offline — not paired with a server"
 SYNC_NOW_SHORTCUT = "Ctrl+Shift+S"
-#: screens shown full width, the navigation hidden (reachable again with Ctrl+1…n)
+#: screens shown full width, the navigation hidden (reachable again with Ctrl+1…n, or a
+#: button of the screen's own wired to :meth:`MainWindow.toggle_navigation`)
 FULL_WIDTH_SCREENS = frozenset({"till"})
 
 
@@ -142,6 +143,11 @@ class MainWindow(QMainWindow):
 
     def navigation_shown(self) -> bool:
         return not self._nav.isHidden()
+
+    def toggle_navigation(self) -> None:
+        """Show the navigation over a full-width screen (the till's "Screens" button: a
+        touch-only till has no Ctrl+n), or put it away again."""
+        self._nav.setHidden(not self._nav.isHidden())
 
     def _screen_chosen(self, row: int) -> None:
         self._stack.setCurrentIndex(row)

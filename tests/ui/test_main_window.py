@@ -133,3 +133,29 @@ def test_window_renders_with_the_style_sheet(qtbot, shop, runner, test_output):
                 for y in range(0, image.height(), 16)}) > 2  # not a blank rectangle
     assert image.save(str(out))
     assert out.stat().st_size > 0
+
+
+def test_a_touch_only_till_gets_off_the_till_with_the_screens_button(qtbot, shop, runner):
+    from PySide6.QtWidgets import QPushButton
+
+    window = _open(qtbot, shop, runner)
+    nav = window.findChild(QListWidget, "navigation")
+    button = window.screen("till").findChild(QPushButton, "screensButton")
+    assert window.current_screen_key() == "till" and not nav.isVisible()
+    assert button.isVisible() and button.text() == "Screens (Ctrl+1…)"
+    assert button.focusPolicy() == Qt.FocusPolicy.NoFocus
+    assert button.width() >= 44 and button.height() >= 44
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # a tap, no keyboard
+    assert nav.isVisible() and window.current_screen_key() == "till"
+    qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton,
+                     pos=nav.visualItemRect(nav.item(1)).center())
+    assert window.current_screen_key() == "back_office" and nav.isVisible()
+    qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton,
+                     pos=nav.visualItemRect(nav.item(0)).center())
+    assert window.current_screen_key() == "till" and not nav.isVisible()  # full width again
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert nav.isVisible()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # changed their mind: away again
+    assert not nav.isVisible() and window.current_screen_key() == "till"

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from app.till.views import ShiftView, SignedIn, ZReport
+from ui.till.entry_fields import touch_button
 
 NOBODY = "Nobody signed in"
 NO_SHIFT = "No shift open"
 NOT_PAIRED = "Offline — not paired with a server"
 UNKNOWN_CONNECTION = NOT_PAIRED
+SCREENS_FACE = "Screens (Ctrl+1…)"
 
 
 class StatusStrip(QWidget):
@@ -26,7 +28,12 @@ class StatusStrip(QWidget):
     The connection text comes from the window's SyncController (``status_changed``) once
     :meth:`attach_sync` connected it; the status of the sync (online/offline) is also set as
     the label's ``status`` property so the style sheet can colour it.
+
+    ``screensButton`` says ``screens_requested``: the window's navigation is hidden while the
+    till shows, and a touch-only till has no Ctrl+1…n to get off it.
     """
+
+    screens_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +56,11 @@ class StatusStrip(QWidget):
         layout.addWidget(self.shift_label)
         layout.addStretch(1)
         layout.addWidget(self.connection_label)
+        self.screens_button = touch_button("screensButton", SCREENS_FACE, "Other screens")
+        # a tap must leave the focus (and a scanner's keys) in the scan field
+        self.screens_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.screens_button.clicked.connect(self.screens_requested)
+        layout.addWidget(self.screens_button)
 
     def attach_sync(self, controller) -> None:  # noqa: ANN001 - ui.sync_controller.SyncController
         controller.status_changed.connect(self.show_connection)
