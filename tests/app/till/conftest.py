@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 
 from app.config.settings import Settings
 from app.domain.barcodes import make_ean13
+from app.payments.attempts import CardPayments
+from app.payments.terminal import StandaloneTerminal
 from app.till.register import RegisterSession
 from db.engine import LocalStore
 from db.models import (AuditEntry, CashMovement, Coupon, Order, OutboxEntry, ParkedCart,
@@ -110,6 +112,21 @@ def till(make_session, staff_ids, items) -> RegisterSession:  # noqa: ANN001
     session.sign_in(staff_ids["cara"], PINS["cara"])
     session.open_shift("100.00")
     return session
+
+
+@pytest.fixture
+def card_till(make_session, staff_ids, items, shop) -> RegisterSession:  # noqa: ANN001
+    """``till`` with a standalone card terminal to take cards through."""
+    session = make_session(payments=CardPayments(shop, StandaloneTerminal()))
+    session.sign_in(staff_ids["cara"], PINS["cara"])
+    session.open_shift("100.00")
+    return session
+
+
+def pay_by_card(till: RegisterSession) -> None:
+    """The rest due by card, approved on the terminal (VISA •••• 4242)."""
+    till.start_card(None)
+    till.confirm_card(True, "4242", "visa")
 
 
 def counts(store: LocalStore) -> dict[str, int]:

@@ -19,20 +19,9 @@ from app.till import ApprovalNeeded
 from app.till.format import cards_taken_notice
 from db.models import AuditEntry, Coupon, CouponRedemption, Order, PaymentAttempt, Variant
 from tests.app.payments.reader import LinkedReader
-from tests.app.till.conftest import PINS
+from tests.app.till.conftest import PINS, pay_by_card
 
 
-@pytest.fixture
-def card_till(make_session, staff_ids, items, shop):  # noqa: ANN001, ANN201
-    till = make_session(payments=CardPayments(shop, StandaloneTerminal()))
-    till.sign_in(staff_ids["cara"], PINS["cara"])
-    till.open_shift("100.00")
-    return till
-
-
-def _pay_by_card(till) -> None:  # noqa: ANN001
-    till.start_card(None)
-    till.confirm_card(True, "4242", "visa")
 
 
 def test_a_price_changed_after_the_card_was_taken_records_the_agreed_total(card_till, items,
@@ -40,7 +29,7 @@ def test_a_price_changed_after_the_card_was_taken_records_the_agreed_total(card_
     card_till.scan(items.tea_code)
     card_till.scan(items.cake_code)  # 16.60
     card_till.begin_payment()
-    _pay_by_card(card_till)
+    pay_by_card(card_till)
     with shop.write() as s:  # sync brings new prices while the customer's card is out
         s.get(Variant, items.tea).price = 500
         s.get(Variant, items.cake).price = 1300
@@ -60,7 +49,7 @@ def test_the_coupon_checked_when_paying_began_is_honoured(card_till, make_sessio
     card_till.scan(items.tea_code)
     card_till.apply_coupon("ONCE")
     card_till.begin_payment()
-    _pay_by_card(card_till)
+    pay_by_card(card_till)
     other = make_session()  # another window takes the coupon's only use meanwhile
     other.sign_in(staff_ids["carl"], PINS["carl"])
     other.scan(items.tea_code)
@@ -194,7 +183,7 @@ def test_card_money_without_a_sale_is_found_at_start_up_and_refunded(make_sessio
 def test_the_card_of_the_sale_being_paid_is_not_listed_as_without_a_sale(card_till, items):
     card_till.scan(items.tea_code)
     card_till.begin_payment()
-    _pay_by_card(card_till)
+    pay_by_card(card_till)
     assert card_till.cards_without_sale() == []
     card_till.complete()
     assert card_till.cards_without_sale() == []

@@ -15,21 +15,13 @@ from app.till import shifts
 from app.payments.base import RefundOutcome
 from app.till.zreport import CountPreview, count_preview, report_from_json, report_to_json
 from db.models import AuditEntry, Shift
-from tests.app.till.conftest import PINS, counts
+from tests.app.till.conftest import PINS, counts, pay_by_card
 from tests.support import catalog
 
 
 @pytest.fixture
-def till(make_session, staff_ids, items, shop):  # noqa: ANN001, ANN201
-    till = make_session(payments=CardPayments(shop, StandaloneTerminal()))
-    till.sign_in(staff_ids["cara"], PINS["cara"])
-    till.open_shift("100.00")
-    return till
-
-
-def _card(till) -> None:  # noqa: ANN001
-    till.start_card(None)
-    till.confirm_card(True, "4242", "visa")
+def till(card_till):  # noqa: ANN001, ANN201 - every shift here takes cards too
+    return card_till
 
 
 def _script(till, items, staff_ids) -> None:  # noqa: ANN001
@@ -41,7 +33,7 @@ def _script(till, items, staff_ids) -> None:  # noqa: ANN001
     till.apply_coupon("TENOFF")
     till.begin_payment()
     till.add_cash("10.00")
-    _card(till)
+    pay_by_card(till)
     till.complete()
     # Sale 2: cake with 1.00 off the line (under the 10 % limit) = 11.10, paid 20.00 cash
     # (change 8.90). Tax: 1110 → 193.
@@ -54,7 +46,7 @@ def _script(till, items, staff_ids) -> None:  # noqa: ANN001
     till.scan(items.bread_code)
     till.scan(items.bread_code)
     till.begin_payment()
-    _card(till)
+    pay_by_card(till)
     till.complete()
     # Sale 2's cake comes back with its receipt: 11.10 in cash (its tax 1.93).
     till.find_sale(second.receipt_code)
