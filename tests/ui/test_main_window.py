@@ -142,7 +142,7 @@ def test_a_touch_only_till_gets_off_the_till_with_the_screens_button(qtbot, shop
     nav = window.findChild(QListWidget, "navigation")
     button = window.screen("till").findChild(QPushButton, "screensButton")
     assert window.current_screen_key() == "till" and not nav.isVisible()
-    assert button.isVisible() and button.text() == "Screens (Ctrl+1…)"
+    assert button.isVisible() and button.text().split() == ["Screens", "(Ctrl+1…)"]
     assert button.focusPolicy() == Qt.FocusPolicy.NoFocus
     assert button.width() >= 44 and button.height() >= 44
 

@@ -19,7 +19,8 @@ NOBODY = "Nobody signed in"
 NO_SHIFT = "No shift open"
 NOT_PAIRED = "Offline — not paired with a server"
 UNKNOWN_CONNECTION = NOT_PAIRED
-SCREENS_FACE = "Screens (Ctrl+1…)"
+#: on two lines: the strip holds who, which shift and the connection too at 1024 px
+SCREENS_FACE = "Screens\n(Ctrl+1…)"
 
 
 class StatusStrip(QWidget):
