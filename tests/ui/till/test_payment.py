@@ -154,7 +154,8 @@ def test_the_receipt_prints_to_a_pdf_whose_barcode_is_the_sale(qtbot, panel, til
     qtbot.waitUntil(lambda: panel.complete_button.isEnabled(), timeout=WAIT_MS)
     with qtbot.waitSignal(till_controller.sale_completed, timeout=WAIT_MS) as sale:
         key(qtbot, panel.amount_field, "F12")
-    number = sale.args[0].number
+    code = sale.args[0].receipt_code  # the sale's number and its check (app.sales.receipt_code)
+    assert code.startswith(sale.args[0].number)
     notices = []
     till_controller.notice.connect(notices.append)
     with qtbot.waitSignal(panel.receipts.printed, timeout=WAIT_MS) as printed:
@@ -165,8 +166,8 @@ def test_the_receipt_prints_to_a_pdf_whose_barcode_is_the_sale(qtbot, panel, til
     assert notices and notices[-1] == f"Receipt saved to {path}"
     with open(path, "rb") as fh:
         document = pdf.load(fh.read())
-    assert ("Code128", number) in pdf.barcodes(document.render(0))
-    assert number in document.text(0)
+    assert ("Code128", code) in pdf.barcodes(document.render(0))
+    assert sale.args[0].number in document.text(0)
 
 
 def test_email_receipt_is_queued_and_says_so(qtbot, panel, till_controller):
@@ -222,7 +223,7 @@ def test_printing_lays_the_receipt_on_a_printer_off_the_ui_thread(qtbot, panel, 
     assert done == [None] and threads[0] is not threading.main_thread()
     printed = pdf.load(target.read_bytes())
     assert printed.pages == pdf.load(drawn).pages
-    assert ("Code128", sale.number) in pdf.barcodes(printed.render(0))
+    assert ("Code128", sale.receipt_code) in pdf.barcodes(printed.render(0))
 
 
 def test_a_printer_that_is_not_there_is_named_and_the_sale_stands(qtbot, panel, till,
