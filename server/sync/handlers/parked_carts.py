@@ -117,8 +117,9 @@ def _local(ctx: Context, at: datetime) -> str:
 # --- the cart itself --------------------------------------------------------------------------
 
 def _cart(raw: Any) -> Doc:
-    """The cart in exactly the shape ``Cart.from_json`` reads (every key present, nothing
-    else kept), or ``Refused`` naming the first field at fault."""
+    """The cart in exactly the shape ``Cart.from_json`` reads (every key present, the optional
+    ``order_discount_by`` when set, nothing else kept), or ``Refused`` naming the first field at
+    fault."""
     if not isinstance(raw, dict):
         raise Refused("payload.cart: must be an object")
     lines = raw.get("lines")
@@ -128,11 +129,17 @@ def _cart(raw: Any) -> Doc:
         raise Refused(f"payload.cart.lines: more than {MAX_LINES} lines")
     coupon = raw.get("coupon_code")
     customer = raw.get("customer_id")
-    return {"lines": [_line(n, line) for n, line in enumerate(lines)],
+    cart = {"lines": [_line(n, line) for n, line in enumerate(lines)],
             "order_discount": _discount(raw.get("order_discount"), "payload.cart.order_discount"),
             "coupon_code": text(coupon, "payload.cart.coupon_code", max_length=32) or None,
             "customer_id": identifier(customer, "payload.cart.customer_id")
             if customer is not None else None}
+    # the manager who approved the order discount travels with it (only when there is one,
+    # as the till writes it), so the sale resumed on another till still names them
+    if raw.get("order_discount_by") is not None:
+        cart["order_discount_by"] = identifier(raw["order_discount_by"],
+                                               "payload.cart.order_discount_by")
+    return cart
 
 
 def _line(n: int, raw: Any) -> Doc:

@@ -95,6 +95,19 @@ def test_a_parked_cart_reaches_the_other_till_and_the_first_resume_wins(client, 
                                          ("parked_cart", cart["id"], "delete")]
 
 
+def test_the_order_discounts_approver_travels_with_the_parked_cart(client, shop):
+    db, first, second, cashier = shop
+    manager = staff(db, "manager")
+    cart = _parked(first, cashier, cart=_cart(order_discount_by=manager))
+    assert pushed(client, first, [mutation(first, "cart.parked", cart)])[0]["status"] == "applied"
+    changes, _, _ = pull_all(client, second.headers)
+    [view] = [c for c in changes if c["entity"] == "parked_cart"]
+    assert view["data"]["cart"]["order_discount_by"] == manager
+    [bad] = pushed(client, first, [mutation(first, "cart.parked", _parked(
+        first, cashier, cart=_cart(order_discount_by=12)))])
+    assert bad["status"] == "rejected" and "order_discount_by" in bad["reason"]
+
+
 def test_parked_and_resumed_in_one_batch_leaves_nothing_parked(client, shop):
     db, first, _, cashier = shop
     cart = _parked(first, cashier)
