@@ -12,7 +12,7 @@ parent kills it at a random moment shortly after start-up, reopens the store and
 * every order the child acknowledged is there, and at most the one sale in flight at the kill
   was committed beyond them (what was begun and not committed left nothing).
 
-``TILLPOINT_CRASH_ROUNDS`` (default 100) sets the number of kills, ``TILLPOINT_CRASH_SEED`` the
+``TILLPOINT_CRASH_ROUNDS`` (default 50) sets the number of kills, ``TILLPOINT_CRASH_SEED`` the
 seed of the carts and kill delays (printed, so a failure's carts and delays can be replayed;
 the exact instant of a kill is the scheduler's). ``TILLPOINT_CRASH_CHECK_EVERY`` (default 1)
 runs the whole-store checks only every n-th round (the journal checks run every round).
@@ -239,7 +239,7 @@ def make_demo_store(db_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_during_checkouts_leaves_whole_orders_only(tmp_path: Path, capsys) -> None:
-    rounds = int(os.environ.get("TILLPOINT_CRASH_ROUNDS", "100"))
+    rounds = int(os.environ.get("TILLPOINT_CRASH_ROUNDS", "50"))
     seed = int(os.environ.get("TILLPOINT_CRASH_SEED") or random.SystemRandom().getrandbits(32))
     check_every = int(os.environ.get("TILLPOINT_CRASH_CHECK_EVERY", "1"))
     db_path = tmp_path / "tillpoint.sqlite3"

@@ -83,7 +83,7 @@ class ActionGrid(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         super().changeEvent(event)
         if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
-            QTimer.singleShot(0, self._refit)  # once the buttons have their new style
+            QTimer.singleShot(0, self, self._refit)  # once the buttons have their new style
 
     def _refit(self) -> None:
         width = self.width()

@@ -94,4 +94,4 @@ class CartTable(QTableView):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
             # after the header (a child) has taken the new style too
-            QTimer.singleShot(0, self.fit_columns)
+            QTimer.singleShot(0, self, self.fit_columns)

@@ -122,7 +122,7 @@ class InputDialog(QDialog):
     def _not_approved(self) -> None:
         if self.isVisible():
             self.message.show_message(NOT_APPROVED)
-            QTimer.singleShot(0, self._refocus)  # once the approval dialog has let go
+            QTimer.singleShot(0, self, self._refocus)  # once the approval dialog has let go
 
     def _refocus(self) -> None:
         if self.isVisible():

@@ -88,12 +88,12 @@ class FavouritesGrid(QWidget):
             button.deleteLater()
         for category_id, name in categories:
             self._add_category_button(category_id, name)
-        QTimer.singleShot(0, self._measure_tabs)
+        QTimer.singleShot(0, self, self._measure_tabs)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         super().changeEvent(event)
         if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
-            QTimer.singleShot(0, self._measure_tabs)
+            QTimer.singleShot(0, self, self._measure_tabs)
 
     def _measure_tabs(self) -> None:
         """The tabs as wide as their names in the type they are drawn in now. A style sheet's

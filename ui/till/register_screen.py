@@ -177,7 +177,7 @@ class RegisterScreen(QWidget):
     def _follow_approval(self) -> None:
         dialog = self.approvals.dialog
         if dialog is not None:
-            dialog.finished.connect(lambda _result: QTimer.singleShot(0, self._refocus))
+            dialog.finished.connect(lambda _result: QTimer.singleShot(0, self, self._refocus))
 
     def _refocus(self) -> None:
         if self.current_page_name() == "selling":
@@ -195,7 +195,7 @@ class RegisterScreen(QWidget):
         if self.pages.currentWidget() is not page:
             self.pages.setCurrentWidget(page)
         if name == "selling":
-            QTimer.singleShot(0, self.selling_page.focus_scan)
+            QTimer.singleShot(0, self.selling_page, self.selling_page.focus_scan)
 
     def _open(self, dialog: QDialog) -> None:
         self.dialogs.open(dialog)

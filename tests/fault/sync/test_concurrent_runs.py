@@ -17,7 +17,7 @@ import time
 
 from tests.support.sync_harness import Till, assert_converged, fault_rounds, settle
 
-DEFAULT_RACES = 8
+DEFAULT_RACES = 5
 SUMMARY = re.compile(r"pushed (\d+) in \d+ batch\(es\): (\d+) applied, (\d+) duplicate")
 
 

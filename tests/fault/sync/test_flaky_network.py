@@ -4,7 +4,7 @@ work (the reply lost), cut in half, or held back beyond the client's read timeou
 Then the network heals, a few plain rounds run, and the server holds every order and movement
 exactly once, and every till agrees with it.
 
-``TILLPOINT_FAULT_ROUNDS`` sets the least rounds (default 60, and more until 250 requests went
+``TILLPOINT_FAULT_ROUNDS`` sets the least rounds (default 40, and more until 250 requests went
 through the proxies; the requests scale with the rounds),
 ``TILLPOINT_FAULT_SEED`` the proxies' fates and the carts (printed).
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from tests.support.flaky_proxy import FaultPlan
 from tests.support.sync_harness import Till, assert_converged, fault_rounds, settle
 
-DEFAULT_ROUNDS = 60
+DEFAULT_ROUNDS = 40
 MIN_REQUESTS = 250
 READ_TIMEOUT_S = 1.5
 BAD_NETWORK = FaultPlan(refuse=0.08, drop_request=0.08, drop_reply=0.10, cut_reply=0.08,
