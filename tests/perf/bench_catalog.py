@@ -2,7 +2,7 @@
 read under concurrent clients, each beside the raw pymongo cost of the same database work.
 
     python -m tests.perf.bench_catalog [--sizes 100000,1000000] [--seconds S] [--concurrency C]
-    python -m tests.perf.bench_catalog --smoke      (2,000 products, 1 s per row)
+    python -m tests.perf.bench_catalog --smoke      (1,000 products, 1 s per row)
 
 For each size: starts SecantusDB (``--sync-on-commit``) in a temporary directory and runs the
 real ``tillpoint-server seed-demo --products N`` on it (documents/s from its own count), then
@@ -33,7 +33,7 @@ from typing import Any, TextIO
 from tests.perf.bench_server import BIN, _ready, _timed, _wait
 
 FULL_SIZES = (100_000, 1_000_000)
-SMOKE_SIZE = 2_000
+SMOKE_SIZE = 1_000
 DEFAULT_SECONDS = 10.0
 DEFAULT_CONCURRENCY = 8
 RAW_INSERT_CAP = 60_000  # documents inserted by the raw baseline (a sample of the same mix)

@@ -1,5 +1,5 @@
 """Smoke run of the catalogue benchmark: it works end to end (seed-demo, raw inserts, a real
-server under concurrent reads) and its figures are sane. No timing thresholds; 2,000 products
+server under concurrent reads) and its figures are sane. No timing thresholds; 1,000 products
 and half a second per row instead of 100,000 and 1,000,000 (``python -m tests.perf.bench_catalog``)."""
 
 from __future__ import annotations

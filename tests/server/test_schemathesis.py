@@ -20,7 +20,7 @@ from server.database import Mongo
 from server.security.tokens import issue_access_token
 from server.users.service import create_user
 
-EXAMPLES = int(os.environ.get("TILLPOINT_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("TILLPOINT_FUZZ_EXAMPLES", "6"))
 
 
 @pytest.fixture

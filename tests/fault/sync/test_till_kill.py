@@ -7,7 +7,7 @@ Each kill is classified by what it interrupted, judged from both sides afterward
 (nothing sent yet), ``push`` (the outbox part-sent, or sent with its reply not yet recorded),
 ``pull`` (the outbox drained, the pull not finished), ``done`` (the run had ended).
 
-``TILLPOINT_FAULT_ROUNDS`` sets the kills (default 6), ``TILLPOINT_FAULT_SEED`` the carts and
+``TILLPOINT_FAULT_ROUNDS`` sets the kills (default 9), ``TILLPOINT_FAULT_SEED`` the carts and
 the moments (printed).
 """
 
@@ -23,7 +23,7 @@ from sync.lock import SyncLock
 from tests.support.sync_harness import (Shop, Till, assert_converged, fault_rounds,
                                         skipped_orders, settle)
 
-DEFAULT_KILLS = 6  # two of each aim; more with TILLPOINT_FAULT_ROUNDS
+DEFAULT_KILLS = 9  # three of each aim; more with TILLPOINT_FAULT_ROUNDS
 
 
 def recorded(shop: Shop, till: Till) -> int:
