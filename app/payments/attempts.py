@@ -127,13 +127,7 @@ class CardPayments:
         row = self._load(attempt_id)
         if row.view.state.final:
             return row.view
-        provider = self._provider_of(row)
-        try:
-            outcome = provider.status(row.request, row.view.reference)
-        except Exception as exc:
-            log.warning("card provider %s: status of %s failed: %s", provider.name,
-                        row.request.key, exc)
-            outcome = _lost_track("the card terminal could not be asked", exc)
+        outcome = self._ask(row, "status", "the card terminal could not be asked")
         if _unchanged(row.view, outcome):  # the window polls twice a second: no empty writes
             return _with_needs_cashier(row.view, outcome.needs_cashier)
         return self._record(attempt_id, outcome)
@@ -145,14 +139,19 @@ class CardPayments:
                                 field="pay")
         if row.view.state.final:
             return row.view
+        outcome = self._ask(row, "cancel", "the card payment could not be cancelled")
+        return self._record(attempt_id, outcome)
+
+    def _ask(self, row, call: str, failed: str) -> AttemptStatus:  # noqa: ANN001 - a loaded row
+        """``provider.status`` or ``provider.cancel`` for a recorded attempt; a provider that
+        fails leaves the outcome unknown (asked again later), never decided."""
         provider = self._provider_of(row)
         try:
-            outcome = provider.cancel(row.request, row.view.reference)
+            return getattr(provider, call)(row.request, row.view.reference)
         except Exception as exc:
-            log.warning("card provider %s: cancel of %s failed: %s", provider.name,
+            log.warning("card provider %s: %s of %s failed: %s", provider.name, call,
                         row.request.key, exc)
-            outcome = _lost_track("the card payment could not be cancelled", exc)
-        return self._record(attempt_id, outcome)
+            return _lost_track(failed, exc)
 
     def confirm(self, attempt_id: str, approved: bool, last4: str | None = None,
                 brand: str | None = None) -> AttemptView:
