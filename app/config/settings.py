@@ -4,6 +4,7 @@ TOML file in the data directory. Secrets never go here: see :mod:`app.config.sec
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import tomllib
 from dataclasses import dataclass
@@ -37,7 +38,12 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("receipt.footer", str, "Returns within 30 days with this receipt.",
                 "Text printed at the foot of every receipt"),
     SettingSpec("invoice.paper", str, "A4", "Invoice paper size", ("A4", "Letter")),
-    SettingSpec("stripe.reader_id", str, "", "Stripe Terminal reader used for card payments"),
+    SettingSpec("stripe.reader_id", str, "",
+                "Stripe Terminal reader used for card payments (`tillpoint stripe readers` "
+                "lists the account's readers)"),
+    SettingSpec("stripe.api_base", str, "",
+                "Stripe's API address (empty: Stripe's own; TILLPOINT_STRIPE_API_BASE "
+                "overrides it), for a test double or stripe-mock"),
     SettingSpec("till.lock_after_seconds", int, 300, "Lock the till after this much inactivity"),
     SettingSpec("till.approval_discount_percent", str, "10",
                 "Discounts above this percentage need a manager's PIN"),
@@ -45,14 +51,18 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("till.cash_drawer", bool, False, "A cash drawer is connected to the receipt printer"),
     SettingSpec("till.cash_drawer_device", str, "",
                 "Device (or file) the cash drawer's ESC/POS pulse is written to, e.g. /dev/usb/lp0"),
-    SettingSpec("payments.card_provider", str, "terminal",
-                "How cards are taken: a standalone card terminal the cashier keys amounts into, "
-                "or none", ("terminal", "none")),
+    SettingSpec("payments.card_provider", str, "auto",
+                "How cards are taken: stripe_terminal (the reader stripe.reader_id names), a "
+                "standalone card terminal the cashier keys amounts into, none, or auto "
+                "(Stripe Terminal once a reader is set, else the standalone terminal)",
+                ("auto", "stripe_terminal", "terminal", "none")),
     SettingSpec("backup.dir", str, "", "Where daily backups go (empty: backups/ in the data directory)"),
     SettingSpec("backup.keep", int, 14, "How many daily backups to keep"),
 )
 
 _BY_KEY = {spec.key: spec for spec in SPECS}
+_READER_ID = re.compile(r"tmr_[A-Za-z0-9_]{1,64}")
+_API_BASE = re.compile(r"https?://[^\s/?#]+(:\d+)?(/[^\s?#]*)?")
 SECRET_HINTS = ("key", "secret", "password", "token")
 
 
@@ -95,6 +105,11 @@ def coerce(spec: SettingSpec, raw: Any) -> Any:
         raise InvalidInput(f"{value!r} is not one of {', '.join(spec.choices)}", field=spec.key)
     if spec.key == "till.approval_discount_percent":
         parse_percent(value, field=spec.key)
+    if spec.key == "stripe.reader_id" and value and not _READER_ID.fullmatch(value):
+        raise InvalidInput(f"{value[:80]!r} is not a Stripe Terminal reader id (tmr_…)",
+                           field=spec.key)
+    if spec.key == "stripe.api_base" and value and not _API_BASE.fullmatch(value):
+        raise InvalidInput(f"{value[:80]!r} is not an http(s) address", field=spec.key)
     return value
 
 

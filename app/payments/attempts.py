@@ -22,11 +22,11 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.money import check_currency, check_minor, format_amount
 from app.payments.base import (AttemptState, AttemptStatus, PaymentProvider, PaymentRequest,
                                ProviderUnavailable)
+from app.payments.owed import OwedMixin
 from app.payments.card_details import (check_brand, check_last4, check_sale_id, safe_brand,
                                        safe_last4)
 from db.base import new_id
@@ -37,10 +37,6 @@ log = logging.getLogger(__name__)
 
 NO_PROVIDER = "card payments unavailable: no card terminal is set up"
 _OPEN_STATES = tuple(s.value for s in AttemptState if not s.final)
-#: ``error_code`` of a succeeded attempt whose money went back because no sale was recorded
-REFUNDED_NO_SALE = "refunded_no_sale"
-#: ``error_code`` of a cashier's "approved" that a manager took back (the terminal declined)
-WITHDRAWN = "withdrawn"
 
 
 @runtime_checkable
@@ -84,7 +80,7 @@ class _Row:
         return PaymentRequest(v.sale_id, v.tender_index, v.attempt, v.amount, self.currency)
 
 
-class CardPayments:
+class CardPayments(OwedMixin):
     """The orchestrator over ``payment_attempts`` for one till and its card provider."""
 
     def __init__(self, store: LocalStore, provider: PaymentProvider | None) -> None:
@@ -111,16 +107,68 @@ class CardPayments:
         provider = self._require_provider()
         attempt_id, request = self._open_attempt(sale_id, tender_index, amount, currency,
                                                  provider.name)
+        prepare = getattr(provider, "prepare", None)
+        if callable(prepare):
+            # The provider's id for the payment (a PaymentIntent) is on record before any
+            # reader is asked to take it, so a crash from here on is resolved by that id.
+            try:
+                prepared = self._record(attempt_id, prepare(request))
+            except ProviderUnavailable as exc:
+                self._record(attempt_id, _unavailable(exc))
+                raise
+            except Exception as exc:  # the create may have landed: the same key finds it
+                log.exception("card provider %s failed to prepare %s", provider.name,
+                              request.key)
+                return self._record(attempt_id,
+                                    _lost_track("the card payment could not be created", exc))
+            if prepared.state.final:
+                return prepared
+        return self._hand_over(attempt_id, provider, request)
+
+    def _hand_over(self, attempt_id: str, provider: PaymentProvider,
+                   request: PaymentRequest) -> AttemptView:
         try:
             outcome = provider.start(request)
         except ProviderUnavailable as exc:
-            self._record(attempt_id, AttemptStatus(AttemptState.FAILED, exc.message,
-                                                   error_code=ProviderUnavailable.code))
+            self._record(attempt_id, _unavailable(exc))
             raise
         except Exception as exc:  # the charge may be on its way: only status can tell
             log.exception("card provider %s failed on start of %s", provider.name, request.key)
             outcome = _lost_track("the card payment could not be followed", exc)
         return self._record(attempt_id, outcome)
+
+    def retry(self, attempt_id: str) -> AttemptView:
+        """Hand an undecided attempt to the provider once more (a timeout, a reader that
+        dropped it): under the same key, so the *same* payment is retried — never a second
+        one beside it. The provider is asked first; a decided or live attempt is not retried."""
+        row = self._load(attempt_id)
+        if row.view.state.final:
+            return row.view
+        current = self._ask(row, "status", "the card terminal could not be asked")
+        if current.state.final or current.state is AttemptState.PROCESSING:
+            return self._record(attempt_id, current)
+        provider = self._provider_of(row)
+        try:
+            outcome = provider.start(row.request)
+        except Exception as exc:  # it stays undecided: nothing new was created
+            log.warning("card provider %s: retry of %s failed: %s", provider.name,
+                        row.request.key, exc)
+            outcome = _lost_track("the card payment could not be handed over again", exc)
+        return self._record(attempt_id, outcome)
+
+    def probe(self) -> tuple[bool, str]:
+        """Whether cards can be taken now, asking the provider over the network when it can be
+        asked (:meth:`available` never waits)."""
+        if self.provider is None:
+            return False, NO_PROVIDER
+        probe = getattr(self.provider, "probe", None)
+        if not callable(probe):
+            return self.available()
+        try:
+            return probe()
+        except Exception as exc:  # noqa: BLE001 - said in words, the till keeps selling
+            log.warning("card provider %s: probe failed: %s", self.provider.name, exc)
+            return False, f"card payments unavailable: {str(exc)[:120] or type(exc).__name__}"
 
     def status(self, attempt_id: str) -> AttemptView:
         """The attempt as the provider now sees it (a final attempt is not asked again)."""
@@ -185,91 +233,23 @@ class CardPayments:
         resolved = []
         for attempt_id in ids:
             try:
-                resolved.append(self.status(attempt_id))
+                resolved.append(self._settle_open(attempt_id))
             except ProviderUnavailable as exc:
                 log.warning("open card payment %s left as it is: %s", attempt_id, exc.message)
                 resolved.append(self._load(attempt_id).view)
         return resolved
 
-    def taken_without_sale(self) -> list[AttemptView]:
-        """Card money taken for a sale that was never recorded (a crash, or a sale that could
-        not be completed) and not given back yet: each one is owed to a customer."""
-        with self.store.read() as session:
-            rows = session.scalars(
-                select(PaymentAttempt)
-                .outerjoin(Order, Order.id == PaymentAttempt.sale_id)
-                .where(PaymentAttempt.status == AttemptState.SUCCEEDED.value, Order.id.is_(None),
-                       PaymentAttempt.error_code.is_distinct_from(REFUNDED_NO_SALE))
-                .order_by(PaymentAttempt.created_at, PaymentAttempt.id)).all()
-            return [self._snapshot(r).view for r in rows]
-
-    def refund_without_sale(self, attempt_id: str, *, staff_id: str, approved_by: str | None,
-                            now: datetime) -> AttemptView:
-        """Give back card money taken for a sale that was never recorded. Marked (and
-        journalled) only once the provider said the refund went through."""
+    def _settle_open(self, attempt_id: str) -> AttemptView:
+        """One attempt a crash left open. Its sale was never recorded, so nobody will finish
+        it: a provider that can void (an authorised but uncaptured PaymentIntent) voids it
+        rather than take money that would only have to be refunded."""
         row = self._load(attempt_id)
-        view = row.view
         with self.store.read() as session:
-            recorded = session.get(Order, view.sale_id) is not None
-        if view.state is not AttemptState.SUCCEEDED or recorded:
-            raise RuleViolation("this card payment belongs to a recorded sale (or took no "
-                                "money): refund it as a return", field="pay")
-        if self._error_code(attempt_id) == REFUNDED_NO_SALE:
-            return view
-        provider = self._provider_of(row)
-        outcome = provider.refund(view.reference or "", view.amount, row.currency,
-                                  f"nosale:{attempt_id}")
-        if not outcome.succeeded:
-            raise RuleViolation(f"the card refund failed: {outcome.message}", field="pay")
-        with self.store.write() as session:
-            stored = session.get(PaymentAttempt, attempt_id)
-            stored.error_code, stored.message = REFUNDED_NO_SALE, outcome.message[:300]
-            audit.append(session, action="payment.refunded_without_sale",
-                         entity="payment_attempt", entity_id=attempt_id, actor_id=staff_id,
-                         approved_by=approved_by,
-                         details={"sale_id": view.sale_id, "amount": view.amount,
-                                  "currency": row.currency, "reference": outcome.reference},
-                         at=now)
-            session.flush()
-            return self._snapshot(stored).view
-
-    def withdraw_confirmed(self, attempt_id: str, *, staff_id: str, approved_by: str | None,
-                           now: datetime) -> AttemptView:
-        """Take back a cashier's mistaken "approved" (the standalone terminal declined, or
-        nothing was keyed in): the attempt becomes cancelled, journalled with who approved
-        it. Only for an outcome that was the cashier's word, never a provider's."""
-        row = self._load(attempt_id)
-        if row.view.state is not AttemptState.SUCCEEDED:
-            raise RuleViolation("only an approved card payment can be withdrawn", field="pay")
-        if not row.view.by_cashier:
-            raise RuleViolation(f"this card payment was taken by {row.provider}: it can only be "
-                                "refunded", field="pay")
-        with self.store.write() as session:
-            stored = session.get(PaymentAttempt, attempt_id)
-            if stored.status != AttemptState.SUCCEEDED.value:  # withdrawn meanwhile
-                return self._snapshot(stored).view
-            stored.status, stored.error_code = AttemptState.CANCELED.value, WITHDRAWN
-            stored.message = "approval withdrawn by a manager: the terminal took no money"
-            audit.append(session, action="payment.card_withdrawn", entity="payment_attempt",
-                         entity_id=attempt_id, actor_id=staff_id, approved_by=approved_by,
-                         details={"sale_id": stored.sale_id, "amount": stored.amount,
-                                  "currency": stored.currency, "card_last4": stored.card_last4},
-                         at=now)
-            session.flush()
-            return self._snapshot(stored).view
-
-    def _error_code(self, attempt_id: str) -> str | None:
-        with self.store.read() as session:
-            return session.get(PaymentAttempt, attempt_id).error_code
-
-    def succeeded_for(self, sale_id: str) -> list[AttemptView]:
-        with self.store.read() as session:
-            rows = session.scalars(select(PaymentAttempt)
-                                   .where(PaymentAttempt.sale_id == sale_id,
-                                          PaymentAttempt.status == AttemptState.SUCCEEDED.value)
-                                   .order_by(PaymentAttempt.tender_index,
-                                             PaymentAttempt.attempt)).all()
-            return [self._snapshot(r).view for r in rows]
+            recorded = session.get(Order, row.view.sale_id) is not None
+        if recorded or not callable(getattr(self._provider_of(row), "void", None)):
+            return self.status(attempt_id)
+        return self._record(attempt_id,
+                            self._ask(row, "void", "the card payment could not be voided"))
 
     # -- the rows ----------------------------------------------------------------------------
     def _open_attempt(self, sale_id: str, tender_index: int, amount: int, currency: str,
@@ -364,6 +344,10 @@ def _refuse_another(row: PaymentAttempt, tender_index: int) -> None:
         raise RuleViolation(f"the card payment of {amount} for this tender line is still "
                             f"{state}: ask its status (or cancel it) before starting another",
                             field="pay")
+
+
+def _unavailable(exc: ProviderUnavailable) -> AttemptStatus:
+    return AttemptStatus(AttemptState.FAILED, exc.message, error_code=ProviderUnavailable.code)
 
 
 def _lost_track(what: str, exc: Exception) -> AttemptStatus:

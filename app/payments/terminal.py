@@ -69,14 +69,30 @@ class StandaloneTerminal:
         return f"terminal:{request.key}"
 
 
-#: card providers by the name ``payments.card_provider`` holds; Stripe Terminal registers here
+def _stripe_terminal(settings: Settings) -> PaymentProvider:
+    # Imported on first use: the stripe SDK costs start-up time a till without it should not pay.
+    from app.payments.stripe_terminal import StripeTerminal
+
+    return StripeTerminal.from_settings(settings)
+
+
+#: card providers by the name ``payments.card_provider`` holds
 PROVIDERS: dict[str, Callable[[Settings], PaymentProvider]] = {
     "terminal": lambda settings: StandaloneTerminal(),
+    "stripe_terminal": _stripe_terminal,
 }
+
+
+def provider_name(settings: Settings) -> str:
+    """The provider ``payments.card_provider`` picks; ``auto`` means Stripe Terminal once a
+    reader is set (``tillpoint config set stripe.reader_id …``), the standalone terminal before."""
+    name = settings.get("payments.card_provider")
+    if name == "auto":
+        return "stripe_terminal" if settings.get("stripe.reader_id") else "terminal"
+    return name
 
 
 def provider_for(settings: Settings) -> PaymentProvider | None:
     """The card provider this till is set up with, or ``None`` when it takes no cards."""
-    name = settings.get("payments.card_provider")
-    factory = PROVIDERS.get(name)
+    factory = PROVIDERS.get(provider_name(settings))
     return None if factory is None else factory(settings)
