@@ -63,8 +63,28 @@ class CardMixin(PaymentMixin):
             with self._pay_lock:
                 if state.card is starting:
                     state.card = None
+                state.card_available, state.card_reason = self.payments.available()
             raise
         return self._card_moved(attempt, starting)
+
+    def check_card(self) -> PaymentView:
+        """On the io pool when the payment page opens: ask the provider whether cards can be
+        taken now (Stripe reachable, reader online), so the page says so before the cashier
+        presses Card rather than after."""
+        with self._pay_lock:
+            state = self._require_payment()
+        if self.payments is not None:
+            available, reason = self.payments.probe()
+            with self._pay_lock:
+                state.card_available, state.card_reason = available, reason
+        with self._pay_lock:
+            return self._payment_view()
+
+    def retry_card(self) -> PaymentView:
+        """Hand the undecided card payment to the reader again (after a timeout or a reader
+        that dropped it): the same payment under the same key, never a second one."""
+        attempt = self._waiting_card()
+        return self._card_moved(self.payments.retry(attempt.attempt_id))
 
     def card_status(self) -> PaymentView:
         with self._pay_lock:
@@ -104,6 +124,7 @@ class CardMixin(PaymentMixin):
             state = self._payment
             if state is None or attempt.sale_id != state.sale_id:
                 return self._stray_card(attempt, state)
+            state.card_available, state.card_reason = self.payments.available()
             waited_on = state.card is not None and (
                 state.card is asked or state.card.attempt_id == attempt.attempt_id)
             if attempt.state is AttemptState.SUCCEEDED:

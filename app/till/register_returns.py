@@ -8,7 +8,6 @@ belongs). The refund itself is :func:`app.sales.refunds.refund`, in one transact
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from app import audit
 from app.domain.errors import DomainError, InvalidInput, NotFound
 from app.domain.permissions import Permission
 from app.domain.quantity import parse_quantity
+from app.payments import card_refunds
 from app.payments.base import RefundOutcome
 from app.sales import refunds
 from app.sales.checkout import credit_balance
@@ -29,7 +29,6 @@ from app.till.views import RefundResult, ReturnSaleView
 from db.base import new_id
 from db.models import Customer, Order, Payment, Product, Refund, Variant
 
-log = logging.getLogger(__name__)
 
 DESTINATIONS = ("original", "cash", "credit")
 MAX_REF = 40
@@ -130,21 +129,16 @@ class ReturnsMixin(RegisterCore):
             except DomainError as exc:
                 raise refield(exc, _field_of(exc)) from None
             refund_id = record.id
-            cards = [(p.id, session.get(Payment, p.payment_id).reference, p.amount)
-                     for p in record.payments if p.status == "pending" and p.payment_id]
             cash_back = any(p.method == "cash" and p.status == "done" for p in record.payments)
         self._used(no_receipt, Permission.REFUND_WITHOUT_RECEIPT)
         self._used(other_tender, Permission.REFUND_TO_OTHER_TENDER)
         if key is not None:  # recorded: from here on a repeat must not refund again
             self._keep_refund(key, _RefundDone(order.id, order.number, refund_id))
-        outcomes = self._refund_cards(cards, order.currency)
-        with self.store.write() as session:
-            record = session.get(Refund, refund_id)
-            for part in record.payments:
-                outcome = outcomes.get(part.id)
-                if outcome is not None and outcome.succeeded:
-                    part.status, part.reference = "done", outcome.reference
-            result = _refund_result(session, record, order.currency, outcomes)
+        outcomes = card_refunds.send(self.store, getattr(self.payments, "provider", None),
+                                     refund_id)
+        with self.store.read() as session:
+            result = _refund_result(session, session.get(Refund, refund_id), order.currency,
+                                    outcomes)
         if key is not None:
             self._keep_refund(key, _RefundDone(order.id, order.number, refund_id, result))
         if cash_back:
@@ -170,24 +164,6 @@ class ReturnsMixin(RegisterCore):
             record = session.get(Refund, done.refund_id)
             currency = session.get(Order, done.order_id).currency
             return _refund_result(session, record, currency, {})
-
-    def _refund_cards(self, parts: list[tuple[str, str | None, int]],
-                      currency: str) -> dict[str, RefundOutcome]:
-        """Card shares go back through the card provider after the refund was recorded (money
-        must never leave for a refund the till failed to record); one that fails stays
-        ``pending``, owed, and says why."""
-        provider = getattr(self.payments, "provider", None)
-        outcomes: dict[str, RefundOutcome] = {}
-        for part_id, reference, amount in parts:
-            if provider is None or not reference:
-                outcomes[part_id] = RefundOutcome(False, "no card provider to refund through")
-                continue
-            try:
-                outcomes[part_id] = provider.refund(reference, amount, currency, part_id)
-            except Exception as exc:  # noqa: BLE001 - the refund stays owed, in words
-                log.warning("card refund %s failed: %s", part_id, exc)
-                outcomes[part_id] = RefundOutcome(False, f"the card refund failed: {exc}")
-        return outcomes
 
     # -- after the sale ------------------------------------------------------------------------
     def receipt_pdf(self, order_id: str) -> bytes:

@@ -123,9 +123,15 @@ class PaymentLayout:
                                           lambda: self.confirm_card(False))
         self.card_cancel = self._button("cardCancelButton", "Cancel card (Esc)",
                                         "Cancel the card payment", None, self.cancel_card)
+        # an undecided payment (a timeout, a reader that dropped it) goes to the reader again:
+        # the same payment, never a second one beside it
+        self.card_retry = self._button("cardRetryButton", "Try card again (F4)",
+                                       "Hand the same card payment to the reader again", "F4",
+                                       self.retry_card)
         row = QHBoxLayout()
         row.addWidget(self.card_status, 1)
-        for button in (self.card_approved, self.card_declined, self.card_cancel):
+        for button in (self.card_approved, self.card_declined, self.card_retry,
+                       self.card_cancel):
             button.hide()
             row.addWidget(button)
         return row

@@ -4,7 +4,7 @@ store credit, split across as many as the customer likes; Complete only once ful
 Keys (the amount field keeps focus): type an amount, then Enter or F1 cash / F2 card / F3 store
 credit (F1–F3 with no amount = the rest due). F5… quick cash. Up/Down choose a tender, Ctrl+Del
 removes it. A standalone card terminal: Enter when it approved, Esc when it declined; a linked
-reader: Esc cancels it. F12 completes (so does an empty Enter once fully paid: an empty Enter
+reader (Stripe Terminal): Esc cancels it, F4 hands an undecided payment to it again. F12 completes (so does an empty Enter once fully paid: an empty Enter
 never takes money). A code scanned into the amount field is refused, not taken as cash. Esc
 otherwise goes back to the cart (refused by the register once a card was captured). After the
 sale the same page offers the receipt (``after_sale``) and then says ``finished``.
@@ -43,7 +43,7 @@ class PaymentPanel(PaymentLayout, QWidget):
     """``dueLabel``, ``paidLabel``, ``changeLabel``, ``tenderList``, ``amountField``,
     ``cashTenderButton``, ``cardTenderButton``, ``creditTenderButton``, ``quickCash0..3``,
     ``completeButton``, ``cardStatusLabel`` with ``cardApprovedButton``/``cardDeclinedButton``
-    (standalone terminal) or ``cardCancelButton``; then the after-sale page."""
+    (standalone terminal) or ``cardCancelButton`` and ``cardRetryButton``; then the after-sale page."""
 
     #: the payment page is done: the sale completed and the receipt was dealt with, or the
     #: cashier went back to the cart
@@ -63,6 +63,7 @@ class PaymentPanel(PaymentLayout, QWidget):
         self._completing = InFlight(self._busy_changed)
         self._leaving = InFlight()
         self._polling = InFlight()
+        self._checking = InFlight()
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_tender_page())
@@ -94,7 +95,12 @@ class PaymentPanel(PaymentLayout, QWidget):
     # -- showing -----------------------------------------------------------------------------
 
     def show_payment(self, view: PaymentView) -> None:
+        new_sale = self.view is None or self.view.sale_id != view.sale_id
         self.view = view
+        if new_sale and view.card_available:
+            # ask the provider once (Stripe reachable? reader online?), so an unusable card
+            # reader is said before the cashier presses Card, not after
+            self._checking.run(self._controller, "check_card", kind="io")
         self.pages.setCurrentIndex(0)
         self.due_label.setText(view.due_text)
         self.paid_label.setText(view.paid_text)
@@ -136,6 +142,7 @@ class PaymentPanel(PaymentLayout, QWidget):
         self.card_approved.setVisible(standalone)
         self.card_declined.setVisible(standalone)
         self.card_cancel.setVisible(processing and not standalone)
+        self.card_retry.setVisible(processing and card.state == AttemptState.UNKNOWN.value)
         if processing and not standalone:
             self._poll.start()
         else:
@@ -222,6 +229,12 @@ class PaymentPanel(PaymentLayout, QWidget):
 
     def confirm_card(self, approved: bool) -> None:
         self._tendering.run(self._controller, "confirm_card", approved, on_done=self._tendered)
+
+    def retry_card(self) -> None:
+        if self.view is not None and self.view.card is not None and (
+                self.view.card.state == AttemptState.UNKNOWN.value):
+            self._tendering.run(self._controller, "retry_card", kind="io",
+                                on_done=self._tendered)
 
     def cancel_card(self) -> None:
         self._tendering.run(self._controller, "cancel_card", kind="io", on_done=self._tendered)

@@ -125,10 +125,11 @@ class ReturnDialog(TillDialog):
             self.message.show_message(NOTHING_CHOSEN)
             self.lines.setFocus()
             return
-        # the look-up's request id: a second Refund press (or a retry) pays back once
+        # the look-up's request id: a second Refund press (or a retry) pays back once; on the
+        # io pool, because a card share goes back through Stripe over the network
         self.submit("refund", self.sale.order_id, chosen, self.refund_to.currentData(),
                     reason=self.reason_field.text().strip(), request_id=self.sale.request_id,
-                    on_done=self._refunded, message=self.message)
+                    on_done=self._refunded, message=self.message, kind="io")
 
     def chosen_lines(self) -> list[tuple[int, str | None]]:
         """(line number, quantity text) for every line with a quantity typed in."""
