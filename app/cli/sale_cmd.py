@@ -5,27 +5,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog import find_code
+from app.cli.card_sale import CardShare, card_payments, give_back, take_cards, wait_seconds
 from app.config.paths import Paths
-from app.domain.errors import InvalidInput, NotFound, RuleViolation
+from app.config.settings import Settings
+from app.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from app.domain.money import parse_amount
 from app.domain.permissions import Permission, can
 from app.domain.pricing import Discount
 from app.domain.quantity import parse_quantity
 from app.domain.rates import parse_percent
-from app.domain.tenders import TenderMethod, parse_method
+from app.domain.tenders import TenderMethod, TenderRequest, parse_method, settle
 from app.sales.cart import Cart
-from app.sales.checkout import Tender, checkout
+from app.sales.cart import price_cart
+from app.sales.checkout import Tender, checkout, coupon_terms
+from app.payments import card_refunds
+from app.payments.terminal import provider_for
 from app.sales.identity import this_register
-from app.sales.refunds import ReturnRequest, find_order, refund
+from app.sales.refunds import ReturnRequest, refund
 from app.sales.serialize import order_to_dict, refund_to_dict
+from db.base import new_id, utcnow
 from db.engine import LocalStore
-from db.models import Customer, StaffUser
+from db.models import Customer, Order, Refund, StaffUser
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -42,13 +49,16 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
 
     ref = add("refund", "return lines of a sale to their original tenders; prints the refund",
               cmd_refund)
-    ref.add_argument("order", metavar="ORDER", help="order number, e.g. S01-R01-000042")
+    ref.add_argument("order", metavar="ORDER", nargs="?",
+                     help="order number, e.g. S01-R01-000042")
     ref.add_argument("--line", action="append", default=[], metavar="N[:QTY]",
                      help="line number and quantity to return (all lines when none named)")
     ref.add_argument("--to", choices=["original", "cash", "credit"], default="original",
                      help="where the money goes (default: the original tenders)")
     ref.add_argument("--reason", default="")
     ref.add_argument("--staff", metavar="EMAIL", help="who refunds (default: the first manager)")
+    ref.add_argument("--retry-cards", action="store_true",
+                     help="send again every card refund still pending (no ORDER needed)")
 
 
 def _split(text: str, field: str) -> tuple[str, str | None]:
@@ -113,9 +123,6 @@ def build_sale(session: Session, args: argparse.Namespace) -> tuple[Cart, list[T
         field = f"pay[{index}]"
         method_text, amount_text = _split(pay, field)
         method = parse_method(method_text, field=field)
-        if method is TenderMethod.CARD:
-            raise RuleViolation("card payments unavailable: no card reader is set up on this "
-                                "till (Stripe Terminal); pay by cash or credit", field=field)
         amount = None if amount_text is None else parse_amount(amount_text, shop.currency,
                                                                field=f"{field}.amount")
         tenders.append(Tender(method, amount))
@@ -132,13 +139,50 @@ def build_sale(session: Session, args: argparse.Namespace) -> tuple[Cart, list[T
 def cmd_sale(args: argparse.Namespace, paths: Paths) -> int:
     store = LocalStore.open(paths.store)
     try:
-        with store.write() as session:
+        with store.read() as session:
             cart, tenders, staff = build_sale(session, args)
-            order = checkout(session, cart=cart, tenders=tenders, staff_id=staff.id)
-            result = order_to_dict(order)
+        if any(t.method is TenderMethod.CARD for t in tenders):
+            result = _sale_with_cards(store, Settings(paths.settings), cart, tenders, staff.id)
+        else:
+            with store.write() as session:
+                order = checkout(session, cart=cart, tenders=tenders, staff_id=staff.id)
+                result = order_to_dict(order)
     finally:
         store.close()
     return _print_recorded(result, f"sale {result['number']}")
+
+
+def _sale_with_cards(store: LocalStore, settings: Settings, cart: Cart, tenders: list[Tender],
+                     staff_id: str) -> dict:
+    """Price the sale once, take its card shares on the reader, then record it as priced
+    (what the customer paid for); a sale that cannot be recorded gives the cards back."""
+    with store.read() as session:
+        shop, _register = this_register(session)
+        terms = None
+        if cart.coupon_code:
+            terms = coupon_terms(session, cart.coupon_code, cart.customer_id, utcnow())[1]
+        priced = price_cart(session, cart, shop, coupon=terms).priced
+    settlement = settle(priced.total, [TenderRequest(t.method, t.amount) for t in tenders],
+                        currency=shop.currency)
+    shares = [CardShare(a.request_index, a.amount) for a in settlement.tenders
+              if a.method is TenderMethod.CARD and a.amount > 0]
+    payments = card_payments(store, settings)
+    sale_id = new_id()
+    taken = {a.tender_index: a for a in take_cards(payments, sale_id, shares, shop.currency,
+                                                   staff_id=staff_id, wait_s=wait_seconds())}
+    paid = [replace(t, amount=taken[i].amount, reference=taken[i].reference,
+                    card_brand=taken[i].card_brand, card_last4=taken[i].card_last4)
+            if i in taken else t for i, t in enumerate(tenders)
+            if t.method is not TenderMethod.CARD or i in taken]
+    try:
+        with store.write() as session:
+            order = checkout(session, cart=cart, tenders=paid, staff_id=staff_id,
+                             order_id=sale_id, priced=priced)
+            return order_to_dict(order)
+    except DomainError as exc:
+        said = give_back(payments, list(taken.values()), staff_id=staff_id)
+        raise type(exc)(f"{exc.message}; the sale was not recorded ({said})",
+                        field=exc.field) from None
 
 
 def _return_requests(lines: list[str]) -> list[ReturnRequest] | None:
@@ -156,6 +200,12 @@ def _return_requests(lines: list[str]) -> list[ReturnRequest] | None:
 
 
 def cmd_refund(args: argparse.Namespace, paths: Paths) -> int:
+    if args.retry_cards:
+        if args.order or args.line:
+            raise InvalidInput("--retry-cards takes no ORDER nor --line", field="order")
+        return _retry_card_refunds(paths)
+    if not args.order:
+        raise InvalidInput("which sale? give its ORDER number", field="order")
     store = LocalStore.open(paths.store)
     try:
         with store.write() as session:
@@ -163,14 +213,50 @@ def cmd_refund(args: argparse.Namespace, paths: Paths) -> int:
             record = refund(session, order_ref=args.order, staff_id=staff.id,
                             lines=_return_requests(args.line), reason=args.reason,
                             to_method=args.to)
-            result = refund_to_dict(record, find_order(session, args.order))
+            refund_id = record.id
+            pending = any(p.status == card_refunds.PENDING for p in record.payments)
+        outcomes = {}
+        if pending:  # recorded first: money never leaves for a refund the till did not keep
+            outcomes = card_refunds.send(store, _refund_provider(paths), refund_id)
+        with store.read() as session:
+            record = session.get(Refund, refund_id)
+            result = refund_to_dict(record, session.get(Order, record.order_id))
     finally:
         store.close()
-    return _print_recorded(result, f"refund {result['number']}")
+    code = _print_recorded(result, f"refund {result['number']}")
+    failed = [o.message for o in outcomes.values() if not o.succeeded]
+    if failed and code == 0:
+        sys.stderr.write(f"tillpoint: refund {result['number']} is recorded, but its card "
+                         f"refund did not go through ({'; '.join(failed)}): it stays pending; "
+                         "send it again with `tillpoint refund --retry-cards`\n")
+        return EXIT_CARD_REFUND_PENDING
+    return code
+
+
+def _refund_provider(paths: Paths):  # noqa: ANN202 - a PaymentProvider or None
+    try:
+        return provider_for(Settings(paths.settings))
+    except DomainError:
+        return None
+
+
+def _retry_card_refunds(paths: Paths) -> int:
+    store = LocalStore.open(paths.store)
+    try:
+        outcomes = card_refunds.send_pending(store, _refund_provider(paths))
+    finally:
+        store.close()
+    print(json.dumps({share: {"succeeded": o.succeeded, "message": o.message,
+                              "reference": o.reference} for share, o in outcomes.items()},
+                     indent=2, ensure_ascii=False))
+    return EXIT_CARD_REFUND_PENDING if any(not o.succeeded for o in outcomes.values()) else 0
 
 
 #: Exit code for "committed, but the JSON could not be written": a script must not retry.
 EXIT_RECORDED_OUTPUT_FAILED = 3
+#: Exit code for "the refund is recorded, but a card share of it is still owed" (retry it with
+#: ``tillpoint refund --retry-cards``, never by refunding again)
+EXIT_CARD_REFUND_PENDING = 4
 
 
 def _print_recorded(result: dict, what: str) -> int:

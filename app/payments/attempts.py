@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from app.payments.base import (AttemptState, AttemptStatus, PaymentProvider, Pay
 from app.payments.owed import OwedMixin
 from app.payments.card_details import (check_brand, check_last4, check_sale_id, safe_brand,
                                        safe_last4)
-from db.base import new_id
+from db.base import new_id, utcnow
 from db.engine import LocalStore
 from db.models import Order, PaymentAttempt
 
@@ -223,13 +223,17 @@ class CardPayments(OwedMixin):
             return self._record(attempt_id, current)
         return self._record(attempt_id, provider.confirm(row.request, approved, last4, brand))
 
-    def recover(self) -> list[AttemptView]:
+    def recover(self, *, idle_for: timedelta | None = None) -> list[AttemptView]:
         """On start-up: ask the provider about every attempt a crash left open, so each one is
-        resolved (or shown to the cashier to resolve), never charged again."""
+        resolved (or shown to the cashier to resolve), never charged again. ``idle_for``: only
+        attempts untouched for that long (a command beside a running window must not void the
+        payment the window is taking right now)."""
+        query = (select(PaymentAttempt.id).where(PaymentAttempt.status.in_(_OPEN_STATES))
+                 .order_by(PaymentAttempt.created_at, PaymentAttempt.id))
+        if idle_for is not None:
+            query = query.where(PaymentAttempt.updated_at < utcnow() - idle_for)
         with self.store.read() as session:
-            ids = session.scalars(select(PaymentAttempt.id)
-                                  .where(PaymentAttempt.status.in_(_OPEN_STATES))
-                                  .order_by(PaymentAttempt.created_at, PaymentAttempt.id)).all()
+            ids = session.scalars(query).all()
         resolved = []
         for attempt_id in ids:
             try:
