@@ -10,7 +10,7 @@ import pytest
 
 #: the real database process, server processes and SMTP sink, shared by server, sync, fault and
 #: benchmark tests (one SecantusDB per session)
-pytest_plugins = ["tests.support.server_fixtures"]
+pytest_plugins = ["tests.support.server_fixtures", "tests.support.fake_stripe.fixtures"]
 
 # Qt runs offscreen everywhere in the suite (CI has no display).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
