@@ -1,0 +1,484 @@
+"""Stripe Terminal, server-driven: the till creates a ``card_present`` PaymentIntent, hands it to
+the configured reader (``process_payment_intent``) and follows it until it is taken, declined or
+cancelled. The reader talks to Stripe itself; the till only ever sees the PaymentIntent id and
+the card's brand and last four digits.
+
+Safe against lost replies and double charges because:
+- one attempt is one PaymentIntent: created under the attempt's idempotency key, so a retried or
+  replayed create (a lost reply, a restart) finds the same intent, never a second one;
+- capture is manual and only :meth:`status` captures, after checking the intent's state, amount,
+  currency and ``metadata.tillpoint_key`` — a card approved while the cashier cancels is voided,
+  not taken;
+- FAILED or CANCELED is said only once the intent is canceled at Stripe (or never reached a
+  reader); whatever cannot be known for sure is UNKNOWN, and asking again settles it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from app.config.secrets import SecretStoreUnavailable, get_secret
+from app.config.settings import Settings
+from app.domain.errors import InvalidInput
+from app.domain.money import check_currency, format_amount
+from app.payments import stripe_state as st
+from app.payments.base import (AttemptState, AttemptStatus, PaymentRequest, ProviderUnavailable,
+                               RefundOutcome)
+from app.payments.stripe_client import Failure, StripeFailure, call_replayed, make_client
+
+log = logging.getLogger(__name__)
+
+NO_KEY = ("card payments unavailable: no Stripe key is set up (keyring entry "
+          "stripe.secret_key, or TILLPOINT_STRIPE_SECRET_KEY)")
+NO_KEYRING = ("card payments unavailable: the Stripe key cannot be read, no keyring here "
+              "(set TILLPOINT_STRIPE_SECRET_KEY on a headless till)")
+NO_READER = "card payments unavailable: no card reader chosen (stripe.reader_id)"
+READER_OFFLINE = "card reader offline"
+HANDING_OVER = "handing the payment to the card reader"
+_SETTLE_DEPTH = 2  # re-reads after a refused step; each one means Stripe's state moved on
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderInfo:
+    id: str
+    label: str
+    status: str  # "online" / "offline"
+    device_type: str
+
+
+class StripeTerminal:
+    """:class:`~app.payments.base.PaymentProvider` for one Stripe Terminal reader."""
+
+    name = "stripe_terminal"
+
+    def __init__(self, api_key: str, reader_id: str, api_base: str | None = None, *,
+                 connect_timeout_s: float = 3, read_timeout_s: float = 20,
+                 setup_problem: str | None = None) -> None:
+        self.reader_id = (reader_id or "").strip()
+        self._key_problem = setup_problem or (None if api_key else NO_KEY)
+        self._client = (None if self._key_problem else
+                        make_client(api_key, api_base, connect_timeout_s, read_timeout_s))
+        self._link: str | None = None  # the last call could not reach Stripe / key refused
+        self._reader_state: str | None = None  # the reader was last seen offline / missing
+        self._intents: dict[str, str] = {}  # attempt key -> PaymentIntent id
+        self._fresh: dict[str, dict[str, Any]] = {}  # created by prepare, not handed over yet
+        self._captured: dict[tuple[str, int], str] = {}  # (sale, tender line) -> intent id
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StripeTerminal:
+        """Never raises for what is missing: :meth:`available` says what it is."""
+        problem = None
+        try:
+            key = get_secret("stripe.secret_key") or ""
+        except SecretStoreUnavailable:
+            key, problem = "", NO_KEYRING
+        base = (os.environ.get("TILLPOINT_STRIPE_API_BASE") or settings.get("stripe.api_base")
+                or None)
+        return cls(key, settings.get("stripe.reader_id"), base, setup_problem=problem)
+
+    # -- can cards be taken ------------------------------------------------------------------
+    def available(self) -> tuple[bool, str]:
+        """The last known state, without asking the network."""
+        problem = self._setup_problem(need_reader=True)
+        reason = problem or self._link or self._reader_state
+        return (False, reason) if reason else (True, "")
+
+    def probe(self) -> tuple[bool, str]:
+        """One quick look at the reader, which refreshes :meth:`available`."""
+        if not self._setup_problem(need_reader=True):
+            try:
+                self._get_reader()
+            except StripeFailure as failure:
+                log.info("stripe probe: %s", failure)
+        return self.available()
+
+    def readers(self) -> list[ReaderInfo]:
+        """The account's readers, for choosing ``stripe.reader_id``."""
+        self._require(need_reader=False)
+        try:
+            listing = self._call(self._client.v1.terminal.readers.list, params={"limit": 100})
+        except StripeFailure as failure:
+            raise ProviderUnavailable(failure.words, field="stripe.reader_id") from failure
+        return [ReaderInfo(r["id"], r.get("label") or "", r.get("status") or "unknown",
+                           r.get("device_type") or "") for r in listing.get("data") or []]
+
+    # -- the provider interface --------------------------------------------------------------
+    def prepare(self, request: PaymentRequest) -> AttemptStatus:
+        """Create the attempt's PaymentIntent (no reader has it yet), so its id is on record
+        before anything can be charged."""
+        self._require(need_reader=True)
+        _check(request)
+        try:
+            pi = self._create(request)
+        except StripeFailure as failure:
+            return self._refused_at_create(failure)
+        if not _handable(pi, request):
+            return self._settle(request, pi)
+        self._fresh[request.key] = pi
+        return AttemptStatus(AttemptState.CREATED, HANDING_OVER, reference=pi["id"])
+
+    def start(self, request: PaymentRequest) -> AttemptStatus:
+        """Hand the attempt's PaymentIntent to the reader — the same one on every call, so a
+        start after an unknown outcome retries that intent, never creates a second."""
+        self._require(need_reader=True)
+        _check(request)
+        pi = self._fresh.pop(request.key, None)
+        if pi is None:
+            known = self._intents.get(request.key)
+            try:
+                pi = self._retrieve(known) if known else self._create(request)
+            except StripeFailure as failure:
+                return self._lost(failure, known) if known else self._refused_at_create(failure)
+        if not _handable(pi, request):
+            return self._settle(request, pi)
+        return self._hand_over(request, pi["id"])
+
+    def status(self, request: PaymentRequest, reference: str | None) -> AttemptStatus:
+        self._require(need_reader=False)
+        reference = reference or self._intents.get(request.key)
+        if reference is None:  # the create's reply was lost: the same key says which intent
+            try:
+                return self._settle(request, self._create(request))
+            except StripeFailure as failure:
+                return self._lost(failure, None)
+        return self._status_of(request, reference)
+
+    def cancel(self, request: PaymentRequest, reference: str | None) -> AttemptStatus:
+        """Stop the reader and cancel the intent. An approved but uncaptured card is voided;
+        one already captured stays SUCCEEDED (refund it instead)."""
+        return self._stop(request, reference, "cancelled")
+
+    def void(self, request: PaymentRequest, reference: str | None) -> AttemptStatus:
+        """For an attempt whose sale was never recorded: like :meth:`cancel`, never captures."""
+        return self._stop(request, reference, "voided")
+
+    def refund(self, reference: str, amount: int, currency: str, key: str) -> RefundOutcome:
+        """Refund against the PaymentIntent, under ``refund:{key}`` so a repeat is one refund."""
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise InvalidInput("a refund must be a positive whole number of minor units",
+                               field="amount")
+        currency = check_currency(currency)
+        problem = self._setup_problem(need_reader=False)
+        if problem:
+            return RefundOutcome(False, problem, error_code=ProviderUnavailable.code)
+        if not isinstance(reference, str) or not reference.startswith("pi_"):
+            return RefundOutcome(False, "this card payment has no Stripe payment to refund",
+                                 error_code="no_reference")
+        try:
+            pi = self._retrieve(reference)
+        except StripeFailure as failure:
+            return RefundOutcome(False, failure.words, error_code=failure.code or failure.kind)
+        refused = _refund_problem(pi, amount, currency)
+        if refused:
+            return RefundOutcome(False, refused, error_code="amount_too_large")
+        return self._refund(pi, amount, currency, key)
+
+    # -- steps -------------------------------------------------------------------------------
+    def _create(self, request: PaymentRequest) -> dict[str, Any]:
+        create = self._client.v1.payment_intents.create
+        params, options = _intent_params(request), {"idempotency_key": request.key}
+        try:
+            pi, replayed = self._call_replayed(create, params=params, options=options)
+        except StripeFailure as failure:
+            if failure.kind is not Failure.CONNECTION or not failure.sent:
+                raise
+            # The request left but its reply did not come: the same key makes Stripe answer
+            # with what it did (or do it now), so this is never a second intent.
+            pi, replayed = self._call_replayed(create, params=params, options=options)
+        self._intents[request.key] = pi["id"]
+        # A replay is the intent as it was created; what happened since is in a fresh read.
+        return self._retrieve(pi["id"]) if replayed else pi
+
+    def _hand_over(self, request: PaymentRequest, pi_id: str) -> AttemptStatus:
+        try:
+            reader = self._call(self._client.v1.terminal.readers.process_payment_intent,
+                                self.reader_id, params={"payment_intent": pi_id})
+        except StripeFailure as failure:
+            return self._not_handed(request, pi_id, failure)
+        self._note_reader(reader)
+        return AttemptStatus(AttemptState.PROCESSING, st.PRESENT_CARD, reference=pi_id)
+
+    def _not_handed(self, request: PaymentRequest, pi_id: str,
+                    failure: StripeFailure) -> AttemptStatus:
+        kind = failure.kind
+        if kind in (Failure.CONNECTION, Failure.TRANSIENT):  # it may be on the reader now
+            return self._lost(failure, pi_id)
+        if kind is Failure.STATE:  # the intent moved on (an earlier hand-over took a card)
+            return self._status_of(request, pi_id)
+        if kind is Failure.READER_BUSY:
+            try:
+                reader = self._get_reader()
+            except StripeFailure as again:
+                return self._lost(again, pi_id)
+            if st.action_for(reader, pi_id):  # an earlier hand-over did reach it
+                return self._status_of(request, pi_id)
+            return self._close(request, pi_id, AttemptState.FAILED, failure.words, failure.code)
+        if kind is Failure.AUTH:  # refused outright: no reader has the intent
+            raise ProviderUnavailable(failure.words, field="pay") from failure
+        words = READER_OFFLINE if kind is Failure.READER_OFFLINE else (
+            f"card reader {self.reader_id} not found on this Stripe account"
+            if kind is Failure.MISSING else f"card payment refused by Stripe: {failure.words}")
+        if kind is Failure.MISSING:
+            self._reader_state = words
+        outcome = self._close(request, pi_id, AttemptState.FAILED, words, failure.code)
+        if outcome.state is AttemptState.FAILED and kind is not Failure.INVALID:
+            raise ProviderUnavailable(words, field="pay")
+        return outcome
+
+    def _status_of(self, request: PaymentRequest, pi_id: str, *, may_capture: bool = True,
+                   depth: int = 0) -> AttemptStatus:
+        try:
+            pi = self._retrieve(pi_id)
+        except StripeFailure as failure:
+            return self._lost(failure, pi_id)
+        return self._settle(request, pi, may_capture=may_capture, depth=depth)
+
+    def _settle(self, request: PaymentRequest, pi: dict[str, Any], *, may_capture: bool = True,
+                depth: int = 0) -> AttemptStatus:
+        """What the intent's state means, acting on it where that is safe (capture a checked
+        approval, cancel a declined intent)."""
+        ref, decision = pi["id"], st.on_intent(pi, request)
+        step = decision.next
+        if step is st.Next.FOREIGN:
+            log.warning("stripe intent %s is not attempt %s's", ref, request.key)
+            return AttemptStatus(AttemptState.UNKNOWN, decision.words,
+                                 error_code=decision.code)
+        self._intents.setdefault(request.key, ref)
+        if step is st.Next.SUCCEEDED:
+            return self._taken(request, pi)
+        if step is st.Next.CAPTURE:
+            if not may_capture:
+                return AttemptStatus(AttemptState.UNKNOWN, "the card was approved but not "
+                                     "taken: cancel again to release it", reference=ref)
+            return self._capture(request, pi, depth)
+        if step in (st.Next.VOID, st.Next.DECLINED):
+            return self._close(request, ref, AttemptState.FAILED, decision.words, decision.code,
+                               depth=depth)
+        if step is st.Next.CANCELED:
+            state = AttemptState.FAILED if decision.code else AttemptState.CANCELED
+            return AttemptStatus(state, decision.words, reference=ref, error_code=decision.code)
+        if step is st.Next.PROCESSING:
+            return AttemptStatus(AttemptState.PROCESSING, decision.words, reference=ref)
+        return self._ask_reader(request, ref, may_capture, depth)
+
+    def _ask_reader(self, request: PaymentRequest, ref: str, may_capture: bool,
+                    depth: int) -> AttemptStatus:
+        try:
+            reader = self._get_reader()
+        except StripeFailure as failure:
+            return self._lost(failure, ref)
+        view = st.on_reader(reader, ref)
+        if view.settled and depth == 0:  # the reader finished with it since the intent was read
+            return self._status_of(request, ref, may_capture=may_capture, depth=1)
+        state = AttemptState.PROCESSING if view.waiting else AttemptState.UNKNOWN
+        return AttemptStatus(state, view.words, reference=ref, error_code=view.code)
+
+    def _capture(self, request: PaymentRequest, pi: dict[str, Any], depth: int) -> AttemptStatus:
+        ref, line = pi["id"], (request.sale_id, request.tender_index)
+        with self._lock:
+            other = self._captured.get(line)
+        if other and other != ref:
+            return self._close(request, ref, AttemptState.FAILED,
+                               "another card payment already paid this tender line: this "
+                               "approval was released", "duplicate_payment", depth=depth)
+        try:
+            captured = self._call(self._client.v1.payment_intents.capture, ref,
+                                  params={"expand": ["latest_charge"]},
+                                  options={"idempotency_key": f"{request.key}:capture"})
+        except StripeFailure as failure:
+            if failure.kind in (Failure.STATE, Failure.CARD, Failure.INVALID) \
+                    and depth < _SETTLE_DEPTH:
+                return self._status_of(request, ref, depth=depth + 1)
+            return AttemptStatus(AttemptState.UNKNOWN, "the card was approved; taking the money "
+                                 f"is not confirmed ({failure.words}): ask its status again",
+                                 reference=ref, error_code=failure.code or "capture_unknown")
+        if captured.get("status") != "succeeded" and depth < _SETTLE_DEPTH:
+            return self._settle(request, captured, depth=depth + 1)
+        return self._taken(request, captured)
+
+    def _taken(self, request: PaymentRequest, pi: dict[str, Any]) -> AttemptStatus:
+        with self._lock:
+            self._captured.setdefault((request.sale_id, request.tender_index), pi["id"])
+        brand, last4 = st.card_of(pi)
+        shown = f" ({brand.upper()} ending {last4})" if brand and last4 else ""
+        return AttemptStatus(AttemptState.SUCCEEDED, f"approved{shown}", reference=pi["id"],
+                             card_brand=brand, card_last4=last4)
+
+    def _stop(self, request: PaymentRequest, reference: str | None, verb: str) -> AttemptStatus:
+        self._require(need_reader=False)
+        ref = reference or self._intents.get(request.key)
+        try:
+            pi = self._retrieve(ref) if ref else self._create(request)
+        except StripeFailure as failure:
+            return self._lost(failure, ref)
+        ref, decision = pi["id"], st.on_intent(pi, request)
+        if decision.next in (st.Next.FOREIGN, st.Next.SUCCEEDED, st.Next.CANCELED,
+                             st.Next.PROCESSING):
+            return self._settle(request, pi, may_capture=False)
+        stopped = self._stop_reader(ref)
+        if stopped is not None:
+            return self._lost(stopped, ref)
+        if decision.next in (st.Next.DECLINED, st.Next.VOID):
+            return self._close(request, ref, AttemptState.FAILED, decision.words, decision.code)
+        words = (f"{verb}: the card's approval was released"
+                 if pi.get("status") == "requires_capture" else f"{verb}: nothing was taken")
+        return self._close(request, ref, AttemptState.CANCELED, words, None)
+
+    def _stop_reader(self, ref: str) -> StripeFailure | None:
+        """Cancel the reader's action when it is on this intent; a failure that leaves it
+        unknown whether the reader stopped is returned."""
+        if not self.reader_id:
+            return None
+        try:
+            reader = self._get_reader()
+            action = st.action_for(reader, ref)
+            if action and action.get("status") == "in_progress":
+                self._call(self._client.v1.terminal.readers.cancel_action, self.reader_id)
+        except StripeFailure as failure:
+            # Only a lost reply matters: cancelling the intent below stops a reader on it anyway.
+            return failure if failure.kind is Failure.CONNECTION else None
+        return None
+
+    def _close(self, request: PaymentRequest, pi_id: str, state: AttemptState, words: str,
+               code: str | None, *, depth: int = 0) -> AttemptStatus:
+        """Cancel the intent at Stripe, then (only then) report ``state``. A cancel refused
+        because the intent moved on is settled from its new state — never by capturing."""
+        try:
+            pi = self._call(self._client.v1.payment_intents.cancel, pi_id)
+        except StripeFailure as failure:
+            if failure.kind is Failure.STATE and depth < _SETTLE_DEPTH:
+                return self._status_of(request, pi_id, may_capture=False, depth=depth + 1)
+            return AttemptStatus(AttemptState.UNKNOWN, f"{words} ({failure.words}): ask its "
+                                 "status again", reference=pi_id, error_code=code)
+        if pi.get("status") != "canceled":
+            return AttemptStatus(AttemptState.UNKNOWN, f"{words}: not cancelled at Stripe yet, "
+                                 "ask its status again", reference=pi_id, error_code=code)
+        return AttemptStatus(state, words, reference=pi_id, error_code=code)
+
+    def _refund(self, pi: dict[str, Any], amount: int, currency: str, key: str) -> RefundOutcome:
+        try:
+            refund = self._call(self._client.v1.refunds.create,
+                                params={"payment_intent": pi["id"], "amount": amount},
+                                options={"idempotency_key": f"refund:{key}"})
+        except StripeFailure as failure:
+            _, left = st.left_to_refund(pi)
+            words = (f"refund refused: only {format_amount(left, currency)} is left to refund"
+                     if amount > left and failure.kind is not Failure.CONNECTION
+                     else f"refund refused: {failure.words}")
+            return RefundOutcome(False, words, error_code=failure.code or failure.kind)
+        if refund.get("status") in ("failed", "canceled"):
+            return RefundOutcome(False, f"the refund {refund.get('status')} at Stripe",
+                                 reference=refund.get("id"),
+                                 error_code=refund.get("failure_reason") or "refund_failed")
+        return RefundOutcome(True, f"refunded {format_amount(amount, currency)} to the card",
+                             reference=refund.get("id"))
+
+    # -- calls and what they teach about the link --------------------------------------------
+    def _retrieve(self, pi_id: str) -> dict[str, Any]:
+        return self._call(self._client.v1.payment_intents.retrieve, pi_id,
+                          params={"expand": ["latest_charge"]})
+
+    def _get_reader(self) -> dict[str, Any]:
+        if not self.reader_id:
+            raise StripeFailure(Failure.MISSING, NO_READER, sent=False)
+        try:
+            reader = self._call(self._client.v1.terminal.readers.retrieve, self.reader_id)
+        except StripeFailure as failure:
+            if failure.kind is Failure.MISSING:
+                self._reader_state = (f"card reader {self.reader_id} not found on this Stripe "
+                                      "account")
+            raise
+        self._note_reader(reader)
+        return reader
+
+    def _note_reader(self, reader: dict[str, Any]) -> None:
+        if reader.get("deleted"):
+            self._reader_state = f"card reader {self.reader_id} not found on this Stripe account"
+        else:
+            self._reader_state = READER_OFFLINE if reader.get("status") == "offline" else None
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._call_replayed(fn, *args, **kwargs)[0]
+
+    def _call_replayed(self, fn: Any, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], bool]:
+        try:
+            result = call_replayed(fn, *args, **kwargs)
+        except StripeFailure as failure:
+            self._link = failure.words if failure.kind in (Failure.CONNECTION,
+                                                           Failure.AUTH) else None
+            if failure.kind is Failure.READER_OFFLINE:
+                self._reader_state = READER_OFFLINE
+            raise
+        self._link = None
+        return result
+
+    def _setup_problem(self, *, need_reader: bool) -> str | None:
+        if self._key_problem:
+            return self._key_problem
+        return NO_READER if need_reader and not self.reader_id else None
+
+    def _require(self, *, need_reader: bool) -> None:
+        problem = self._setup_problem(need_reader=need_reader)
+        if problem:
+            raise ProviderUnavailable(problem, field="pay")
+
+    def _refused_at_create(self, failure: StripeFailure) -> AttemptStatus:
+        if failure.kind in (Failure.CONNECTION, Failure.AUTH, Failure.TRANSIENT):
+            # Nothing can be charged: no reader was given an intent.
+            raise ProviderUnavailable(failure.words, field="pay") from failure
+        if failure.kind is Failure.IDEMPOTENCY:
+            return AttemptStatus(AttemptState.UNKNOWN, f"{failure.words}: ask a manager",
+                                 error_code="idempotency_error")
+        return AttemptStatus(AttemptState.FAILED, f"card payment refused by Stripe: "
+                             f"{failure.words}", error_code=failure.code or failure.kind)
+
+    @staticmethod
+    def _lost(failure: StripeFailure, ref: str | None) -> AttemptStatus:
+        words = failure.words if failure.kind is not Failure.MISSING else \
+            "this payment was not found at Stripe"
+        return AttemptStatus(AttemptState.UNKNOWN, f"{words}: ask its status again",
+                             reference=ref, error_code=failure.code or str(failure.kind))
+
+
+def _check(request: PaymentRequest) -> None:
+    amount = request.amount
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInput("a card payment must be a positive whole number of minor units",
+                           field="amount")
+    check_currency(request.currency)
+
+
+def _intent_params(request: PaymentRequest) -> dict[str, Any]:
+    # Only what the attempt's key determines: a replay under the same key must send exactly
+    # these (the request's free-text description is not kept with the attempt, so not sent).
+    return {"amount": request.amount, "currency": request.currency.lower(),
+            "payment_method_types": ["card_present"], "capture_method": "manual",
+            "description": f"Tillpoint sale {request.sale_id}, tender line "
+                           f"{request.tender_index + 1}",
+            "metadata": {"tillpoint_key": request.key, "sale_id": request.sale_id,
+                         "tender_index": str(request.tender_index),
+                         "attempt": str(request.attempt)}}
+
+
+def _handable(pi: dict[str, Any], request: PaymentRequest) -> bool:
+    return (pi.get("status") == "requires_payment_method" and not pi.get("last_payment_error")
+            and (pi.get("metadata") or {}).get("tillpoint_key") == request.key)
+
+
+def _refund_problem(pi: dict[str, Any], amount: int, currency: str) -> str | None:
+    if pi.get("status") != "succeeded":
+        return "nothing was taken on this card payment: there is nothing to refund"
+    if (pi.get("currency") or "").upper() != currency:
+        return f"this card payment was in {(pi.get('currency') or '?').upper()}, not {currency}"
+    captured, _ = st.left_to_refund(pi)
+    if amount > captured:
+        # More than is left (but not more than captured) still goes to Stripe under the key:
+        # it is either the reply to a refund already made under it, or refused there.
+        return (f"refund refused: only {format_amount(captured, currency)} was taken on this "
+                "card payment")
+    return None
