@@ -65,7 +65,7 @@ def card_payments(store: LocalStore, settings: Settings) -> CardPayments:
 
 
 def take_cards(payments: CardPayments, sale_id: str, shares: list[CardShare], currency: str, *,
-               staff_id: str, wait_s: float, out: TextIO = sys.stderr,
+               staff_id: str, wait_s: float, out: TextIO | None = None,
                sleep: Callable[[float], None] = time.sleep) -> list[AttemptView]:
     """Take every card share of the sale, in order; all of them or none."""
     available, reason = payments.probe()
@@ -78,7 +78,7 @@ def take_cards(payments: CardPayments, sale_id: str, shares: list[CardShare], cu
     try:
         for share in shares:
             attempt = payments.start(sale_id, share.tender_index, share.amount, currency)
-            attempt = _follow(payments, attempt, wait_s, out, sleep)
+            attempt = _follow(payments, attempt, wait_s, out or sys.stderr, sleep)
             if attempt.state is not AttemptState.SUCCEEDED:
                 raise RuleViolation(f"card {attempt.amount_text}: {attempt.message}; no sale "
                                     "was recorded", field="pay")

@@ -25,10 +25,13 @@ KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     stripe = add("stripe", "set up card payments on a Stripe Terminal reader", cmd_stripe)
-    stripe.add_argument("action", choices=["key", "readers", "check", "forget-key"],
+    stripe.add_argument("action", choices=["key", "readers", "check", "recover", "forget-key"],
                         help="key: store the secret (or restricted) key, read from standard "
                              "input; readers: list the account's readers (--use ID picks one); "
-                             "check: can cards be taken now?; forget-key: remove the key")
+                             "check: can cards be taken now?; recover: ask Stripe how every card "
+                             "payment a crash left open ended, and void those of sales never "
+                             "recorded (the window does this at start-up); forget-key: remove "
+                             "the key")
     stripe.add_argument("--use", metavar="READER_ID",
                         help="with `readers`: the reader this till takes cards on")
     stripe.add_argument("--json", action="store_true", help="with `readers`: print JSON")
@@ -46,7 +49,30 @@ def cmd_stripe(args: argparse.Namespace, paths: Paths) -> int:
         return 0
     if args.action == "readers":
         return _readers(settings, args.use, args.json)
+    if args.action == "recover":
+        return _recover(settings, paths)
     return _check(settings)
+
+
+def _recover(settings: Settings, paths: Paths) -> int:
+    from app.cli.card_sale import card_payments
+    from db.engine import LocalStore
+
+    store = LocalStore.open(paths.store)
+    try:
+        payments = card_payments(store, settings)
+        settled = payments.recover()
+        owed = payments.taken_without_sale()
+    finally:
+        store.close()
+    print(json.dumps({"settled": [{"attempt_id": a.attempt_id, "sale_id": a.sale_id,
+                                   "amount": a.amount, "state": a.state.value,
+                                   "message": a.message, "reference": a.reference}
+                                  for a in settled],
+                      "taken_without_sale": [{"attempt_id": a.attempt_id, "sale_id": a.sale_id,
+                                              "amount": a.amount, "reference": a.reference}
+                                             for a in owed]}, indent=2))
+    return 1 if any(not a.state.final for a in settled) else 0
 
 
 def _terminal(settings: Settings, api_key: str | None = None):  # noqa: ANN202 - StripeTerminal
