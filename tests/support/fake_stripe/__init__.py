@@ -6,5 +6,7 @@ from .cards import DECLINING, TEST_CARDS, TestCard
 from .fake import FakeStripe
 from .server import Recorded
 from .state import StripeError
+from .webhooks import delivery, signature_header
 
-__all__ = ["DECLINING", "TEST_CARDS", "FakeStripe", "Recorded", "StripeError", "TestCard"]
+__all__ = ["DECLINING", "TEST_CARDS", "FakeStripe", "Recorded", "StripeError", "TestCard",
+           "delivery", "signature_header"]
