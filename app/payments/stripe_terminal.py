@@ -32,8 +32,8 @@ from app.payments.stripe_client import Failure, StripeFailure, call_replayed, ma
 
 log = logging.getLogger(__name__)
 
-NO_KEY = ("card payments unavailable: no Stripe key is set up (keyring entry "
-          "stripe.secret_key, or TILLPOINT_STRIPE_SECRET_KEY)")
+NO_KEY = ("card payments unavailable: no Stripe key (`tillpoint stripe key`, or "
+          "TILLPOINT_STRIPE_SECRET_KEY)")
 NO_KEYRING = ("card payments unavailable: the Stripe key cannot be read, no keyring here "
               "(set TILLPOINT_STRIPE_SECRET_KEY on a headless till)")
 NO_READER = "card payments unavailable: no card reader chosen (stripe.reader_id)"
@@ -59,6 +59,7 @@ class StripeTerminal:
                  connect_timeout_s: float = 3, read_timeout_s: float = 20,
                  setup_problem: str | None = None) -> None:
         self.reader_id = (reader_id or "").strip()
+        self.api_base = api_base or None
         self._key_problem = setup_problem or (None if api_key else NO_KEY)
         self._client = (None if self._key_problem else
                         make_client(api_key, api_base, connect_timeout_s, read_timeout_s))
