@@ -11,7 +11,6 @@ sleep 0.5 s and more between tries and double a 20 s read timeout while the cash
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Callable
 

@@ -139,6 +139,37 @@ def left_to_refund(pi: dict[str, Any]) -> tuple[int, int]:
     return captured, max(0, captured - int(charge.get("amount_refunded") or 0))
 
 
+def intent_params(request: PaymentRequest) -> dict[str, Any]:
+    # Only what the attempt's key determines: a replay under the same key must send exactly
+    # these (the request's free-text description is not kept with the attempt, so not sent).
+    return {"amount": request.amount, "currency": request.currency.lower(),
+            "payment_method_types": ["card_present"], "capture_method": "manual",
+            "description": f"Tillpoint sale {request.sale_id}, tender line "
+                           f"{request.tender_index + 1}",
+            "metadata": {"tillpoint_key": request.key, "sale_id": request.sale_id,
+                         "tender_index": str(request.tender_index),
+                         "attempt": str(request.attempt)}}
+
+
+def handable(pi: dict[str, Any], request: PaymentRequest) -> bool:
+    return (pi.get("status") == "requires_payment_method" and not pi.get("last_payment_error")
+            and (pi.get("metadata") or {}).get("tillpoint_key") == request.key)
+
+
+def refund_problem(pi: dict[str, Any], amount: int, currency: str) -> str | None:
+    if pi.get("status") != "succeeded":
+        return "nothing was taken on this card payment: there is nothing to refund"
+    if (pi.get("currency") or "").upper() != currency:
+        return f"this card payment was in {(pi.get('currency') or '?').upper()}, not {currency}"
+    captured, _ = left_to_refund(pi)
+    if amount > captured:
+        # More than is left (but not more than captured) still goes to Stripe under the key:
+        # it is either the reply to a refund already made under it, or refused there.
+        return (f"refund refused: only {format_amount(captured, currency)} was taken on this "
+                "card payment")
+    return None
+
+
 def _decline(error: dict[str, Any]) -> str:
     return decline_words(error.get("code"), error.get("decline_code"))
 

@@ -16,41 +16,28 @@ Safe against lost replies and double charges because:
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from dataclasses import dataclass
 from typing import Any
 
-from app.config.secrets import SecretStoreUnavailable, get_secret
-from app.config.settings import Settings
 from app.domain.errors import InvalidInput
 from app.domain.money import check_currency, format_amount
 from app.payments import stripe_state as st
 from app.payments.base import (AttemptState, AttemptStatus, PaymentRequest, ProviderUnavailable,
                                RefundOutcome)
-from app.payments.stripe_client import Failure, StripeFailure, call_replayed, make_client
+from app.payments.stripe_client import Failure, StripeFailure
+from app.payments.stripe_link import (NO_KEY, NO_KEYRING, NO_READER, READER_OFFLINE,
+                                      ReaderInfo, StripeLink)
+
+__all__ = ["HANDING_OVER", "NO_KEY", "NO_KEYRING", "NO_READER", "READER_OFFLINE", "ReaderInfo",
+           "StripeTerminal"]
 
 log = logging.getLogger(__name__)
 
-NO_KEY = ("card payments unavailable: no Stripe key (`tillpoint stripe key`, or "
-          "TILLPOINT_STRIPE_SECRET_KEY)")
-NO_KEYRING = ("card payments unavailable: the Stripe key cannot be read, no keyring here "
-              "(set TILLPOINT_STRIPE_SECRET_KEY on a headless till)")
-NO_READER = "card payments unavailable: no card reader chosen (stripe.reader_id)"
-READER_OFFLINE = "card reader offline"
 HANDING_OVER = "handing the payment to the card reader"
 _SETTLE_DEPTH = 2  # re-reads after a refused step; each one means Stripe's state moved on
 
 
-@dataclass(frozen=True, slots=True)
-class ReaderInfo:
-    id: str
-    label: str
-    status: str  # "online" / "offline"
-    device_type: str
-
-
-class StripeTerminal:
+class StripeTerminal(StripeLink):
     """:class:`~app.payments.base.PaymentProvider` for one Stripe Terminal reader."""
 
     name = "stripe_terminal"
@@ -58,55 +45,12 @@ class StripeTerminal:
     def __init__(self, api_key: str, reader_id: str, api_base: str | None = None, *,
                  connect_timeout_s: float = 3, read_timeout_s: float = 20,
                  setup_problem: str | None = None) -> None:
-        self.reader_id = (reader_id or "").strip()
-        self.api_base = api_base or None
-        self._key_problem = setup_problem or (None if api_key else NO_KEY)
-        self._client = (None if self._key_problem else
-                        make_client(api_key, api_base, connect_timeout_s, read_timeout_s))
-        self._link: str | None = None  # the last call could not reach Stripe / key refused
-        self._reader_state: str | None = None  # the reader was last seen offline / missing
+        super().__init__(api_key, reader_id, api_base, connect_timeout_s=connect_timeout_s,
+                         read_timeout_s=read_timeout_s, setup_problem=setup_problem)
         self._intents: dict[str, str] = {}  # attempt key -> PaymentIntent id
         self._fresh: dict[str, dict[str, Any]] = {}  # created by prepare, not handed over yet
         self._captured: dict[tuple[str, int], str] = {}  # (sale, tender line) -> intent id
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> StripeTerminal:
-        """Never raises for what is missing: :meth:`available` says what it is."""
-        problem = None
-        try:
-            key = get_secret("stripe.secret_key") or ""
-        except SecretStoreUnavailable:
-            key, problem = "", NO_KEYRING
-        base = (os.environ.get("TILLPOINT_STRIPE_API_BASE") or settings.get("stripe.api_base")
-                or None)
-        return cls(key, settings.get("stripe.reader_id"), base, setup_problem=problem)
-
-    # -- can cards be taken ------------------------------------------------------------------
-    def available(self) -> tuple[bool, str]:
-        """The last known state, without asking the network."""
-        problem = self._setup_problem(need_reader=True)
-        reason = problem or self._link or self._reader_state
-        return (False, reason) if reason else (True, "")
-
-    def probe(self) -> tuple[bool, str]:
-        """One quick look at the reader, which refreshes :meth:`available`."""
-        if not self._setup_problem(need_reader=True):
-            try:
-                self._get_reader()
-            except StripeFailure as failure:
-                log.info("stripe probe: %s", failure)
-        return self.available()
-
-    def readers(self) -> list[ReaderInfo]:
-        """The account's readers, for choosing ``stripe.reader_id``."""
-        self._require(need_reader=False)
-        try:
-            listing = self._call(self._client.v1.terminal.readers.list, params={"limit": 100})
-        except StripeFailure as failure:
-            raise ProviderUnavailable(failure.words, field="stripe.reader_id") from failure
-        return [ReaderInfo(r["id"], r.get("label") or "", r.get("status") or "unknown",
-                           r.get("device_type") or "") for r in listing.get("data") or []]
 
     # -- the provider interface --------------------------------------------------------------
     def prepare(self, request: PaymentRequest) -> AttemptStatus:
@@ -118,7 +62,7 @@ class StripeTerminal:
             pi = self._create(request)
         except StripeFailure as failure:
             return self._refused_at_create(failure)
-        if not _handable(pi, request):
+        if not st.handable(pi, request):
             return self._settle(request, pi)
         self._fresh[request.key] = pi
         return AttemptStatus(AttemptState.CREATED, HANDING_OVER, reference=pi["id"])
@@ -135,7 +79,7 @@ class StripeTerminal:
                 pi = self._retrieve(known) if known else self._create(request)
             except StripeFailure as failure:
                 return self._lost(failure, known) if known else self._refused_at_create(failure)
-        if not _handable(pi, request):
+        if not st.handable(pi, request):
             return self._settle(request, pi)
         return self._hand_over(request, pi["id"])
 
@@ -174,7 +118,7 @@ class StripeTerminal:
             pi = self._retrieve(reference)
         except StripeFailure as failure:
             return RefundOutcome(False, failure.words, error_code=failure.code or failure.kind)
-        refused = _refund_problem(pi, amount, currency)
+        refused = st.refund_problem(pi, amount, currency)
         if refused:
             return RefundOutcome(False, refused, error_code="amount_too_large")
         return self._refund(pi, amount, currency, key)
@@ -182,7 +126,7 @@ class StripeTerminal:
     # -- steps -------------------------------------------------------------------------------
     def _create(self, request: PaymentRequest) -> dict[str, Any]:
         create = self._client.v1.payment_intents.create
-        params, options = _intent_params(request), {"idempotency_key": request.key}
+        params, options = st.intent_params(request), {"idempotency_key": request.key}
         try:
             pi, replayed = self._call_replayed(create, params=params, options=options)
         except StripeFailure as failure:
@@ -379,55 +323,6 @@ class StripeTerminal:
         return RefundOutcome(True, f"refunded {format_amount(amount, currency)} to the card",
                              reference=refund.get("id"))
 
-    # -- calls and what they teach about the link --------------------------------------------
-    def _retrieve(self, pi_id: str) -> dict[str, Any]:
-        return self._call(self._client.v1.payment_intents.retrieve, pi_id,
-                          params={"expand": ["latest_charge"]})
-
-    def _get_reader(self) -> dict[str, Any]:
-        if not self.reader_id:
-            raise StripeFailure(Failure.MISSING, NO_READER, sent=False)
-        try:
-            reader = self._call(self._client.v1.terminal.readers.retrieve, self.reader_id)
-        except StripeFailure as failure:
-            if failure.kind is Failure.MISSING:
-                self._reader_state = (f"card reader {self.reader_id} not found on this Stripe "
-                                      "account")
-            raise
-        self._note_reader(reader)
-        return reader
-
-    def _note_reader(self, reader: dict[str, Any]) -> None:
-        if reader.get("deleted"):
-            self._reader_state = f"card reader {self.reader_id} not found on this Stripe account"
-        else:
-            self._reader_state = READER_OFFLINE if reader.get("status") == "offline" else None
-
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return self._call_replayed(fn, *args, **kwargs)[0]
-
-    def _call_replayed(self, fn: Any, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], bool]:
-        try:
-            result = call_replayed(fn, *args, **kwargs)
-        except StripeFailure as failure:
-            self._link = failure.words if failure.kind in (Failure.CONNECTION,
-                                                           Failure.AUTH) else None
-            if failure.kind is Failure.READER_OFFLINE:
-                self._reader_state = READER_OFFLINE
-            raise
-        self._link = None
-        return result
-
-    def _setup_problem(self, *, need_reader: bool) -> str | None:
-        if self._key_problem:
-            return self._key_problem
-        return NO_READER if need_reader and not self.reader_id else None
-
-    def _require(self, *, need_reader: bool) -> None:
-        problem = self._setup_problem(need_reader=need_reader)
-        if problem:
-            raise ProviderUnavailable(problem, field="pay")
-
     def _refused_at_create(self, failure: StripeFailure) -> AttemptStatus:
         if failure.kind in (Failure.CONNECTION, Failure.AUTH, Failure.TRANSIENT):
             # Nothing can be charged: no reader was given an intent.
@@ -452,34 +347,3 @@ def _check(request: PaymentRequest) -> None:
         raise InvalidInput("a card payment must be a positive whole number of minor units",
                            field="amount")
     check_currency(request.currency)
-
-
-def _intent_params(request: PaymentRequest) -> dict[str, Any]:
-    # Only what the attempt's key determines: a replay under the same key must send exactly
-    # these (the request's free-text description is not kept with the attempt, so not sent).
-    return {"amount": request.amount, "currency": request.currency.lower(),
-            "payment_method_types": ["card_present"], "capture_method": "manual",
-            "description": f"Tillpoint sale {request.sale_id}, tender line "
-                           f"{request.tender_index + 1}",
-            "metadata": {"tillpoint_key": request.key, "sale_id": request.sale_id,
-                         "tender_index": str(request.tender_index),
-                         "attempt": str(request.attempt)}}
-
-
-def _handable(pi: dict[str, Any], request: PaymentRequest) -> bool:
-    return (pi.get("status") == "requires_payment_method" and not pi.get("last_payment_error")
-            and (pi.get("metadata") or {}).get("tillpoint_key") == request.key)
-
-
-def _refund_problem(pi: dict[str, Any], amount: int, currency: str) -> str | None:
-    if pi.get("status") != "succeeded":
-        return "nothing was taken on this card payment: there is nothing to refund"
-    if (pi.get("currency") or "").upper() != currency:
-        return f"this card payment was in {(pi.get('currency') or '?').upper()}, not {currency}"
-    captured, _ = st.left_to_refund(pi)
-    if amount > captured:
-        # More than is left (but not more than captured) still goes to Stripe under the key:
-        # it is either the reply to a refund already made under it, or refused there.
-        return (f"refund refused: only {format_amount(captured, currency)} was taken on this "
-                "card payment")
-    return None

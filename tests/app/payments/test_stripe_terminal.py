@@ -333,3 +333,34 @@ def test_from_settings_reads_the_key_reader_and_address(stripe_fake, tmp_path, m
     assert terminal.api_base == stripe_fake.url and terminal.probe() == (True, "")
     assert [(r.id, r.label, r.status) for r in terminal.readers()] == [(READER, "Till 1",
                                                                         "online")]
+
+
+def test_nothing_listening_is_no_connection_without_a_second_try(stripe_fake):
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    terminal = StripeTerminal(stripe_fake.api_key, READER, dead)
+    began = time.monotonic()
+    with pytest.raises(ProviderUnavailable, match="no connection to Stripe"):
+        terminal.prepare(request())
+    assert time.monotonic() - began < 1.0
+    with pytest.raises(ProviderUnavailable, match="no connection to Stripe"):
+        terminal.readers()
+    assert terminal.status(request(), "pi_unknown").state is AttemptState.UNKNOWN
+
+
+@pytest.mark.parametrize(("code", "decline_code", "words"), [
+    ("card_declined", "insufficient_funds", "declined: insufficient funds"),
+    ("card_declined", "fraudulent", "declined"),  # never told to the customer, as Stripe advises
+    ("incorrect_pin", None, "declined: incorrect PIN"),
+    ("card_declined", "brand_new_reason", "declined (brand_new_reason)"),
+    ("Not A Code <b>", None, "declined"),
+    ("terminal_reader_offline", None, "card reader offline"),
+    ("terminal_reader_timeout", None, "card reader did not answer: try again"),
+])
+def test_decline_words_come_from_codes_only(code, decline_code, words):
+    from app.payments.declines import decline_words
+
+    assert decline_words(code, decline_code) == words
