@@ -59,6 +59,10 @@ class ServerSettings:
     shipping_flat_minor: int = 495  # online orders' shipping, in the store currency's minor units
     free_shipping_from_minor: int = 5000  # merchandise total from which shipping is free (0: never)
     max_image_bytes: int = 5 * 1024 * 1024
+    # card payments (issue 8): the Stripe webhook endpoint's signing secret (whsec_…); empty
+    # refuses every event (503), since an unsigned event could mark any sale paid or refunded
+    stripe_webhook_secret: str = ""
+    stripe_webhook_tolerance_s: int = 300
 
     @classmethod
     def from_env(cls) -> "ServerSettings":
@@ -96,4 +100,6 @@ class ServerSettings:
             free_shipping_from_minor=_int("TILLPOINT_FREE_SHIPPING_FROM", 5000),
             max_image_bytes=_int("TILLPOINT_MAX_IMAGE_BYTES", 5 * 1024 * 1024),
             pairing_code_minutes=_int("TILLPOINT_PAIRING_CODE_MINUTES", 15),
+            stripe_webhook_secret=_env("TILLPOINT_STRIPE_WEBHOOK_SECRET"),
+            stripe_webhook_tolerance_s=_int("TILLPOINT_STRIPE_WEBHOOK_TOLERANCE_S", 300),
         )

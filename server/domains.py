@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pymongo.database import Database
 
 COMMERCE = ("catalog", "media", "search", "carts", "coupons", "orders", "inventory",
-            "customers", "reports", "recommendations", "sync")
+            "customers", "reports", "recommendations", "sync", "payments")
 
 
 def _module(domain: str, name: str) -> ModuleType:

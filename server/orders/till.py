@@ -15,6 +15,7 @@ from server.common.versioning import now_ms
 from server.coupons import service as coupons
 from server.orders import repository as repo
 from server.orders.lifecycle import publish
+from server.payments.till_link import link_till_sales
 from server.recommendations import service as recommendations
 from server.reports import rollups
 
@@ -128,6 +129,7 @@ def record_till_order(db: Database, *, session: ClientSession, order: Doc) -> st
                                           customer_id=doc.get("customer_id"), order_id=doc["_id"])
         if flag:
             doc["flags"].append(flag)
+    link_till_sales(db, session=session, orders=[doc])  # Stripe may have reported first
     repo.insert(db, doc, session)  # a concurrent copy conflicts here; its retry finds it above
     rollups.apply_order(db, session=session, order=doc)
     recommendations.record_order(db, session=session, order=doc)

@@ -16,6 +16,7 @@ from server.changes.log import Change, Pending, store_feed
 from server.coupons import service as coupons
 from server.orders.till import normalise
 from server.orders.views import order_view
+from server.payments.till_link import link_till_sales
 from server.recommendations import service as recommendations
 from server.reports import rollups
 
@@ -46,6 +47,7 @@ def record_till_orders(db: Database, *, session: ClientSession, orders: list[Doc
         docs.append(doc)
         statuses.append("applied")
     if docs:
+        link_till_sales(db, session=session, orders=docs)  # Stripe may have reported first
         db.orders.insert_many(docs, ordered=True, session=session)
         rollups.apply_orders(db, session=session, orders=docs)
         recommendations.record_orders(db, session=session, orders=docs)
