@@ -14,12 +14,11 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Callable, TextIO
 
 from app.config.settings import Settings
 from app.domain.errors import DomainError, InvalidInput, RuleViolation
-from app.payments.attempts import AttemptView, CardPayments, ConfirmedByCashier
+from app.payments.attempts import LIVE_WINDOW, AttemptView, CardPayments, ConfirmedByCashier
 from app.payments.base import AttemptState, ProviderUnavailable
 from app.payments.terminal import provider_for
 from db.base import utcnow
@@ -73,7 +72,7 @@ def take_cards(payments: CardPayments, sale_id: str, shares: list[CardShare], cu
         raise ProviderUnavailable(reason, field="pay")
     # what an earlier run that died left open is settled first — not a payment the window
     # (or another command) on this till may be taking right now
-    payments.recover(idle_for=timedelta(seconds=wait_s + 60))
+    payments.recover(idle_for=LIVE_WINDOW)
     taken: list[AttemptView] = []
     try:
         for share in shares:

@@ -21,12 +21,11 @@ from app.domain.permissions import Permission, can
 from app.domain.pricing import Discount
 from app.domain.quantity import parse_quantity
 from app.domain.rates import parse_percent
-from app.domain.tenders import TenderMethod, TenderRequest, parse_method, settle
-from app.sales.cart import Cart
-from app.sales.cart import price_cart
-from app.sales.checkout import Tender, checkout, coupon_terms
+from app.domain.tenders import TenderMethod, parse_method
 from app.payments import card_refunds
 from app.payments.terminal import provider_for
+from app.sales.cart import Cart
+from app.sales.checkout import Tender, checkout, price_now, settle_tenders
 from app.sales.identity import this_register
 from app.sales.refunds import ReturnRequest, refund
 from app.sales.serialize import order_to_dict, refund_to_dict
@@ -70,7 +69,7 @@ def _split(text: str, field: str) -> tuple[str, str | None]:
     return head, tail if sep else None
 
 
-def _staff(session: Session, email: str | None, permission: Permission,
+def staff_member(session: Session, email: str | None, permission: Permission,
            preferred_roles: tuple[str, ...]) -> StaffUser:
     if email:
         staff = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
@@ -132,7 +131,7 @@ def build_sale(session: Session, args: argparse.Namespace) -> tuple[Cart, list[T
         cart.coupon_code = args.coupon
     if args.discount:
         cart.order_discount = _discount(args.discount, shop.currency)
-    staff = _staff(session, args.staff, Permission.SELL, ("cashier", "manager", "owner"))
+    staff = staff_member(session, args.staff, Permission.SELL, ("cashier", "manager", "owner"))
     return cart, tenders, staff
 
 
@@ -158,12 +157,9 @@ def _sale_with_cards(store: LocalStore, settings: Settings, cart: Cart, tenders:
     (what the customer paid for); a sale that cannot be recorded gives the cards back."""
     with store.read() as session:
         shop, _register = this_register(session)
-        terms = None
-        if cart.coupon_code:
-            terms = coupon_terms(session, cart.coupon_code, cart.customer_id, utcnow())[1]
-        priced = price_cart(session, cart, shop, coupon=terms).priced
-    settlement = settle(priced.total, [TenderRequest(t.method, t.amount) for t in tenders],
-                        currency=shop.currency)
+        priced = price_now(session, cart, shop, utcnow())[0].priced
+        # everything checkout would refuse about the tenders is refused before a card is taken
+        settlement = settle_tenders(session, cart, priced.total, tenders, shop.currency)
     shares = [CardShare(a.request_index, a.amount) for a in settlement.tenders
               if a.method is TenderMethod.CARD and a.amount > 0]
     payments = card_payments(store, settings)
@@ -209,7 +205,8 @@ def cmd_refund(args: argparse.Namespace, paths: Paths) -> int:
     store = LocalStore.open(paths.store)
     try:
         with store.write() as session:
-            staff = _staff(session, args.staff, Permission.REFUND, ("manager", "owner", "cashier"))
+            staff = staff_member(session, args.staff, Permission.REFUND,
+                                 ("manager", "owner", "cashier"))
             record = refund(session, order_ref=args.order, staff_id=staff.id,
                             lines=_return_requests(args.line), reason=args.reason,
                             to_method=args.to)

@@ -62,7 +62,21 @@ SPECS: tuple[SettingSpec, ...] = (
 
 _BY_KEY = {spec.key: spec for spec in SPECS}
 _READER_ID = re.compile(r"tmr_[A-Za-z0-9_]{1,64}")
-_API_BASE = re.compile(r"https?://[^\s/?#]+(:\d+)?(/[^\s?#]*)?")
+_API_BASE = re.compile(r"(https?)://([^\s/?#:]+|\[[0-9a-fA-F:]+\])(:\d+)?(/[^\s?#]*)?")
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def check_api_base(value: str, *, field: str) -> str:
+    """An address for Stripe's API: https anywhere, plain http only on this machine (a test
+    double) — a live key must never travel unencrypted."""
+    match = _API_BASE.fullmatch(value.strip())
+    if match is None:
+        raise InvalidInput(f"{value[:80]!r} is not an http(s) address such as "
+                           "https://api.stripe.com", field=field)
+    if match.group(1) == "http" and match.group(2) not in _LOOPBACK:
+        raise InvalidInput(f"{value[:80]!r}: plain http is only for a test double on this "
+                           "machine (127.0.0.1, localhost); use https", field=field)
+    return value.strip().rstrip("/")
 SECRET_HINTS = ("key", "secret", "password", "token")
 
 
@@ -108,8 +122,8 @@ def coerce(spec: SettingSpec, raw: Any) -> Any:
     if spec.key == "stripe.reader_id" and value and not _READER_ID.fullmatch(value):
         raise InvalidInput(f"{value[:80]!r} is not a Stripe Terminal reader id (tmr_…)",
                            field=spec.key)
-    if spec.key == "stripe.api_base" and value and not _API_BASE.fullmatch(value):
-        raise InvalidInput(f"{value[:80]!r} is not an http(s) address", field=spec.key)
+    if spec.key == "stripe.api_base" and value:
+        value = check_api_base(value, field=spec.key)
     return value
 
 

@@ -36,6 +36,11 @@ from db.models import Order, PaymentAttempt
 log = logging.getLogger(__name__)
 
 NO_PROVIDER = "card payments unavailable: no card terminal is set up"
+#: an attempt someone is following (polling its status) is written at least this often, so
+#: a recovery that skips attempts idle for longer than twice this never takes a live one
+HEARTBEAT = timedelta(seconds=30)
+#: what ``recover`` in a second process (a command beside the window) skips
+LIVE_WINDOW = 2 * HEARTBEAT
 _OPEN_STATES = tuple(s.value for s in AttemptState if not s.final)
 
 
@@ -73,6 +78,7 @@ class _Row:
     view: AttemptView
     provider: str
     currency: str
+    updated_at: datetime | None = None
 
     @property
     def request(self) -> PaymentRequest:
@@ -177,8 +183,16 @@ class CardPayments(OwedMixin):
             return row.view
         outcome = self._ask(row, "status", "the card terminal could not be asked")
         if _unchanged(row.view, outcome):  # the window polls twice a second: no empty writes
+            if row.updated_at is None or utcnow() - row.updated_at >= HEARTBEAT:
+                self._touch(attempt_id)
             return _with_needs_cashier(row.view, outcome.needs_cashier)
         return self._record(attempt_id, outcome)
+
+    def _touch(self, attempt_id: str) -> None:
+        """Someone is still following this attempt: ``recover(idle_for=…)`` in another process
+        must leave it alone (see :data:`HEARTBEAT`)."""
+        with self.store.write() as session:
+            session.get(PaymentAttempt, attempt_id).updated_at = utcnow()
 
     def cancel(self, attempt_id: str) -> AttemptView:
         row = self._load(attempt_id)
@@ -317,7 +331,7 @@ class CardPayments(OwedMixin):
             card_brand=row.card_brand, card_last4=row.card_last4, amount=row.amount,
             amount_text=format_amount(row.amount, row.currency),
             by_cashier=self._by_cashier(row.provider), created_at=row.created_at)
-        return _Row(view, row.provider, row.currency)
+        return _Row(view, row.provider, row.currency, row.updated_at)
 
     # -- the provider ------------------------------------------------------------------------
     def _by_cashier(self, provider_name: str) -> bool:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.config.secrets import SecretStoreUnavailable, get_secret
-from app.config.settings import Settings
+from app.config.settings import Settings, check_api_base
+from app.domain.errors import InvalidInput
 from app.payments.base import ProviderUnavailable
 from app.payments.stripe_client import Failure, StripeFailure, call_replayed, make_client
 
@@ -53,8 +54,13 @@ class StripeLink:
             key = get_secret("stripe.secret_key") or ""
         except SecretStoreUnavailable:
             key, problem = "", NO_KEYRING
-        base = (os.environ.get("TILLPOINT_STRIPE_API_BASE") or settings.get("stripe.api_base")
-                or None)
+        base = settings.get("stripe.api_base") or None
+        override = os.environ.get("TILLPOINT_STRIPE_API_BASE", "").strip()
+        if override:
+            try:
+                base = check_api_base(override, field="TILLPOINT_STRIPE_API_BASE")
+            except InvalidInput as exc:  # said where the cashier looks, not as a traceback
+                problem = problem or f"card payments unavailable: {exc}"
         return cls(key, settings.get("stripe.reader_id"), base, setup_problem=problem)
 
     def available(self) -> tuple[bool, str]:

@@ -88,12 +88,6 @@ def action_for(reader: dict[str, Any], pi_id: str) -> dict[str, Any] | None:
     return action if target == pi_id else None
 
 
-def busy_elsewhere(reader: dict[str, Any], pi_id: str) -> bool:
-    action = reader.get("action") or None
-    return bool(action and action.get("status") == "in_progress"
-                and action_for(reader, pi_id) is None)
-
-
 @dataclass(frozen=True, slots=True)
 class ReaderView:
     waiting: bool  # the reader is on this intent, waiting for (or reading) the card

@@ -166,8 +166,8 @@ class StripeTerminal(StripeLink):
         if kind is Failure.AUTH:  # refused outright: no reader has the intent
             raise ProviderUnavailable(failure.words, field="pay") from failure
         words = READER_OFFLINE if kind is Failure.READER_OFFLINE else (
-            f"card reader {self.reader_id} not found on this Stripe account"
-            if kind is Failure.MISSING else f"card payment refused by Stripe: {failure.words}")
+            self._reader_missing() if kind is Failure.MISSING
+            else f"card payment refused by Stripe: {failure.words}")
         if kind is Failure.MISSING:
             self._reader_state = words
         outcome = self._close(request, pi_id, AttemptState.FAILED, words, failure.code)

@@ -85,7 +85,8 @@ PROVIDERS: dict[str, Callable[[Settings], PaymentProvider]] = {
 
 def provider_name(settings: Settings) -> str:
     """The provider ``payments.card_provider`` picks; ``auto`` means Stripe Terminal once a
-    reader is set (``tillpoint config set stripe.reader_id …``), the standalone terminal before."""
+    reader is set (``tillpoint config set stripe.reader_id …``), the standalone terminal
+    before."""
     name = settings.get("payments.card_provider")
     if name == "auto":
         return "stripe_terminal" if settings.get("stripe.reader_id") else "terminal"

@@ -22,14 +22,14 @@ from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.money import format_amount
 from app.domain.orders import OrderStatus
 from app.domain.pricing import CouponTerms, Discount, DiscountKind, PricedOrder
-from app.domain.tenders import TenderMethod, TenderRequest, settle
-from app.sales.cart import Cart, price_cart
+from app.domain.tenders import Settlement, TenderMethod, TenderRequest, settle
+from app.sales.cart import Cart, PricedCart, price_cart
 from app.sales.identity import this_register
 from app.sales.numbering import order_number, take_next
 from app.sales.serialize import order_to_dict
 from db.base import new_id, utcnow
 from db.models import (Coupon, CouponRedemption, CreditMovement, Customer, Order, OrderLine,
-                       OrderLineTax, Payment, Register, Variant)
+                       OrderLineTax, Payment, Register, Store, Variant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,33 @@ class Tender:
     reference: str | None = None
     card_brand: str | None = None
     card_last4: str | None = None
+
+
+def price_now(session: Session, cart: Cart, store: Store,
+              now: datetime) -> tuple[PricedCart, Coupon | None, CouponTerms | None]:
+    """``cart`` priced from the catalogue as it is now, its coupon checked (or refused)."""
+    coupon = terms = None
+    if cart.coupon_code:
+        coupon, terms = coupon_terms(session, cart.coupon_code, cart.customer_id, now)
+    return price_cart(session, cart, store, coupon=terms), coupon, terms
+
+
+def settle_tenders(session: Session, cart: Cart, total: int, tenders: list[Tender],
+                   currency: str) -> Settlement:
+    """The tenders applied to ``total``, with what no price can waive checked: store credit
+    needs a customer who has that much. A caller that takes cards first runs this before."""
+    settlement = settle(total, [TenderRequest(t.method, t.amount) for t in tenders],
+                        currency=currency)
+    credit_used = sum(a.amount for a in settlement.tenders if a.method is TenderMethod.CREDIT)
+    if credit_used:
+        if cart.customer_id is None:
+            raise RuleViolation("store credit needs a customer on the sale", field="pay")
+        balance = credit_balance(session, cart.customer_id)
+        if credit_used > balance:
+            raise RuleViolation(
+                f"the customer's store credit is {format_amount(balance, currency)}, "
+                f"less than {format_amount(credit_used, currency)}", field="pay")
+    return settlement
 
 
 def credit_balance(session: Session, customer_id: str) -> int:
@@ -117,26 +144,12 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
         raise NotFound(f"no customer {cart.customer_id}", field="customer")
 
     if priced is None:
-        coupon = terms = None
-        if cart.coupon_code:
-            coupon, terms = coupon_terms(session, cart.coupon_code, cart.customer_id, now)
-        priced_cart = price_cart(session, cart, store, coupon=terms)
+        priced_cart, coupon, _terms = price_now(session, cart, store, now)
         priced, variants = priced_cart.priced, priced_cart.variants
     else:
         variants = _frozen_variants(session, cart, priced)
         coupon = _coupon_named(session, priced.coupon_code)
-    settlement = settle(priced.total, [TenderRequest(t.method, t.amount) for t in tenders],
-                        currency=store.currency)
-
-    credit_used = sum(a.amount for a in settlement.tenders if a.method is TenderMethod.CREDIT)
-    if credit_used:
-        if cart.customer_id is None:
-            raise RuleViolation("store credit needs a customer on the sale", field="pay")
-        balance = credit_balance(session, cart.customer_id)
-        if credit_used > balance:
-            raise RuleViolation(
-                f"the customer's store credit is {format_amount(balance, store.currency)}, "
-                f"less than {format_amount(credit_used, store.currency)}", field="pay")
+    settlement = settle_tenders(session, cart, priced.total, tenders, store.currency)
 
     seq = take_next(session, register, Register.next_order_seq)
     # Collections start empty in memory so that building the order never reads them back.
@@ -180,6 +193,7 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
             order_id=order.id, position=position, method=applied.method.value,
             amount=applied.amount, tendered=applied.tendered, reference=tender.reference,
             card_brand=tender.card_brand, card_last4=tender.card_last4, created_at=now))
+    credit_used = sum(a.amount for a in settlement.tenders if a.method is TenderMethod.CREDIT)
     if credit_used:
         session.add(CreditMovement(customer_id=cart.customer_id, amount=-credit_used, kind="sale",
                                    order_id=order.id, at=now))

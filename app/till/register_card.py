@@ -67,18 +67,21 @@ class CardMixin(PaymentMixin):
             raise
         return self._card_moved(attempt, starting)
 
-    def check_card(self) -> PaymentView:
-        """On the io pool when the payment page opens: ask the provider whether cards can be
-        taken now (Stripe reachable, reader online), so the page says so before the cashier
-        presses Card rather than after."""
+    def check_card(self, sale_id: str | None = None) -> PaymentView | None:
+        """On the io pool when the payment page opens (and while cards cannot be taken): ask
+        the provider whether they can now (Stripe reachable, reader online), so the page says
+        so before the cashier presses Card rather than after. ``None`` when the payment
+        ``sale_id`` is no longer the one being paid: the answer is for nobody."""
         with self._pay_lock:
-            state = self._require_payment()
+            state = self._payment
+            if state is None or (sale_id is not None and state.sale_id != sale_id):
+                return None
         if self.payments is not None:
             available, reason = self.payments.probe()
             with self._pay_lock:
                 state.card_available, state.card_reason = available, reason
         with self._pay_lock:
-            return self._payment_view()
+            return self._payment_view() if self._payment is state else None
 
     def retry_card(self) -> PaymentView:
         """Hand the undecided card payment to the reader again (after a timeout or a reader

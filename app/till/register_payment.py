@@ -19,8 +19,8 @@ from app.domain.errors import InvalidInput, RuleViolation
 from app.domain.money import exponent, parse_amount
 from app.domain.pricing import PricedOrder
 from app.domain.tenders import TenderMethod
-from app.sales.cart import Cart, price_cart
-from app.sales.checkout import Tender, checkout, coupon_terms, credit_balance
+from app.sales.cart import Cart
+from app.sales.checkout import Tender, checkout, credit_balance, price_now
 from app.sales.receipt_code import receipt_code
 from app.till.cart_pricing import copy_cart, item_info
 from app.till.format import money, quick_cash, tender_view
@@ -94,12 +94,8 @@ class PaymentMixin(RegisterCore):
                                 "coupon or add to the sale", field="coupon")
         ctx = self._context()
         with self.store.read() as session:
-            terms = None
-            if self._cart.coupon_code:
-                terms = coupon_terms(session, self._cart.coupon_code, self._cart.customer_id,
-                                     self.clock())[1]
-            priced_cart = price_cart(session, self._cart, session.get(Store, ctx.store_id),
-                                     coupon=terms)
+            priced_cart, _coupon, terms = price_now(session, self._cart,
+                                                    session.get(Store, ctx.store_id), self.clock())
             for variant in priced_cart.variants:  # the catalogue may have changed since the scan
                 self._items[variant.id] = item_info(session, variant, self._tax_cache)
         priced = priced_cart.priced

@@ -8,7 +8,6 @@ from server.database import TTL
 
 
 def ensure_indexes(db: Database) -> None:
-    """Processed events expire; a sale stored before its payments were linked is found by
-    its payment's reference (``card_payments`` is read by its ``_id``, the PaymentIntent)."""
+    """Processed events expire (``card_payments`` is read by its ``_id``, the PaymentIntent,
+    and finds its sale through the link the sale's push wrote)."""
     db.stripe_events.create_index("expires_at", **TTL)
-    db.orders.create_index("payments.provider_ref")

@@ -88,11 +88,12 @@ def _apply(db: Database, session: ClientSession, event: Event, audit_id: str) ->
 
 
 def _order_of(db: Database, session: ClientSession, state: Doc) -> Doc | None:
-    """The sale this PaymentIntent paid: by the link its push made, else (a sale stored
-    before links were made) by the payment's reference."""
+    """The sale this PaymentIntent paid, by the link its push made (``till_link``: every push
+    of a sale with a Stripe card payment writes it, in the push's transaction); none yet when
+    Stripe's event came first."""
     if state.get("order_id"):
         return repo.get(db, state["order_id"], session)
-    return db.orders.find_one({"payments.provider_ref": state["_id"]}, session=session)
+    return None
 
 
 def _payment_id(order: Doc, pi: str) -> str | None:

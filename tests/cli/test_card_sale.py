@@ -217,6 +217,9 @@ def test_killed_mid_payment_then_recovered_never_charges(till_dir, fake_stripe, 
     assert counts(till_dir) == (0, ["processing"])
 
     code, out, err = run(capsys, "stripe", "recover", "--data-dir", str(till_dir))
+    assert code == 0 and json.loads(out)["settled"] == []  # followed a moment ago: left alone
+    assert fake_stripe.payment_intents[pi["id"]]["status"] == "requires_capture"
+    code, out, err = run(capsys, "stripe", "recover", "--all", "--data-dir", str(till_dir))
     assert code == 0, err
     [settled] = json.loads(out)["settled"]
     assert settled["state"] == "canceled" and settled["reference"] == pi["id"]
@@ -227,3 +230,60 @@ def test_killed_mid_payment_then_recovered_never_charges(till_dir, fake_stripe, 
     code, out, err = sell(capsys, till_dir, "card")
     assert code == 0, err
     assert len(fake_stripe.captured()) == 1 and counts(till_dir)[0] == 1
+
+
+def test_store_credit_without_a_customer_is_refused_before_the_card_is_taken(
+        till_dir, fake_stripe, capsys):
+    fake_stripe.set_reader(READER, auto_present="4242424242424242", auto_delay_s=0.1)
+    code, _, err = sell(capsys, till_dir, "card:5.00", "credit")
+    assert code == 1 and "store credit needs a customer" in err
+    assert fake_stripe.payment_intents == {} and counts(till_dir) == (0, [])
+
+
+def test_card_money_without_a_sale_is_owed_until_refund_owed(till_dir, fake_stripe, capsys,
+                                                            monkeypatch):
+    """Cash then card, where recording the sale fails after the card was taken: the card is
+    given back at once; if Stripe is gone by then, recover lists it and refund-owed pays it."""
+    from app.cli import card_sale
+
+    fake_stripe.set_reader(READER, auto_present="4242424242424242", auto_delay_s=0.1)
+    def give_back_with_stripe_gone(payments, taken, *, staff_id):  # noqa: ANN001, ANN202
+        fake_stripe.go_offline()
+        return card_sale.give_back(payments, taken, staff_id=staff_id)
+
+    # faults injected at the two seams: recording the sale fails, then Stripe goes away
+    monkeypatch.setattr("app.cli.sale_cmd.give_back", give_back_with_stripe_gone)
+    monkeypatch.setattr("app.cli.sale_cmd.checkout", _refusing_checkout)
+    code, _, err = sell(capsys, till_dir, "card")
+    assert code == 1 and "NOT refunded" in err and "taken without a sale" in err
+    fake_stripe.go_online()
+    code, out, err = run(capsys, "stripe", "recover", "--data-dir", str(till_dir))
+    [owed] = json.loads(out)["taken_without_sale"]
+    assert code == 1 and "refund-owed" in err
+    code, _, err = run(capsys, "stripe", "refund-owed", "--data-dir", str(till_dir))
+    assert code == 1 and "--attempt" in err
+    code, out, err = run(capsys, "stripe", "refund-owed", "--attempt", owed["attempt_id"],
+                         "--data-dir", str(till_dir))
+    assert code == 0, err
+    assert [r["amount"] for r in fake_stripe.refunds.values()] == [owed["amount"]]
+    code, out, _ = run(capsys, "stripe", "recover", "--data-dir", str(till_dir))
+    assert code == 0 and json.loads(out)["taken_without_sale"] == []
+    code, _, err = run(capsys, "stripe", "refund-owed", "--attempt", owed["attempt_id"],
+                       "--data-dir", str(till_dir))
+    assert code == 1 and len(fake_stripe.refunds) == 1  # given back once
+
+
+def _refusing_checkout(*_args, **_kwargs):
+    from app.domain.errors import RuleViolation
+
+    raise RuleViolation("the store is read-only (a full disk)", field="sale")
+
+
+def test_a_malformed_or_plain_http_api_base_is_said_in_words(till_dir, capsys, monkeypatch):
+    monkeypatch.setenv("TILLPOINT_STRIPE_API_BASE", "127.0.0.1:12112")
+    code, _, err = run(capsys, "stripe", "check", "--data-dir", str(till_dir))
+    assert code == 1 and "TILLPOINT_STRIPE_API_BASE" in err and "not an http(s) address" in err
+    monkeypatch.delenv("TILLPOINT_STRIPE_API_BASE")
+    code, _, err = run(capsys, "config", "set", "stripe.api_base", "http://stripe.example.com",
+                       "--data-dir", str(till_dir))
+    assert code == 1 and "plain http" in err

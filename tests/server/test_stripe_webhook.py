@@ -213,17 +213,6 @@ def test_a_capture_of_another_amount_than_the_till_recorded_is_shown(client, mon
     assert _order(db, sale)["payment_state"] == "amount_differs"
 
 
-def test_a_sale_stored_before_payments_were_linked_is_found_by_its_reference(client, mongo):
-    db = mongo.db
-    till, pi = pair(db), new_pi()
-    sale = card_sale(db, till, pi)
-    push_sale(client, till, sale)
-    db.card_payments.delete_many({})  # as an order stored before this server version
-    assert delivered(client, succeeded(pi, AMOUNT))["order_id"] == sale["id"]
-    assert db.card_payments.find_one({"_id": pi})["order_id"] == sale["id"]
-    assert _order(db, sale)["payment_state"] == "captured"
-
-
 def test_the_secret_and_tolerance_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("TILLPOINT_STRIPE_WEBHOOK_SECRET", " whsec_from_env ")
     monkeypatch.setenv("TILLPOINT_STRIPE_WEBHOOK_TOLERANCE_S", "120")

@@ -4,10 +4,12 @@ store credit, split across as many as the customer likes; Complete only once ful
 Keys (the amount field keeps focus): type an amount, then Enter or F1 cash / F2 card / F3 store
 credit (F1–F3 with no amount = the rest due). F5… quick cash. Up/Down choose a tender, Ctrl+Del
 removes it. A standalone card terminal: Enter when it approved, Esc when it declined; a linked
-reader (Stripe Terminal): Esc cancels it, F4 hands an undecided payment to it again. F12 completes (so does an empty Enter once fully paid: an empty Enter
-never takes money). A code scanned into the amount field is refused, not taken as cash. Esc
-otherwise goes back to the cart (refused by the register once a card was captured). After the
-sale the same page offers the receipt (``after_sale``) and then says ``finished``.
+reader (Stripe Terminal): Esc cancels it, F4 hands an undecided payment to it again. F12
+completes (so does an empty Enter once fully paid: an empty Enter never takes money). A code
+scanned into the amount field is refused, not taken as cash. Esc otherwise goes back to the
+cart (refused by the register once a card was captured). After the sale the same page offers
+the receipt (``after_sale``) and then says ``finished``. Whether cards can be taken is asked
+when the page opens and every few seconds while they cannot.
 
 Each action has its own in-flight guard (one tender, one completion at a time), so a key
 pressed twice acts once, while a call of another kind still queued does not block it.
@@ -30,6 +32,7 @@ from ui.till.receipt_output import ReceiptOutput
 from ui.till.scan_timing import ScanTiming
 
 CARD_POLL_MS = 500
+CARD_RECHECK_MS = 5000  # how often an unusable card reader is asked again
 #: errors of these fields are about this page and show under the amount
 PAYMENT_FIELDS = frozenset({"amount", "pay", "card", "credit", "customer", "order", ""})
 SCANNED = "That was a scan, not an amount: Esc to go back to the cart"
@@ -43,7 +46,8 @@ class PaymentPanel(PaymentLayout, QWidget):
     """``dueLabel``, ``paidLabel``, ``changeLabel``, ``tenderList``, ``amountField``,
     ``cashTenderButton``, ``cardTenderButton``, ``creditTenderButton``, ``quickCash0..3``,
     ``completeButton``, ``cardStatusLabel`` with ``cardApprovedButton``/``cardDeclinedButton``
-    (standalone terminal) or ``cardCancelButton`` and ``cardRetryButton``; then the after-sale page."""
+    (standalone terminal) or ``cardCancelButton`` and ``cardRetryButton``; then the after-sale
+    page."""
 
     #: the payment page is done: the sale completed and the receipt was dealt with, or the
     #: cashier went back to the cart
@@ -81,6 +85,9 @@ class PaymentPanel(PaymentLayout, QWidget):
         self._poll = QTimer(self)
         self._poll.setInterval(CARD_POLL_MS)
         self._poll.timeout.connect(self._poll_card)
+        self._recheck = QTimer(self)
+        self._recheck.setInterval(CARD_RECHECK_MS)
+        self._recheck.timeout.connect(self._check_card)
 
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -97,10 +104,15 @@ class PaymentPanel(PaymentLayout, QWidget):
     def show_payment(self, view: PaymentView) -> None:
         new_sale = self.view is None or self.view.sale_id != view.sale_id
         self.view = view
-        if new_sale and view.card_available:
-            # ask the provider once (Stripe reachable? reader online?), so an unusable card
-            # reader is said before the cashier presses Card, not after
-            self._checking.run(self._controller, "check_card", kind="io")
+        if new_sale:
+            # ask the provider (Stripe reachable? reader online?) so an unusable reader is said
+            # before the cashier presses Card; asked again while it stays unusable, so the
+            # Card button comes back with the connection
+            self._check_card()
+        if view.card_available:
+            self._recheck.stop()
+        else:
+            self._recheck.start()
         self.pages.setCurrentIndex(0)
         self.due_label.setText(view.due_text)
         self.paid_label.setText(view.paid_text)
@@ -150,6 +162,7 @@ class PaymentPanel(PaymentLayout, QWidget):
 
     def show_sale(self, sale: SaleResult) -> None:
         self._poll.stop()
+        self._recheck.stop()
         self.view = None
         self.after_sale.show_sale(sale)
         self.pages.setCurrentIndex(1)
@@ -277,6 +290,7 @@ class PaymentPanel(PaymentLayout, QWidget):
 
     def _left(self) -> None:
         self._poll.stop()
+        self._recheck.stop()
         self.view = None
         self.finished.emit()
 
@@ -289,6 +303,7 @@ class PaymentPanel(PaymentLayout, QWidget):
     def _locked(self) -> None:
         # the register parked the cart and dropped the payment (RegisterSession.lock)
         self._poll.stop()
+        self._recheck.stop()
         self.view = None
         self.amount_field.clear()
         self.message.show_message("")
@@ -300,6 +315,10 @@ class PaymentPanel(PaymentLayout, QWidget):
         if self.isVisible() and self.pages.currentIndex() == 0 and field in PAYMENT_FIELDS:
             self.message.show_message(message)
             self.amount_field.setFocus()
+
+    def _check_card(self) -> None:
+        if self.view is not None and self.pages.currentIndex() == 0:
+            self._checking.run(self._controller, "check_card", self.view.sale_id, kind="io")
 
     def _poll_card(self) -> None:
         if self._card_processing():

@@ -1,8 +1,8 @@
 """The payment page on a Stripe Terminal reader (the fake Stripe server, the real SDK, a real
 register session, real widgets): what the cashier sees while the reader waits, a decline in
 words then a second card approved, Esc cancelling at the reader, an unreachable Stripe said
-before Card is pressed while cash still sells, and a lost reply answered by F4 with the same
-PaymentIntent — never a second one."""
+before Card is pressed while cash still sells (and the Card button back with the
+connection), and a lost reply answered by F4 with the same PaymentIntent — never a second."""
 
 from __future__ import annotations
 
@@ -84,7 +84,15 @@ def test_stripe_out_of_reach_is_said_before_card_is_pressed_and_cash_still_sells
     assert "no connection to stripe" in widget.view.card_unavailable_reason.lower()
     assert not widget.card_button.isEnabled()
     assert "no connection to Stripe" in widget.card_button.toolTip()
-    key(qtbot, widget.amount_field, "F1")  # cash: the till keeps selling
+    qtbot.keyClicks(widget.amount_field, "1.00")
+    key(qtbot, widget.amount_field, "Return")  # cash meanwhile: the till keeps selling
+    qtbot.waitUntil(lambda: len(widget.view.tenders) == 1, timeout=WAIT_MS)
+    widget._recheck.setInterval(50)  # the page asks again every few seconds: faster here
+    fake_stripe.go_online()  # the connection comes back while the customer waits
+    qtbot.waitUntil(lambda: widget.view.card_available and widget.card_button.isEnabled(),
+                    timeout=WAIT_MS)
+    assert widget.view.due > 0
+    key(qtbot, widget.amount_field, "F1")  # the rest in cash after all
     qtbot.waitUntil(lambda: widget.view.due == 0, timeout=WAIT_MS)
     key(qtbot, widget.amount_field, "F12")
     qtbot.waitUntil(lambda: order_count(shop) == 1, timeout=WAIT_MS)
