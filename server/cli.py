@@ -211,7 +211,7 @@ def _serve(args: argparse.Namespace, settings: ServerSettings) -> int:
     try:
         uvicorn.run("server.app:create_app_from_env", factory=True, host=args.host,
                     port=args.port, workers=args.workers, log_config=None,
-                    timeout_graceful_shutdown=30, proxy_headers=True,
+                    timeout_graceful_shutdown=settings.graceful_shutdown_s, proxy_headers=True,
                     forwarded_allow_ips=os.environ.get("TILLPOINT_FORWARDED_ALLOW_IPS", "127.0.0.1"))
     finally:
         for sig, handler in previous.items():

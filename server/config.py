@@ -49,6 +49,9 @@ class ServerSettings:
     auth_rate_per_minute_ip: int = 30
     auth_rate_per_minute_account: int = 10
     pairing_code_minutes: int = 15
+    #: how long a stopping server waits for requests in flight (one retrying against a
+    #: database that is gone keeps going until then)
+    graceful_shutdown_s: int = 30
     api_keys: tuple[str, ...] = field(default=())
     # commerce (issue 5)
     online_store_code: str = ""  # the store online orders belong to ("" = the first store)
@@ -100,6 +103,7 @@ class ServerSettings:
             free_shipping_from_minor=_int("TILLPOINT_FREE_SHIPPING_FROM", 5000),
             max_image_bytes=_int("TILLPOINT_MAX_IMAGE_BYTES", 5 * 1024 * 1024),
             pairing_code_minutes=_int("TILLPOINT_PAIRING_CODE_MINUTES", 15),
+            graceful_shutdown_s=_int("TILLPOINT_GRACEFUL_SHUTDOWN_S", 30),
             stripe_webhook_secret=_env("TILLPOINT_STRIPE_WEBHOOK_SECRET"),
             stripe_webhook_tolerance_s=_int("TILLPOINT_STRIPE_WEBHOOK_TOLERANCE_S", 300),
         )
