@@ -71,17 +71,21 @@ class CardMixin(PaymentMixin):
         """On the io pool when the payment page opens (and while cards cannot be taken): ask
         the provider whether they can now (Stripe reachable, reader online), so the page says
         so before the cashier presses Card rather than after. ``None`` when the payment
-        ``sale_id`` is no longer the one being paid: the answer is for nobody."""
+        ``sale_id`` is no longer the one being paid (the answer is for nobody), or when nothing
+        changed (the page has nothing to redraw)."""
         with self._pay_lock:
             state = self._payment
             if state is None or (sale_id is not None and state.sale_id != sale_id):
                 return None
-        if self.payments is not None:
-            available, reason = self.payments.probe()
-            with self._pay_lock:
-                state.card_available, state.card_reason = available, reason
+        if self.payments is None:
+            return None
+        available, reason = self.payments.probe()
         with self._pay_lock:
-            return self._payment_view() if self._payment is state else None
+            if self._payment is not state or (
+                    (state.card_available, state.card_reason) == (available, reason)):
+                return None
+            state.card_available, state.card_reason = available, reason
+            return self._payment_view()
 
     def retry_card(self) -> PaymentView:
         """Hand the undecided card payment to the reader again (after a timeout or a reader
