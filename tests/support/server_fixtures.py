@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from email import message_from_bytes
 from email.message import Message
@@ -28,12 +29,27 @@ BIN = Path(sys.executable).parent
 FAST_BCRYPT = 4  # tests hash many passwords; one test checks that the default cost is 12
 
 
-@pytest.fixture(scope="session")
-def mongo_uri(tmp_path_factory) -> Iterator[str]:
-    storage = tmp_path_factory.mktemp("secantus")
+#: SecantusDB's daemon has no flag for it: its server class takes the idle lifetime after which
+#: an open transaction is aborted (mongod's ``transactionLifetimeLimitSeconds``, 60 s)
+_WITH_TRANSACTION_LIFETIME = (
+    "import functools, sys\n"
+    "import secantus.cli as cli\n"
+    "lifetime = float(sys.argv.pop(1))\n"
+    "cli.SecantusDBServer = functools.partial(cli.SecantusDBServer,"
+    " transaction_lifetime_seconds=lifetime)\n"
+    "sys.exit(cli.main())\n")
+
+
+@contextmanager
+def secantus(storage: Path, *, transaction_lifetime_s: float | None = None) -> Iterator[str]:
+    """A SecantusDB process on ``storage`` for as long as the block runs; its URI. Killed at
+    the end (a clean stop takes 10–20 s, and the data is throwaway)."""
+    storage.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    launcher = [str(BIN / "secantusd-py")] if transaction_lifetime_s is None else \
+        [sys.executable, "-c", _WITH_TRANSACTION_LIFETIME, str(transaction_lifetime_s)]
     log = open(storage / "secantus.log", "wb")
-    process = subprocess.Popen([str(BIN / "secantusd-py"), "--storage-path", str(storage / "data"),
+    process = subprocess.Popen([*launcher, "--storage-path", str(storage / "data"),
                                 "--host", "127.0.0.1", "--port", str(port), "--sync-on-commit"],
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     uri = uri_for(port)
@@ -44,6 +60,12 @@ def mongo_uri(tmp_path_factory) -> Iterator[str]:
         process.kill()
         process.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory) -> Iterator[str]:
+    with secantus(tmp_path_factory.mktemp("secantus")) as uri:
+        yield uri
 
 
 @pytest.fixture
@@ -145,14 +167,20 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(env_overrides: dict[str, str], tmp_path: Path, *, workers: int = 1,
-                 timeout: float = 90) -> ServerProcess:
-    """Start ``tillpoint-server`` as a real process and wait for /ready."""
-    port = free_port()
+def server_env(env_overrides: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The environment of a ``tillpoint-server`` process (or admin command) of the tests."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TILLPOINT_")}
     env.update({"TILLPOINT_BCRYPT_ROUNDS": str(FAST_BCRYPT), "TILLPOINT_JWT_SECRET": "y" * 48,
                 "TILLPOINT_SERVER_DATA_DIR": str(tmp_path / "server-data")})
     env.update(env_overrides)
+    return env
+
+
+def start_server(env_overrides: dict[str, str], tmp_path: Path, *, workers: int = 1,
+                 timeout: float = 90) -> ServerProcess:
+    """Start ``tillpoint-server`` as a real process and wait for /ready."""
+    port = free_port()
+    env = server_env(env_overrides, tmp_path)
     log_path = tmp_path / f"server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen([str(BIN / "tillpoint-server"), "--port", str(port),
@@ -168,7 +196,7 @@ def start_server(env_overrides: dict[str, str], tmp_path: Path, *, workers: int 
                 return server
         except requests.RequestException:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     server.stop(signal.SIGKILL)
     raise AssertionError(f"server not ready within {timeout} s:\n{server.log()[-3000:]}")
 

@@ -15,7 +15,9 @@ invariants every fault test ends with (after :func:`settle`).
 The pieces live in ``sync_shop`` (the server side) and ``sync_till`` (a till); import them
 from here. STABLE API (other test files import it; additions only): ``start_shop``, ``Shop``
 (``url``, ``db``, ``store_id``, ``baseline``, ``faults``, ``proxy``, ``kill``, ``restart``,
-``copy_database``, ``owner``, ``admin``), ``OwnerApi`` (``call``), ``make_tills``,
+``copy_database``, ``owner``, ``admin``, ``codes``), ``seed_template`` and ``ShopTemplate``
+(a database seeded once, each shop a copy of it: ``start_shop(..., template=)``),
+``OwnerApi`` (``call``), ``make_tills``,
 ``pair_till``, ``Till`` (``sell``, ``sell_random``, ``variants``, ``round``, ``client``,
 ``engine``, ``sync_cli``, ``spawn_sync``, ``env``, ``orders``, ``movements``, ``levels``,
 ``pending``, ``outbox``, ``issues``, ``cursor``, ``position``, ``remote_orders``, ``reopen``,
@@ -31,16 +33,17 @@ import os
 import random
 from typing import Any, Sequence
 
-from tests.support.sync_shop import (OwnerApi, Shop, movement_sums, mutation_counts,
-                                     order_entries, server_levels, server_movements,
-                                     server_orders, start_shop)
+from tests.support.sync_shop import (OwnerApi, Shop, ShopTemplate, movement_sums,
+                                     mutation_counts, order_entries, seed_template,
+                                     server_levels, server_movements, server_orders, start_shop)
 from tests.support.sync_till import (FAST_TIMEOUT, Till, close_each_request, make_tills,
                                      pair_till)
 
-__all__ = ["FAST_TIMEOUT", "OwnerApi", "Shop", "Till", "assert_converged", "close_each_request",
-           "convergence_problems", "fault_rounds", "fault_seed", "make_tills", "movement_sums",
-           "mutation_counts", "order_entries", "pair_till", "server_levels", "server_movements",
-           "server_orders", "settle", "skipped_orders", "start_shop"]
+__all__ = ["FAST_TIMEOUT", "OwnerApi", "Shop", "ShopTemplate", "Till", "assert_converged",
+           "close_each_request", "convergence_problems", "fault_rounds", "fault_seed",
+           "make_tills", "movement_sums", "mutation_counts", "order_entries", "pair_till",
+           "seed_template", "server_levels", "server_movements", "server_orders", "settle",
+           "skipped_orders", "start_shop"]
 
 
 def fault_seed() -> int:

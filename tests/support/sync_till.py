@@ -206,7 +206,7 @@ class Till:
 def pair_till(shop: Shop, data_dir: Path, register: str) -> Till:
     """A new data directory paired with ``register`` of the shop (through the door) and its
     first round done (catalogue, staff and stock pulled)."""
-    code = issue_code(shop.process, register=register)
+    code = shop.codes.pop(register, None) or issue_code(shop.process, register=register)
     store = LocalStore.open(Paths.resolve(data_dir).store)
     with _without_keyring():
         paired = pair(store, server=shop.url, code=code, print_key=True)

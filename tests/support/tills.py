@@ -8,7 +8,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Protocol
 
 import pymongo
 import pytest
@@ -19,6 +19,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 _registers = itertools.count(10)
+
+
+class AdminTarget(Protocol):
+    """What the server's admin commands need of a server: the environment naming its
+    database (a :class:`ServerProcess`, or a database no server runs on yet)."""
+
+    env: dict[str, str]
 
 
 def new_register() -> str:
@@ -47,7 +54,7 @@ def seeded_server(shared_server: ServerProcess) -> ServerProcess:
     return shared_server
 
 
-def issue_code(server: ServerProcess, register: str | None = None, store: str | None = None) -> str:
+def issue_code(server: AdminTarget, register: str | None = None, store: str | None = None) -> str:
     """A one-time code for ``register`` (created if needed; a new one when not named) from
     ``tillpoint-server pairing-code`` on the server's database."""
     args = [str(BIN / "tillpoint-server"), "pairing-code", "--register",
@@ -99,7 +106,7 @@ def sell(store, staff_id: str, variant_id: str, quantity_milli: int = 1000) -> s
         return order.id
 
 
-def seed_server(server: ServerProcess, *, products: int = 20, customers: int = 5) -> None:
+def seed_server(server: AdminTarget, *, products: int = 20, customers: int = 5) -> None:
     """The demo catalogue, stock and staff on the server (``tillpoint-server seed-demo``)."""
     done = subprocess.run([str(BIN / "tillpoint-server"), "seed-demo", "--products", str(products),
                            "--customers", str(customers), "--staff-password-stdin"],
