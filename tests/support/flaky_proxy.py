@@ -13,6 +13,7 @@ forward, but hold the reply for ``delay_s`` first (longer than a client's read t
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
@@ -120,12 +121,15 @@ class FlakyProxy:
         except OSError:
             pass
         finally:
+            # shutdown before close: the pump thread blocked in recv on ``downstream`` would
+            # otherwise keep it open, and a till whose server died (or closed an idle
+            # keep-alive connection) waited out its read timeout instead of seeing it closed
             for sock in (downstream, upstream):
                 if sock is not None:
-                    try:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                    with contextlib.suppress(OSError):
                         sock.close()
-                    except OSError:
-                        pass
 
     def _reply(self, upstream: socket.socket, downstream: socket.socket, fate: str) -> None:
         first = True
