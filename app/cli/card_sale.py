@@ -73,6 +73,13 @@ def take_cards(payments: CardPayments, sale_id: str, shares: list[CardShare], cu
     # what an earlier run that died left open is settled first — not a payment the window
     # (or another command) on this till may be taking right now
     payments.recover(idle_for=LIVE_WINDOW)
+    for open_attempt in payments.undecided():
+        # one reader, one payment at a time; and an earlier card whose outcome was lost may
+        # have been charged: another card for the same purchase could charge twice
+        raise RuleViolation(f"a card payment of {open_attempt.amount_text} is still "
+                            f"undecided ({open_attempt.message}): wait for it, or run "
+                            "`tillpoint stripe recover` before taking another card",
+                            field="pay")
     taken: list[AttemptView] = []
     try:
         for share in shares:
@@ -123,11 +130,20 @@ def _follow(payments: CardPayments, attempt: AttemptView, wait_s: float, out: Te
     return attempt
 
 
+class CardOutcomeUnknown(RuleViolation):
+    """The card may have been charged, and the till could not learn whether: not a decline.
+    The command exits with its own code (5) so a script never rings the sale up again."""
+
+    code = "card_outcome_unknown"
+
+
 def _give_up(payments: CardPayments, attempt: AttemptView, why: str) -> AttemptView:
     cancelled = payments.cancel(attempt.attempt_id)
     if cancelled.state.final:
         return cancelled
-    raise RuleViolation(
-        f"card {attempt.amount_text}: {why}, and the payment could not be cancelled "
-        f"({cancelled.message}); no sale was recorded — the next start of this till asks "
-        "Stripe how it ended and voids it", field="pay")
+    raise CardOutcomeUnknown(
+        f"card {attempt.amount_text}: {why}, and Stripe could not be asked to stop it "
+        f"({cancelled.message}). The card MAY HAVE BEEN CHARGED: do not ring the sale up again; "
+        "no sale was recorded — run `tillpoint stripe recover` once Stripe can be reached "
+        "(it voids the payment, or lists card money taken for a manager to refund)",
+        field="pay")

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog import find_code
-from app.cli.card_sale import CardShare, card_payments, give_back, take_cards, wait_seconds
+from app.cli.card_sale import (CardOutcomeUnknown, CardShare, card_payments, give_back,
+                               take_cards, wait_seconds)
 from app.config.paths import Paths
 from app.config.settings import Settings
 from app.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
@@ -141,7 +142,12 @@ def cmd_sale(args: argparse.Namespace, paths: Paths) -> int:
         with store.read() as session:
             cart, tenders, staff = build_sale(session, args)
         if any(t.method is TenderMethod.CARD for t in tenders):
-            result = _sale_with_cards(store, Settings(paths.settings), cart, tenders, staff.id)
+            try:
+                result = _sale_with_cards(store, Settings(paths.settings), cart, tenders,
+                                          staff.id)
+            except CardOutcomeUnknown as exc:
+                sys.stderr.write(f"tillpoint: {exc}\n")
+                return EXIT_CARD_OUTCOME_UNKNOWN
         else:
             with store.write() as session:
                 order = checkout(session, cart=cart, tenders=tenders, staff_id=staff.id)
@@ -214,7 +220,8 @@ def cmd_refund(args: argparse.Namespace, paths: Paths) -> int:
             pending = any(p.status == card_refunds.PENDING for p in record.payments)
         outcomes = {}
         if pending:  # recorded first: money never leaves for a refund the till did not keep
-            outcomes = card_refunds.send(store, _refund_provider(paths), refund_id)
+            outcomes = card_refunds.send(store, _refund_provider(paths), refund_id,
+                                         settings=Settings(paths.settings))
         with store.read() as session:
             record = session.get(Refund, refund_id)
             result = refund_to_dict(record, session.get(Order, record.order_id))
@@ -240,7 +247,8 @@ def _refund_provider(paths: Paths):  # noqa: ANN202 - a PaymentProvider or None
 def _retry_card_refunds(paths: Paths) -> int:
     store = LocalStore.open(paths.store)
     try:
-        outcomes = card_refunds.send_pending(store, _refund_provider(paths))
+        outcomes = card_refunds.send_pending(store, _refund_provider(paths),
+                                             settings=Settings(paths.settings))
     finally:
         store.close()
     print(json.dumps({share: {"succeeded": o.succeeded, "message": o.message,
@@ -254,6 +262,8 @@ EXIT_RECORDED_OUTPUT_FAILED = 3
 #: Exit code for "the refund is recorded, but a card share of it is still owed" (retry it with
 #: ``tillpoint refund --retry-cards``, never by refunding again)
 EXIT_CARD_REFUND_PENDING = 4
+#: Exit code for "no sale recorded, but the card may have been charged": never retry blindly
+EXIT_CARD_OUTCOME_UNKNOWN = 5
 
 
 def _print_recorded(result: dict, what: str) -> int:

@@ -41,6 +41,9 @@ NO_PROVIDER = "card payments unavailable: no card terminal is set up"
 HEARTBEAT = timedelta(seconds=30)
 #: what ``recover`` in a second process (a command beside the window) skips
 LIVE_WINDOW = 2 * HEARTBEAT
+#: ``error_code`` of an undecided attempt a cancel was asked for: kept until the provider
+#: confirms, so a later status poll asks to cancel again instead of taking the card
+STOP_REQUESTED = "stop_requested"
 _OPEN_STATES = tuple(s.value for s in AttemptState if not s.final)
 
 
@@ -79,6 +82,13 @@ class _Row:
     provider: str
     currency: str
     updated_at: datetime | None = None
+    error_code: str | None = None
+
+    @property
+    def stopping(self) -> bool:
+        """The cashier (or recovery) asked for it to be stopped, and the provider has not
+        confirmed yet: it is only ever cancelled from here, never taken."""
+        return self.error_code == STOP_REQUESTED
 
     @property
     def request(self) -> PaymentRequest:
@@ -150,6 +160,9 @@ class CardPayments(OwedMixin):
         row = self._load(attempt_id)
         if row.view.state.final:
             return row.view
+        if row.stopping:
+            raise RuleViolation("this card payment is being cancelled: wait until it is, then "
+                                "start a new one", field="pay")
         current = self._ask(row, "status", "the card terminal could not be asked")
         if current.state.final or current.state is AttemptState.PROCESSING:
             return self._record(attempt_id, current)
@@ -161,6 +174,14 @@ class CardPayments(OwedMixin):
                         row.request.key, exc)
             outcome = _lost_track("the card payment could not be handed over again", exc)
         return self._record(attempt_id, outcome)
+
+    def undecided(self) -> list[AttemptView]:
+        """Attempts whose outcome is not known yet (on a reader, or lost track of)."""
+        with self.store.read() as session:
+            rows = session.scalars(select(PaymentAttempt)
+                                   .where(PaymentAttempt.status.in_(_OPEN_STATES))
+                                   .order_by(PaymentAttempt.created_at, PaymentAttempt.id)).all()
+            return [self._snapshot(r).view for r in rows]
 
     def probe(self) -> tuple[bool, str]:
         """Whether cards can be taken now, asking the provider over the network when it can be
@@ -181,6 +202,8 @@ class CardPayments(OwedMixin):
         row = self._load(attempt_id)
         if row.view.state.final:
             return row.view
+        if row.stopping:  # a cancel whose answer was lost: only a cancel may follow it
+            return self._record(attempt_id, self._ask(row, "cancel", STOPPING))
         outcome = self._ask(row, "status", "the card terminal could not be asked")
         if _unchanged(row.view, outcome):  # the window polls twice a second: no empty writes
             if row.updated_at is None or utcnow() - row.updated_at >= HEARTBEAT:
@@ -201,8 +224,8 @@ class CardPayments(OwedMixin):
                                 field="pay")
         if row.view.state.final:
             return row.view
-        outcome = self._ask(row, "cancel", "the card payment could not be cancelled")
-        return self._record(attempt_id, outcome)
+        outcome = self._ask(row, "cancel", STOPPING)
+        return self._record(attempt_id, outcome, stop=True)
 
     def _ask(self, row, call: str, failed: str) -> AttemptStatus:  # noqa: ANN001 - a loaded row
         """``provider.status`` or ``provider.cancel`` for a recorded attempt; a provider that
@@ -294,7 +317,10 @@ class CardPayments(OwedMixin):
                                 "same moment", field="pay") from None
         return attempt_id, PaymentRequest(sale_id, tender_index, number, amount, currency)
 
-    def _record(self, attempt_id: str, outcome: AttemptStatus) -> AttemptView:
+    def _record(self, attempt_id: str, outcome: AttemptStatus, *,
+                stop: bool = False) -> AttemptView:
+        """Write what the provider said. ``stop``: a cancel was asked for — while undecided,
+        the attempt keeps :data:`STOP_REQUESTED` so nothing after it takes the card."""
         with self.store.write() as session:
             row = session.get(PaymentAttempt, attempt_id)
             if AttemptState(row.status).final:
@@ -309,7 +335,15 @@ class CardPayments(OwedMixin):
                 row.reference = outcome.reference[:100]
             row.card_brand = safe_brand(outcome.card_brand) or row.card_brand
             row.card_last4 = safe_last4(outcome.card_last4) or row.card_last4
+            stopping = row.error_code == STOP_REQUESTED or stop
             row.error_code = (outcome.error_code or "")[:60] or None
+            if stopping and not outcome.state.final:
+                row.error_code = STOP_REQUESTED
+            taken = outcome.amount_taken
+            if (outcome.state is AttemptState.SUCCEEDED and isinstance(taken, int)
+                    and not isinstance(taken, bool) and 0 < taken < row.amount):
+                log.warning("attempt %s: %s taken of %s asked", attempt_id, taken, row.amount)
+                row.amount = taken  # the books say what the card paid, the rest stays due
             session.flush()
             return self._snapshot(row, needs_cashier=outcome.needs_cashier).view
 
@@ -331,7 +365,7 @@ class CardPayments(OwedMixin):
             card_brand=row.card_brand, card_last4=row.card_last4, amount=row.amount,
             amount_text=format_amount(row.amount, row.currency),
             by_cashier=self._by_cashier(row.provider), created_at=row.created_at)
-        return _Row(view, row.provider, row.currency, row.updated_at)
+        return _Row(view, row.provider, row.currency, row.updated_at, row.error_code)
 
     # -- the provider ------------------------------------------------------------------------
     def _by_cashier(self, provider_name: str) -> bool:
@@ -362,6 +396,9 @@ def _refuse_another(row: PaymentAttempt, tender_index: int) -> None:
         raise RuleViolation(f"the card payment of {amount} for this tender line is still "
                             f"{state}: ask its status (or cancel it) before starting another",
                             field="pay")
+
+
+STOPPING = "cancelling the card payment: not confirmed yet"
 
 
 def _unavailable(exc: ProviderUnavailable) -> AttemptStatus:

@@ -73,6 +73,8 @@ class AttemptStatus:
     error_code: str | None = None  # the provider's code for a failure ("card_declined")
     #: the cashier must say what the provider showed (a standalone terminal has no link to us)
     needs_cashier: bool = False
+    #: SUCCEEDED for less than was asked (captured in part outside the till): what was taken
+    amount_taken: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

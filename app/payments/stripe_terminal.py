@@ -50,6 +50,7 @@ class StripeTerminal(StripeLink):
         self._intents: dict[str, str] = {}  # attempt key -> PaymentIntent id
         self._fresh: dict[str, dict[str, Any]] = {}  # created by prepare, not handed over yet
         self._captured: dict[tuple[str, int], str] = {}  # (sale, tender line) -> intent id
+        self._capture_tries: dict[str, int] = {}  # attempt key -> captures that got a 500
         self._lock = threading.Lock()
 
     # -- the provider interface --------------------------------------------------------------
@@ -118,10 +119,25 @@ class StripeTerminal(StripeLink):
             pi = self._retrieve(reference)
         except StripeFailure as failure:
             return RefundOutcome(False, failure.words, error_code=failure.code or failure.kind)
+        marker = f"refund:{key}"
+        try:
+            # Stripe forgets an idempotency key after a day: a refund sent before (a lost
+            # reply, retried the next day) is found by the key it carries, never made twice
+            earlier = self._call(self._client.v1.refunds.list,
+                                 params={"payment_intent": pi["id"], "limit": 100})
+        except StripeFailure as failure:
+            return RefundOutcome(False, f"refund not sent: {failure.words}",
+                                 error_code=failure.code or failure.kind)
+        for made in earlier.get("data") or []:
+            if ((made.get("metadata") or {}).get("tillpoint_refund") == marker
+                    and made.get("status") not in ("failed", "canceled")):
+                return RefundOutcome(True, "refunded "
+                                     f"{format_amount(made.get('amount') or 0, currency)} to "
+                                     "the card", reference=made.get("id"))
         refused = st.refund_problem(pi, amount, currency)
         if refused:
             return RefundOutcome(False, refused, error_code="amount_too_large")
-        return self._refund(pi, amount, currency, key)
+        return self._refund(pi, amount, currency, marker)
 
     # -- steps -------------------------------------------------------------------------------
     def _create(self, request: PaymentRequest) -> dict[str, Any]:
@@ -234,8 +250,14 @@ class StripeTerminal(StripeLink):
         try:
             captured = self._call(self._client.v1.payment_intents.capture, ref,
                                   params={"expand": ["latest_charge"]},
-                                  options={"idempotency_key": f"{request.key}:capture"})
+                                  options={"idempotency_key": self._capture_key(request.key)})
         except StripeFailure as failure:
+            if failure.kind is Failure.TRANSIENT:
+                # Stripe keeps a 500 under its key for a day: the next try needs a new key
+                # (an intent is captured once whatever the key, so this cannot take twice)
+                with self._lock:
+                    tries = self._capture_tries.get(request.key, 0)
+                    self._capture_tries[request.key] = tries + 1
             if failure.kind in (Failure.STATE, Failure.CARD, Failure.INVALID) \
                     and depth < _SETTLE_DEPTH:
                 return self._status_of(request, ref, depth=depth + 1)
@@ -246,11 +268,24 @@ class StripeTerminal(StripeLink):
             return self._settle(request, captured, depth=depth + 1)
         return self._taken(request, captured)
 
+    def _capture_key(self, key: str) -> str:
+        with self._lock:
+            tries = self._capture_tries.get(key, 0)
+        return f"{key}:capture" if tries == 0 else f"{key}:capture:{tries}"
+
     def _taken(self, request: PaymentRequest, pi: dict[str, Any]) -> AttemptStatus:
         with self._lock:
             self._captured.setdefault((request.sale_id, request.tender_index), pi["id"])
         brand, last4 = st.card_of(pi)
         shown = f" ({brand.upper()} ending {last4})" if brand and last4 else ""
+        received = pi.get("amount_received")
+        if isinstance(received, int) and 0 < received < request.amount:
+            # captured in part outside the till (the Dashboard): the books say what was taken
+            taken = format_amount(received, request.currency)
+            return AttemptStatus(AttemptState.SUCCEEDED,
+                                 f"approved{shown}, but only {taken} was taken: take the rest "
+                                 "another way", reference=pi["id"], card_brand=brand,
+                                 card_last4=last4, amount_taken=received)
         return AttemptStatus(AttemptState.SUCCEEDED, f"approved{shown}", reference=pi["id"],
                              card_brand=brand, card_last4=last4)
 
@@ -298,18 +333,22 @@ class StripeTerminal(StripeLink):
         except StripeFailure as failure:
             if failure.kind is Failure.STATE and depth < _SETTLE_DEPTH:
                 return self._status_of(request, pi_id, may_capture=False, depth=depth + 1)
-            return AttemptStatus(AttemptState.UNKNOWN, f"{words} ({failure.words}): ask its "
-                                 "status again", reference=pi_id, error_code=code)
+            # not "cancelled" nor "declined" yet: only Stripe's answer may say so
+            return AttemptStatus(AttemptState.UNKNOWN, "waiting for Stripe to confirm the "
+                                 f"payment was stopped ({failure.words})", reference=pi_id,
+                                 error_code=code)
         if pi.get("status") != "canceled":
-            return AttemptStatus(AttemptState.UNKNOWN, f"{words}: not cancelled at Stripe yet, "
-                                 "ask its status again", reference=pi_id, error_code=code)
+            return AttemptStatus(AttemptState.UNKNOWN, "waiting for Stripe to confirm the "
+                                 "payment was stopped", reference=pi_id, error_code=code)
         return AttemptStatus(state, words, reference=pi_id, error_code=code)
 
-    def _refund(self, pi: dict[str, Any], amount: int, currency: str, key: str) -> RefundOutcome:
+    def _refund(self, pi: dict[str, Any], amount: int, currency: str,
+                marker: str) -> RefundOutcome:
         try:
             refund = self._call(self._client.v1.refunds.create,
-                                params={"payment_intent": pi["id"], "amount": amount},
-                                options={"idempotency_key": f"refund:{key}"})
+                                params={"payment_intent": pi["id"], "amount": amount,
+                                        "metadata": {"tillpoint_refund": marker}},
+                                options={"idempotency_key": marker})
         except StripeFailure as failure:
             _, left = st.left_to_refund(pi)
             words = (f"refund refused: only {format_amount(left, currency)} is left to refund"

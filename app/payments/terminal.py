@@ -51,6 +51,10 @@ class StandaloneTerminal:
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
             raise InvalidInput("a refund must be a positive whole number of minor units",
                                field="amount")
+        if provider_of_reference(reference) not in (None, self.name):
+            return RefundOutcome(False, "this card was not taken on the standalone terminal: "
+                                 "refund it through the provider that took it",
+                                 error_code="other_provider")
         # The money goes back on the terminal itself: the till records it as done and tells
         # the cashier what to key in there.
         return RefundOutcome(True, f"refund {format_amount(amount, currency)} on the card terminal")
@@ -81,6 +85,19 @@ PROVIDERS: dict[str, Callable[[Settings], PaymentProvider]] = {
     "terminal": lambda settings: StandaloneTerminal(),
     "stripe_terminal": _stripe_terminal,
 }
+
+
+#: how each provider's references begin, so money goes back through the one that took it
+REFERENCE_PREFIXES = {"pi_": "stripe_terminal", "terminal:": "terminal"}
+PROVIDER_LABELS = {"stripe_terminal": "Stripe Terminal", "terminal": "the standalone card terminal"}
+
+
+def provider_of_reference(reference: str | None) -> str | None:
+    """The provider whose payment ``reference`` names, or None when no provider's format fits."""
+    for prefix, name in REFERENCE_PREFIXES.items():
+        if isinstance(reference, str) and reference.startswith(prefix):
+            return name
+    return None
 
 
 def provider_name(settings: Settings) -> str:

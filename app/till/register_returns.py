@@ -135,7 +135,7 @@ class ReturnsMixin(RegisterCore):
         if key is not None:  # recorded: from here on a repeat must not refund again
             self._keep_refund(key, _RefundDone(order.id, order.number, refund_id))
         outcomes = card_refunds.send(self.store, getattr(self.payments, "provider", None),
-                                     refund_id)
+                                     refund_id, settings=self.settings)
         with self.store.read() as session:
             result = _refund_result(session, session.get(Refund, refund_id), order.currency,
                                     outcomes)

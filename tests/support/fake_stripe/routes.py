@@ -36,6 +36,18 @@ def _retrieve_refund(store: Store, ids: tuple[str, ...], params: dict[str, Any])
     return intents.get_refund(store, ids[0])
 
 
+def _list_refunds(store: Store, _ids: tuple[str, ...], params: dict[str, Any]) -> dict:
+    """Newest first, optionally of one PaymentIntent or charge (Stripe's list shape)."""
+    p.only(params, {"payment_intent", "charge", "limit", "starting_after", "ending_before",
+                    "created"})
+    limit = p.integer(params, "limit", minimum=1) or 10
+    found = [r for r in reversed(list(store.refunds.values()))
+             if params.get("payment_intent") in (None, r["payment_intent"])
+             and params.get("charge") in (None, r["charge"])]
+    return {"object": "list", "data": found[:limit], "has_more": len(found) > limit,
+            "url": "/v1/refunds"}
+
+
 def _retrieve_charge(store: Store, ids: tuple[str, ...], params: dict[str, Any]) -> dict:
     p.only(params, set())
     charge = store.charges.get(ids[0])
@@ -73,6 +85,7 @@ ROUTES = [
     _route("POST", "/v1/payment_intents/{id}/capture", lambda s, i, q: intents.capture(s, i[0], q)),
     _route("POST", "/v1/payment_intents/{id}/cancel", lambda s, i, q: intents.cancel(s, i[0], q)),
     _route("POST", "/v1/refunds", lambda s, _i, q: intents.refund(s, q)),
+    _route("GET", "/v1/refunds", _list_refunds),
     _route("GET", "/v1/refunds/{id}", _retrieve_refund),
     _route("GET", "/v1/charges/{id}", _retrieve_charge),
     _route("GET", "/v1/events", _list_events),
