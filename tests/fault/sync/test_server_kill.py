@@ -3,7 +3,8 @@ process), then started again on the same database behind the same address: whate
 in flight is either all there with its mutation records or not at all, and after another round
 every sale is on the server exactly once. A kill inside a batch's transaction leaves that
 transaction open in the database until it has been idle for the database's transaction
-lifetime: the till's retries wait through it (the times are printed). The lifetime is 60 s by
+lifetime: the till's retries, or its next sync when the push gave up while the server
+was down, wait through it (the times are printed). The lifetime is 60 s by
 default (mongod's ``transactionLifetimeLimitSeconds`` too); this module's database process
 reaps after 5 s, so the push resumes in seconds instead of a minute: what is proven (a
 batch whole or not at all, every sale once) does not depend on how long the wait is.
