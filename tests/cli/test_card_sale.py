@@ -287,3 +287,39 @@ def test_a_malformed_or_plain_http_api_base_is_said_in_words(till_dir, capsys, m
     code, _, err = run(capsys, "config", "set", "stripe.api_base", "http://stripe.example.com",
                        "--data-dir", str(till_dir))
     assert code == 1 and "plain http" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="kills with SIGKILL")
+def test_the_window_started_after_a_kill_mid_payment_voids_the_authorised_card(
+        till_dir, fake_stripe, tmp_path):
+    """The same crash, resolved by the real window's start-up (no command run by hand)."""
+    env = {**os.environ, "TILLPOINT_DATA_DIR": str(till_dir), "PYTHONPATH": str(REPO),
+           "QT_QPA_PLATFORM": "offscreen"}
+    sale = subprocess.Popen([sys.executable, "main.py", "sale", "--item", PEN, "--pay", "card"],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: (fake_stripe.readers[READER].get("action") or {}).get("status")
+                  == "in_progress")
+        os.kill(sale.pid, signal.SIGKILL)
+        sale.wait(timeout=10)
+    finally:
+        if sale.poll() is None:
+            sale.kill()
+    fake_stripe.present_card(READER, "4242424242424242")
+    [pi] = fake_stripe.payment_intents.values()
+    assert pi["status"] == "requires_capture"
+
+    window = subprocess.Popen([sys.executable, "main.py"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # voided at Stripe, then recorded in the till's own books
+        _wait_for(lambda: counts(till_dir)[1] == ["canceled"], timeout=60)
+    finally:
+        window.terminate()
+        try:
+            window.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            window.kill()
+    assert fake_stripe.payment_intents[pi["id"]]["status"] == "canceled"
+    assert fake_stripe.captured() == [] and counts(till_dir)[0] == 0
