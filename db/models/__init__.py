@@ -1,5 +1,6 @@
 """Every table of the local store; importing this module registers them all on ``Base.metadata``."""
 
+from db.models.documents import Invoice, PrintJob, Shipment
 from db.models.catalog import Barcode, Category, Product, TaxClass, TaxRate, Variant
 from db.models.people import CreditMovement, Customer, Register, StaffUser, Store
 from db.models.sales import (Coupon, CouponRedemption, Order, OrderLine, OrderLineTax, ParkedCart,
@@ -11,9 +12,9 @@ from db.models.system import (AuditEntry, AuditHead, DeferredChange, LocalSettin
 
 __all__ = [
     "AuditEntry", "AuditHead", "Barcode", "CashMovement", "Category", "Coupon",
-    "CouponRedemption", "CreditMovement", "Customer", "DeferredChange", "LocalSetting",
-    "Order", "OrderLine", "OrderLineTax", "OutboxEntry", "ParkedCart", "Payment", "PaymentAttempt", "Product",
-    "Refund", "RefundLine", "RefundPayment", "Register", "RemoteOrder", "Shift", "StaffUser",
+    "CouponRedemption", "CreditMovement", "Customer", "DeferredChange", "Invoice", "LocalSetting",
+    "Order", "OrderLine", "OrderLineTax", "OutboxEntry", "ParkedCart", "Payment", "PaymentAttempt", "PrintJob", "Product",
+    "Refund", "RefundLine", "RefundPayment", "Register", "RemoteOrder", "Shift", "Shipment", "StaffUser",
     "StockLevel", "StockMovement", "Store", "SyncIssue", "SyncState", "TaxClass", "TaxRate",
     "TillFavourite", "Variant", "VoidRecord",
 ]

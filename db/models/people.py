@@ -37,6 +37,8 @@ class Register(IdMixin, SyncedMixin, Base):
     # sale gives its number back, so numbers are gap-free per register.
     next_order_seq: Mapped[int] = mapped_column(default=1)
     next_refund_seq: Mapped[int] = mapped_column(default=1)
+    next_invoice_seq: Mapped[int] = mapped_column(default=1, server_default="1")
+    next_credit_note_seq: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class StaffUser(IdMixin, SyncedMixin, Base):
@@ -56,6 +58,7 @@ class Customer(IdMixin, SyncedMixin, Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str] = mapped_column(String(500), default="")
+    tax_number: Mapped[str] = mapped_column(String(64), default="", server_default="")
     notes: Mapped[str] = mapped_column(String(2000), default="")
     erased: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -62,6 +62,10 @@ class Order(IdMixin, SyncedMixin, Base):
     change_given: Mapped[int] = mapped_column(default=0)
     refunded_total: Mapped[int] = mapped_column(default=0)
     coupon_code: Mapped[str | None] = mapped_column(String(32))
+    # "collect" (taken at the counter) or "ship" (sent to ``ship_to``: it gets a label)
+    fulfilment: Mapped[str] = mapped_column(String(10), default="collect",
+                                            server_default="collect")
+    ship_to: Mapped[str] = mapped_column(String(700), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lines: Mapped[list["OrderLine"]] = relationship(order_by="OrderLine.line_no", lazy="selectin")
