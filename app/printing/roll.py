@@ -15,18 +15,13 @@ from typing import Callable
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from app.domain.errors import InvalidInput
 from app.printing.barcodes import code128_for_width
+from app.printing.fonts import BOLD, FONT
+from app.printing.fonts import GLYPHS as _GLYPHS
 
-# Bitstream Vera ships inside reportlab itself, so every install has it; embedded in the PDF,
-# it prints the same on any printer. Registered at import: rendering may run on any worker.
-FONT, BOLD = "TillpointSans", "TillpointSans-Bold"
-pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
-pdfmetrics.registerFont(TTFont(BOLD, "VeraBd.ttf"))
-_GLYPHS = frozenset(pdfmetrics.getFont(FONT).face.charToGlyph)
 
 #: Acrobat's largest page is 200 in; a longer receipt continues on another page of the roll.
 MAX_PAGE_HEIGHT = 14_000.0

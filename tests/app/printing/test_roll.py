@@ -11,11 +11,13 @@ from app.printing.roll import (MAX_PAGE_HEIGHT, ROLLS, RollDocument, printable, 
 from tests.support import pdf
 
 
-def test_characters_without_a_glyph_print_as_their_plain_letter_or_a_question_mark():
-    assert printable("Zoë Łódź café €5 × 2 •") == "Zoë Łódz café €5 × 2 •"  # Vera has no ź
+def test_accents_greek_and_cyrillic_print_as_they_are_and_the_rest_plainly():
+    # the embedded DejaVu Sans draws these as written
+    for text in ("Zoë Łódź café €5 × 2 •", "Καλημέρα Ελλάδα", "Привет, Київ", "Ǹ"):
+        assert printable(text) == text
     assert printable("ｆｉｎｅ\tline\nnext") == "fine line next"  # full-width letters
-    assert printable("茶 tea\x00\x07") == "? tea"
-    assert printable("Ǹ") == "N"
+    assert printable("茶 tea\x00\x07") == "? tea"  # no CJK glyphs: a question mark, no box
+    assert printable("ሰላም") == "???"
 
 
 def test_wrapped_lines_always_fit_and_keep_every_letter():
