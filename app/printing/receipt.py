@@ -5,6 +5,11 @@ A receipt shows what the customer may need later: the shop and its tax number, t
 its discount, the totals and taxes by rate, how it was paid (of a card only its brand and last
 four digits) and the change. The figures are the order's own, as recorded at checkout: a receipt
 never prices anything again.
+
+A gift receipt shows what was bought and how many, never what it cost: no prices, discounts,
+totals, taxes or tenders, and no buyer's name. It keeps the sale's barcode, so the present can
+still be returned "with the receipt". A reprint (``copy``) is marked COPY at its top and again
+by its barcode: it proves the sale, never a second payment.
 """
 
 from __future__ import annotations
@@ -16,32 +21,54 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config.settings import spec_for
 from app.domain.errors import NotFound
 from app.domain.money import allocate, format_amount
 from app.domain.quantity import format_quantity
 from app.printing.roll import RollDocument, roll_for
 from app.sales.receipt_code import receipt_code
-from db.models import (Customer, Order, OrderLine, Payment, Product, Refund, StaffUser, Store,
-                       Variant)
+from db.models import (Customer, Order, OrderLine, Payment, Product, Refund, Register,
+                       StaffUser, Store, Variant)
 
 METHOD_NAMES = {"cash": "Cash", "card": "Card", "credit": "Store credit"}
+COPY_MARK = "COPY"
+GIFT_MARK = "GIFT RECEIPT"
+#: what a receipt says at its foot when the caller gives no text: the shop's return policy
+#: as the settings ship it (``receipt.footer``)
+DEFAULT_FOOTER: str = spec_for("receipt.footer").default
 
 
 def render_receipt(session: Session, order_id: str, *, width: str = "80mm",
-                   footer: str = "") -> bytes:
-    """The receipt of a sale (``order_id`` is the order's id)."""
+                   footer: str | None = None, gift: bool = False, copy: bool = False) -> bytes:
+    """The receipt of a sale (``order_id`` is the order's id); ``footer`` None prints the
+    default return policy, "" none."""
     roll = roll_for(width)
     order = session.get(Order, order_id) if isinstance(order_id, str) else None
     if order is None:
         raise NotFound(f"no sale {order_id}", field="order")
     store = session.get(Store, order.store_id)
-    money = _money(order.currency)
     doc = RollDocument(roll)
     _header(doc, store)
+    if copy:
+        doc.banner(COPY_MARK)
+    if gift:
+        doc.banner(GIFT_MARK)
     doc.pair("Receipt", order.number, bold=True)
-    _who_and_when(doc, session, store, order.created_at, order.staff_id, order.customer_id)
+    _who_and_when(doc, session, store, order.created_at, order.staff_id,
+                  None if gift else order.customer_id, order.register_id)
     doc.rule()
     weighed = _weighed_variants(session, order.lines)
+    if gift:
+        _gift_lines(doc, order.lines, weighed)
+    else:
+        _priced_sale(doc, order, weighed, _money(order.currency))
+    # the barcode carries a check the printed number lacks: scanned, it proves the receipt
+    _footer_and_barcode(doc, footer, receipt_code(order.id, order.number), order.number, copy)
+    kind = "Gift receipt" if gift else "Receipt"
+    return doc.pdf(title=f"{kind} {order.number}{' (copy)' if copy else ''}", author=store.name)
+
+
+def _priced_sale(doc: RollDocument, order: Order, weighed: set[str], money) -> None:
     for line in order.lines:
         _sale_line(doc, line, line.variant_id in weighed, money)
     doc.rule()
@@ -67,13 +94,20 @@ def render_receipt(session: Session, order_id: str, *, width: str = "80mm",
         doc.pair(_tender_label(payment), money(handed))
     if order.change_given:
         doc.pair("Change", money(order.change_given), bold=True)
-    # the barcode carries a check the printed number lacks: scanned, it proves the receipt
-    _footer_and_barcode(doc, footer, receipt_code(order.id, order.number), order.number)
-    return doc.pdf(title=f"Receipt {order.number}", author=store.name)
+
+
+def _gift_lines(doc: RollDocument, lines: list[OrderLine], weighed: set[str]) -> None:
+    for line in lines:
+        quantity = format_quantity(line.quantity_milli)
+        doc.pair(line.name, f"{quantity} kg" if line.variant_id in weighed else f"× {quantity}")
+    doc.rule()
+    items = sum(1 if line.variant_id in weighed else line.quantity_milli // 1000
+                for line in lines)
+    doc.pair("Items", str(items), bold=True)
 
 
 def render_refund_receipt(session: Session, refund_id: str, *, width: str = "80mm",
-                          footer: str = "") -> bytes:
+                          footer: str | None = None, copy: bool = False) -> bytes:
     """The receipt of a refund: what came back, what was paid back and how. Its barcode is
     the refund's number."""
     roll = roll_for(width)
@@ -85,9 +119,12 @@ def render_refund_receipt(session: Session, refund_id: str, *, width: str = "80m
     money = _money(order.currency)
     doc = RollDocument(roll)
     _header(doc, store)
+    if copy:
+        doc.banner(COPY_MARK)
     doc.pair("REFUND", record.number, bold=True)
     doc.pair("for sale", order.number)
-    _who_and_when(doc, session, store, record.created_at, record.staff_id, order.customer_id)
+    _who_and_when(doc, session, store, record.created_at, record.staff_id, order.customer_id,
+                  record.register_id)
     doc.rule()
     lines = {line.id: line for line in order.lines}
     weighed = _weighed_variants(session, order.lines)
@@ -116,8 +153,9 @@ def render_refund_receipt(session: Session, refund_id: str, *, width: str = "80m
         doc.pair(f"Back to {label}", money(paid_back.amount))
     if record.reason:
         doc.text(f"Reason: {record.reason}")
-    _footer_and_barcode(doc, footer, record.number, record.number)
-    return doc.pdf(title=f"Refund {record.number}", author=store.name)
+    _footer_and_barcode(doc, footer, record.number, record.number, copy)
+    return doc.pdf(title=f"Refund {record.number}{' (copy)' if copy else ''}",
+                   author=store.name)
 
 
 # -- parts ---------------------------------------------------------------------------------
@@ -136,8 +174,13 @@ def _header(doc: RollDocument, store: Store) -> None:
 
 
 def _who_and_when(doc: RollDocument, session: Session, store: Store, at: datetime,
-                  staff_id: str | None, customer_id: str | None) -> None:
-    doc.text(_local_time(at, store.timezone))
+                  staff_id: str | None, customer_id: str | None,
+                  register_id: str | None) -> None:
+    doc.text(local_time(at, store.timezone))
+    register = session.get(Register, register_id) if register_id else None
+    if register is not None:
+        named = register.name and register.name != register.code
+        doc.text(f"Till: {register.code}{f' ({register.name})' if named else ''}")
     staff = session.get(StaffUser, staff_id) if staff_id else None
     if staff is not None:
         doc.text(f"Cashier: {staff.name}")
@@ -146,11 +189,13 @@ def _who_and_when(doc: RollDocument, session: Session, store: Store, at: datetim
         doc.text(f"Customer: {customer.name}")  # the name only: receipts get left behind
 
 
-def _local_time(at: datetime, zone_name: str) -> str:
+def local_time(at: datetime, zone_name: str) -> str:
     try:
         zone = ZoneInfo(zone_name) if zone_name else timezone.utc
     except (ZoneInfoNotFoundError, ValueError):
         zone = timezone.utc
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)  # SQLite gives datetimes back naive, in UTC
     local = at.astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
 
@@ -200,10 +245,13 @@ def _tender_label(payment: Payment) -> str:
     return METHOD_NAMES.get(payment.method, payment.method)
 
 
-def _footer_and_barcode(doc: RollDocument, footer: str, code: str, number: str) -> None:
+def _footer_and_barcode(doc: RollDocument, footer: str | None, code: str, number: str,
+                        copy: bool) -> None:
     doc.rule()
-    for paragraph in (footer or "").splitlines():
+    for paragraph in (DEFAULT_FOOTER if footer is None else footer).splitlines():
         if paragraph.strip():
             doc.text(paragraph, align="center")
     doc.space(6)
+    if copy:  # by the barcode too: the part of a receipt that is cut off and kept
+        doc.text(f"*** {COPY_MARK} ***", align="center", bold=True)
     doc.barcode(code, text=number)

@@ -18,7 +18,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from app.domain.errors import InvalidInput
-from app.printing.barcodes import code128_for_width
+from app.printing.barcodes import DOT, code128_for_width
 from app.printing.fonts import BOLD, FONT
 from app.printing.fonts import GLYPHS as _GLYPHS
 
@@ -47,6 +47,17 @@ class Roll:
     @property
     def left(self) -> float:
         return (self.paper - self.width) / 2
+
+    # Text and rules stay a printer dot inside what the head reaches: a glyph's edge (W, V)
+    # overshoots its box a little, and anti-aliased or rounded outwards it would put ink on
+    # the dot just outside. A barcode may use the whole width (its bars are whole dots).
+    @property
+    def text_left(self) -> float:
+        return self.left + DOT
+
+    @property
+    def text_width(self) -> float:
+        return self.width - 2 * DOT
 
 
 ROLLS = {"80mm": Roll("80mm", 80, 72, 8.5, 12), "58mm": Roll("58mm", 58, 48, 7.5, 10)}
@@ -120,7 +131,7 @@ class RollDocument:
     def text(self, text: str, *, align: str = "left", bold: bool = False,
              scale: float = 1.0, indent: float = 0.0) -> None:
         size = self.roll.font_size * scale
-        for line in wrap(text, self.roll.width - indent, bold=bold, size=size):
+        for line in wrap(text, self.roll.text_width - indent, bold=bold, size=size):
             self.items.append(_Item(size * LEADING, self._text_drawer(line, align, bold, size,
                                                                       indent)))
 
@@ -130,8 +141,8 @@ class RollDocument:
         size = self.roll.font_size * scale
         right = printable(right)
         right_width = text_width(right, bold, size)
-        room = self.roll.width - indent - right_width - size
-        if room < self.roll.width / 3:  # an amount too wide to share: it takes its own line
+        room = self.roll.text_width - indent - right_width - size
+        if room < self.roll.text_width / 3:  # an amount too wide to share takes its own line
             self.text(left, bold=bold, scale=scale, indent=indent)
             self.text(right, align="right", bold=bold, scale=scale)
             return
@@ -139,12 +150,12 @@ class RollDocument:
         for line in lines[:-1]:
             self.items.append(_Item(size * LEADING, self._text_drawer(line, "left", bold, size,
                                                                       indent)))
-        last, x_right = lines[-1], self.roll.left + self.roll.width
+        last, x_right = lines[-1], self.roll.text_left + self.roll.text_width
 
         def draw(c: Canvas, top: float) -> None:
             baseline = top - size
             c.setFont(BOLD if bold else FONT, size)
-            c.drawString(self.roll.left + indent, baseline, last)
+            c.drawString(self.roll.text_left + indent, baseline, last)
             c.drawRightString(x_right, baseline, right)
 
         self.items.append(_Item(size * LEADING, draw))
@@ -156,10 +167,33 @@ class RollDocument:
             y = top - size * 0.5
             c.setDash(2, 2)
             c.setLineWidth(0.5)
-            c.line(self.roll.left, y, self.roll.left + self.roll.width, y)
+            c.line(self.roll.text_left, y, self.roll.text_left + self.roll.text_width, y)
             c.setDash()
 
         self.items.append(_Item(size, draw))
+
+    def banner(self, text: str, *, scale: float = 1.4) -> None:
+        """``text`` in white on a black band across the printable width: a mark (COPY, GIFT
+        RECEIPT) nobody misses, and no scissors or tape can hide without showing it."""
+        size = self.roll.font_size * scale
+        lines = wrap(text, self.roll.text_width - size, bold=True, size=size)
+        pad = size * 0.3
+        height = len(lines) * size * LEADING + 2 * pad
+        left, width = self.roll.text_left, self.roll.text_width
+
+        def draw(c: Canvas, top: float) -> None:
+            c.saveState()
+            c.setFillGray(0)
+            c.rect(left, top - height, width, height, stroke=0, fill=1)
+            c.setFillGray(1)
+            c.setFont(BOLD, size)
+            for n, line in enumerate(lines):
+                baseline = top - pad - size * LEADING * n - size
+                c.drawCentredString(left + width / 2, baseline + size * 0.1, line)
+            c.restoreState()
+
+        self.items.append(_Item(height, draw))
+        self.space(size * 0.3)
 
     def space(self, points: float) -> None:
         self.items.append(_Item(points, lambda c, top: None))
@@ -205,7 +239,7 @@ class RollDocument:
 
     def _text_drawer(self, line: str, align: str, bold: bool, size: float,
                      indent: float) -> Callable[[Canvas, float], None]:
-        left, right = self.roll.left + indent, self.roll.left + self.roll.width
+        left, right = self.roll.text_left + indent, self.roll.text_left + self.roll.text_width
 
         def draw(c: Canvas, top: float) -> None:
             baseline = top - size
