@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Callable
 
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
@@ -23,11 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound
-from app.domain.money import allocate, format_amount
+from app.domain.money import allocate, format_amount, round_half_up
 from app.domain.quantity import format_quantity
 from app.domain.rates import format_percent
 from app.printing.page import (CELL_PAD, Column, Running, TextCell, body_width, build_pdf,
-                               local_time, pairs, para, table)
+                               copy_mark, local_time, pairs, para, table)
 from db.models import (Invoice, Order, OrderLine, Payment, Product, Refund, StaffUser, Store,
                        Variant)
 
@@ -45,10 +46,14 @@ class _Context:
     money: Money
     width: float
     weighed: frozenset[str]
+    copy: bool
 
 
-def render_invoice(session: Session, invoice_id: str, *, paper: str = "A4") -> bytes:
-    """The invoice or credit note ``invoice_id`` on ``paper`` ("A4" or "Letter")."""
+def render_invoice(session: Session, invoice_id: str, *, paper: str = "A4",
+                   copy: bool = False) -> bytes:
+    """The invoice or credit note ``invoice_id`` on ``paper`` ("A4" or "Letter"). ``copy``: a
+    reprint, marked COPY under the title and in every page's header (the original is the one
+    the buyer was given)."""
     width = body_width(paper)  # the paper is checked before anything is read
     invoice = session.get(Invoice, invoice_id) if isinstance(invoice_id, str) else None
     if invoice is None:
@@ -56,15 +61,16 @@ def render_invoice(session: Session, invoice_id: str, *, paper: str = "A4") -> b
     order = session.get(Order, invoice.order_id)
     store = session.get(Store, invoice.store_id)
     ctx = _Context(invoice, order, store, lambda minor: format_amount(minor, order.currency),
-                   width, frozenset(_weighed_variants(session, order.lines)))
+                   width, frozenset(_weighed_variants(session, order.lines)), copy)
     if invoice.kind == "credit_note":
         story, title = _credit_note(session, ctx), f"Credit note {invoice.number}"
     else:
         story, title = _invoice(session, ctx), f"Invoice {invoice.number}"
     footer = " · ".join(p for p in (store.name, f"Tax no. {store.tax_number}"
                                     if store.tax_number else "") if p)
-    return build_pdf(story, paper=paper, title=title, author=store.name,
-                     running=Running(store.name, title, footer))
+    header = f"{title} · COPY" if copy else title
+    return build_pdf(story, paper=paper, title=header, author=store.name,
+                     running=Running(store.name, header, footer))
 
 
 # -- the two documents ---------------------------------------------------------------------
@@ -80,7 +86,7 @@ def _invoice(session: Session, ctx: _Context) -> list[Flowable]:
         details.append(("Served by", cashier.name))
     story = _head(ctx, "INVOICE", details)
     rows = [_sale_row(line, ctx) for line in order.lines]
-    story.append(table(_line_columns(ctx, "Discount"), rows, width=ctx.width))
+    story.append(table(_line_columns(ctx), rows, width=ctx.width))
     story += _convention_note(ctx)
 
     totals = [("Subtotal", money(order.subtotal))]
@@ -131,7 +137,7 @@ def _credit_note(session: Session, ctx: _Context) -> list[Flowable]:
             # a line's every rate is charged on its whole amount without tax
             taxable[(part.name, part.rate_ppm)] -= returned.amount - returned.tax
             tax[(part.name, part.rate_ppm)] -= share
-    story.append(table(_line_columns(ctx, None), rows, width=ctx.width))
+    story.append(table(_line_columns(ctx), rows, width=ctx.width))
     story += _convention_note(ctx)
     totals = [("Total excl. tax", money(-(record.amount - record.tax))),
               ("Tax", money(-record.tax)),
@@ -180,17 +186,18 @@ def _head(ctx: _Context, title: str, details: list[tuple[str, str]]) -> list[Flo
                          ("LEFTPADDING", (0, 0), (-1, -1), 0),
                          ("TOPPADDING", (0, 0), (-1, -1), 0.5),
                          ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5)])
-    return [para(f"{title}  {invoice.number}", "title"), Spacer(0, 5 * mm), parties,
-            Spacer(0, 5 * mm), facts, Spacer(0, 6 * mm)]
+    story: list[Flowable] = [para(f"{title}  {invoice.number}", "title")]
+    if ctx.copy:
+        issued = local_time(invoice.issued_at, store.timezone, with_time=False)
+        story += [Spacer(0, 2 * mm), copy_mark(f"COPY — a reprint of the {title.lower()} "
+                                                 f"issued on {issued}", ctx.width)]
+    return story + [Spacer(0, 5 * mm), parties, Spacer(0, 5 * mm), facts, Spacer(0, 6 * mm)]
 
 
-def _line_columns(ctx: _Context, discount: str | None) -> list[Column]:
+def _line_columns(ctx: _Context) -> list[Column]:
     amount = "Amount incl. tax" if ctx.order.prices_include_tax else "Amount excl. tax"
-    columns = [Column("#"), Column("Description", right=False, flex=True), Column("Qty"),
-               Column("Unit price")]
-    if discount:
-        columns.append(Column(discount))
-    return columns + [Column("Tax"), Column(amount)]
+    return [Column("#"), Column("Description", right=False, flex=True), Column("Qty"),
+            Column("Unit price"), Column("Discount"), Column("Tax"), Column(amount)]
 
 
 def _sale_row(line: OrderLine, ctx: _Context) -> list[object]:
@@ -203,9 +210,13 @@ def _sale_row(line: OrderLine, ctx: _Context) -> list[object]:
 
 def _refund_row(line: OrderLine, quantity_milli: int, amount: int,
                 ctx: _Context) -> list[object]:
+    """A returned line, credited: its discount is what the sale took off the part returned."""
     quantity, unit = _quantity(line, quantity_milli, ctx)
+    gross = (line.gross if quantity_milli == line.quantity_milli
+             else round_half_up(Decimal(line.gross) * quantity_milli / line.quantity_milli))
+    discount = gross - amount
     return [str(line.line_no), TextCell(line.name, line.sku), quantity, unit,
-            _rates(line), ctx.money(-amount)]
+            ctx.money(discount) if discount else "", _rates(line), ctx.money(-amount)]
 
 
 def _in_convention(ctx: _Context, amount: int, tax: int) -> int:

@@ -55,6 +55,7 @@ STYLES = {
     "cell": _style("cell", 8),
     "cell_bold": _style("cell_bold", 8, bold=True),
     "right": _style("right", 9, right=True),
+    "mark": _style("mark", 11, bold=True, color=colors.white),
 }
 
 
@@ -200,6 +201,16 @@ def table(columns: list[Column], rows: list[list[object]], *, width: float, size
         style += [("FONT", (0, first), (-1, -1), BOLD, size),
                   ("LINEABOVE", (0, first), (-1, first), 0.6, colors.black)]
     return Table([header] + body, colWidths=widths, repeatRows=1, style=style, hAlign="LEFT")
+
+
+def copy_mark(text: str, width: float) -> Table:
+    """``text`` in white on a black band across the page: a reprint nobody takes for the
+    original."""
+    return Table([[para(text, "mark")]], colWidths=[width], hAlign="LEFT",
+                 style=[("BACKGROUND", (0, 0), (-1, -1), colors.black),
+                        ("TOPPADDING", (0, 0), (-1, -1), 3),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 2 * CELL_PAD)])
 
 
 def pairs(rows: list[tuple[str, str]], *, width: float, size: float = 9,

@@ -62,9 +62,9 @@ def invoice_for(store, ids, order_id: str, **kwargs) -> str:
         return issue_invoice(s, order_id, staff_id=ids["cashier"], **kwargs).id
 
 
-def draw(store, invoice_id: str, paper: str = "A4") -> tuple[bytes, pdf.Pdf]:
+def draw(store, invoice_id: str, paper: str = "A4", copy: bool = False) -> tuple[bytes, pdf.Pdf]:
     with store.read() as s:
-        data = render_invoice(s, invoice_id, paper=paper)
+        data = render_invoice(s, invoice_id, paper=paper, copy=copy)
     return data, pdf.load(data)
 
 
@@ -171,12 +171,14 @@ def test_a_credit_note_shows_the_refund_and_the_invoice_it_corrects(shop, test_o
     cart = Cart(customer_id=ids["ada"])
     cart.add(ids["tea"], 3000)
     cart.add(ids["book"], 1000)
+    cart.add(ids["cake"], 1000)
+    cart.set_line_discount(2, Discount.percent(100_000))  # 10 % off the cake: 1.21
     order_id = sell(store, ids, cart, [
         Tender(CARD, 2000, reference="pi_x", card_brand="MASTERCARD", card_last4="0005"),
         Tender(CASH)])
     with store.write() as s:
         record = refund(s, order_ref=order_id, staff_id=ids["cashier"], reason="damaged tin",
-                        lines=[ReturnRequest(1, 1000), ReturnRequest(2)])
+                        lines=[ReturnRequest(1, 1000), ReturnRequest(2), ReturnRequest(3)])
         # the sale had no invoice: the credit note's comes first
         note = issue_credit_note(s, record.id, staff_id=ids["cashier"])
         note_id, refund_number = note.id, record.number
@@ -189,14 +191,16 @@ def test_a_credit_note_shows_the_refund_and_the_invoice_it_corrects(shop, test_o
     for expected in ("CREDIT NOTE CN-S01-R01-000001", "Corrects invoice INV-S01-R01-000001",
                      f"Refund {refund_number}", "Buyer Ada Lovelace", "Tax no. GB123456789",
                      "Tea T", "1 4.50 21% -4.50", "Βιβλίο · Книга", "1 20.00 9% -20.00",
+                     # the cake's discount was not paid, so it is not credited either
+                     "Cake T", "1 12.10 1.21 21% -10.89",
                      f"Total excl. tax {format_amount(-(amount - tax), 'EUR')}",
                      f"Tax {format_amount(-tax, 'EUR')}",
                      f"Total credited (EUR) {format_amount(-amount, 'EUR')}",
-                     # 4.50 at 21 % holds 0.78 of tax, 20.00 at 9 % 1.65
-                     "VAT 21% 21% -3.72 -0.78", "VAT 9% 9% -18.35 -1.65",
-                     "Card MASTERCARD •••• 0005 20.00", "Cash 4.50", "Reason: damaged tin"):
+                     # 4.50 and 10.89 at 21 % hold 0.78 and 1.89 of tax, 20.00 at 9 % 1.65
+                     "VAT 21% 21% -12.72 -2.67", "VAT 9% 9% -18.35 -1.65", "Total tax -4.32",
+                     "Card MASTERCARD •••• 0005 20.00", "Cash 15.39", "Reason: damaged tin"):
         assert expected in text, expected
-    assert amount == 2450 and "pi_x" not in text
+    assert (amount, tax) == (3539, 432) and "pi_x" not in text
     check_inside_the_margins(data, doc, "Letter")
 
 
@@ -227,7 +231,15 @@ def test_two_hundred_lines_run_over_pages(shop, test_output):
     assert f"Total (EUR) {format_amount(total, 'EUR')}" in pages[-1]
     assert all("Total (EUR)" not in text for text in pages[:-1])
     assert all(expected in pages[-1] for expected in expected_taxes(store, order_id))
+    assert "COPY" not in everything
     check_inside_the_margins(data, doc, "A4")
+
+    # a reprint says so on every page
+    copy = draw(store, invoice_id, copy=True)[1]
+    reprinted = [flat(copy.text(page)) for page in range(copy.pages)]
+    assert "COPY — a reprint of the invoice issued on" in reprinted[0]
+    assert all("Invoice INV-S01-R01-000001 · COPY" in text for text in reprinted)
+    assert f"Total (EUR) {format_amount(total, 'EUR')}" in reprinted[-1]
 
 
 def test_bad_requests(shop):
