@@ -1,0 +1,103 @@
+"""Every printable document by its kind and reference, as the print queue, a reprint and the
+command line name it: one place that knows which renderer draws what, with which settings, and
+on which printer it goes.
+
+``document_ref`` is the id of the record a document is drawn from: the order (receipt, gift
+receipt), the refund (refund receipt), the invoice or credit note, the shipment (label), the
+shift (Z-report), a category or ``all`` (stock count sheet).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session
+
+from app.domain.errors import InvalidInput, RuleViolation
+
+#: the setting naming the printer each kind of document goes to
+PRINTER_SETTING = {
+    "receipt": "printer.receipt", "gift_receipt": "printer.receipt",
+    "refund_receipt": "printer.receipt", "shift_report": "printer.receipt",
+    "invoice": "printer.invoice", "credit_note": "printer.invoice",
+    "stock_sheet": "printer.invoice", "label": "printer.label",
+}
+KINDS = tuple(PRINTER_SETTING)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSettings:
+    width: str = "80mm"  # receipt roll
+    footer: str = ""
+    paper: str = "A4"  # invoices, stock sheets
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "DocumentSettings":
+        return cls(width=settings.get("receipt.width"), footer=settings.get("receipt.footer"),
+                   paper=settings.get("invoice.paper"))
+
+
+def printer_for(kind: str, settings: Any) -> str:
+    """The printer chosen for ``kind`` ("" is the system's default printer)."""
+    return str(settings.get(PRINTER_SETTING[check_kind(kind)]) or "").strip()
+
+
+def check_kind(kind: str) -> str:
+    if kind not in PRINTER_SETTING:
+        raise InvalidInput(f"{kind!r} is not a document ({', '.join(KINDS)})", field="kind")
+    return kind
+
+
+def draw(session: Session, kind: str, ref: str, options: DocumentSettings, *,
+         copy: bool = False) -> bytes:
+    """The PDF of the document ``kind`` drawn from ``ref``; ``copy`` marks a reprint."""
+    check_kind(kind)
+    if kind in ("receipt", "gift_receipt"):
+        from app.printing.receipt import render_receipt
+        flags = {"gift": True} if kind == "gift_receipt" else {}
+        return _call(render_receipt, kind, copy, session, ref, width=options.width,
+                     footer=options.footer, **flags)
+    if kind == "refund_receipt":
+        from app.printing.receipt import render_refund_receipt
+        return _call(render_refund_receipt, kind, copy, session, ref, width=options.width,
+                     footer=options.footer)
+    if kind in ("invoice", "credit_note"):
+        from app.printing.invoice import render_invoice
+        return _call(render_invoice, kind, copy, session, ref, paper=options.paper)
+    if kind == "label":
+        from app.printing.label import label_data, render_label
+        data = label_data(session, ref)
+        if copy:
+            if "copy" not in {f.name for f in dataclasses.fields(data)}:
+                raise _no_copy(kind)
+            data = dataclasses.replace(data, copy=True)
+        return render_label(data)
+    if kind == "shift_report":
+        from app.printing.shift_report import render_shift_report
+        return _call(render_shift_report, kind, copy, session, ref, width=options.width)
+    from app.printing.stock_sheet import render_stock_sheet
+    category = None if ref in ("", "all") else ref
+    return _call(render_stock_sheet, kind, copy, session, paper=options.paper,
+                 category_id=category)
+
+
+def _call(render: Callable[..., bytes], kind: str, copy: bool, *args: Any, **kwargs: Any) -> bytes:
+    if copy:
+        if "copy" not in inspect.signature(render).parameters:
+            raise _no_copy(kind)
+        kwargs["copy"] = True
+    return render(*args, **kwargs)
+
+
+def _no_copy(kind: str) -> RuleViolation:
+    # a reprint that does not say it is one must not leave the till
+    return RuleViolation(f"a {kind.replace('_', ' ')} cannot be marked as a copy yet",
+                         field="copy")
+
+
+def copy_drawer(options: DocumentSettings) -> Callable[[Session, str, str], bytes]:
+    """What :meth:`app.printing.queue.PrintQueue.reprint` draws a copy with."""
+    return lambda session, kind, ref: draw(session, kind, ref, options, copy=True)
