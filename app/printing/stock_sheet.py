@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.domain.errors import NotFound
 from app.domain.quantity import format_quantity
 from app.printing.fonts import BOLD, FONT
+from app.printing.receipt import COPY_MARK
 from app.printing.page import (CELL_PAD, RULE, SHADE, Running, body_width, build_pdf,
                                local_time, para, paper_size)
 from app.printing.roll import printable
@@ -48,8 +49,9 @@ class SheetRow:
 
 
 def render_stock_sheet(session: Session, *, paper: str, category_id: str | None = None,
-                       now: datetime | None = None) -> bytes:
-    """The count sheet of the whole store, or of one category and the categories under it."""
+                       now: datetime | None = None, copy: bool = False) -> bytes:
+    """The count sheet of the whole store, or of one category and the categories under it.
+    ``copy``: a reprint, marked COPY on every page (its quantities are those of now)."""
     paper_size(paper)  # a wrong paper is refused before anything is read
     store, _ = this_register(session)
     categories = {c.id: c for c in session.scalars(select(Category))}
@@ -59,6 +61,8 @@ def render_stock_sheet(session: Session, *, paper: str, category_id: str | None 
     groups = _rows_by_category(session, store, categories, category_id)
     at = local_time(now or datetime.now(timezone.utc), store.timezone)
     story = _title(store, scope, at, groups)
+    if copy:
+        story.insert(1, _copy_band(body_width(paper)))
     width = body_width(paper)
     for name, rows in groups:
         story.append(_category_table(name, rows, width))
@@ -68,10 +72,11 @@ def render_stock_sheet(session: Session, *, paper: str, category_id: str | None 
     story += [Spacer(1, 8 * mm),
               para("Counted by: ______________________   Checked by: ______________________"
                    "   Date: ____________", "body")]
-    running = Running(f"{store.name} · Stock count · {scope}", at,
+    mark = f" · {COPY_MARK}" if copy else ""
+    running = Running(f"{store.name} · Stock count · {scope}{mark}", at,
                       "Write what is on the shelf in the box; leave no box empty (write 0).")
-    return build_pdf(story, paper=paper, title=f"Stock count {scope} {at}", author=store.name,
-                     running=running)
+    return build_pdf(story, paper=paper, title=f"Stock count {scope} {at}{mark}",
+                     author=store.name, running=running)
 
 
 # -- what is counted -------------------------------------------------------------------------
@@ -168,6 +173,15 @@ def _title(store: Store, scope: str, at: str,
                  f"{len(groups)} categor{'ies' if len(groups) != 1 else 'y'} · printed {at}",
                  "small"),
             Spacer(1, 5 * mm)]
+
+
+def _copy_band(width: float) -> Table:
+    return Table([[COPY_MARK]], colWidths=[width], hAlign="LEFT",
+                 style=[("BACKGROUND", (0, 0), (-1, -1), colors.black),
+                        ("TEXTCOLOR", (0, 0), (-1, -1), colors.white),
+                        ("FONT", (0, 0), (-1, -1), BOLD, 11),
+                        ("TOPPADDING", (0, 0), (-1, -1), 3),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 5)])
 
 
 def _cell(text: str, width: float, style: str = "cell") -> str | Paragraph:

@@ -160,6 +160,17 @@ def test_long_names_and_skus_wrap_inside_their_columns(shop, paper):
     assert all(b[2] <= sku_left + SKU_WIDTH for b in in_sku_column)
 
 
+def test_a_reprint_is_marked_copy_on_every_page(shop):
+    store, ids = shop
+    data = sheet(store, paper="A4", category_id=ids["screws"], copy=True)
+    doc = pdf.load(data)
+    assert doc.pages >= 3
+    for page in range(doc.pages):
+        assert "Stock count · Screws · COPY" in " ".join(doc.text(page).split())
+    assert "COPY" not in words(pdf.load(sheet(store, paper="A4", category_id=ids["screws"])))
+    assert pdf.ink_beyond_page(data) == []
+
+
 def test_bad_requests(shop):
     store, _ = shop
     with store.read() as s:
