@@ -38,7 +38,7 @@ def _data_dir_option(parser: argparse.ArgumentParser, *, top: bool) -> None:
 def build_parser(extra: Iterable[Registrar] = ()) -> argparse.ArgumentParser:
     """The whole command line; ``extra`` registrars add commands from outside ``app``
     (``main.py`` passes the sync commands)."""
-    from app.cli import backup_cmd, config_cmd, sale_cmd, store_cmd, stripe_cmd
+    from app.cli import backup_cmd, config_cmd, print_cmd, sale_cmd, store_cmd, stripe_cmd
 
     parser = argparse.ArgumentParser(
         prog="tillpoint",
@@ -64,6 +64,7 @@ def build_parser(extra: Iterable[Registrar] = ()) -> argparse.ArgumentParser:
     config_cmd.register(add)
     backup_cmd.register(add)
     stripe_cmd.register(add)
+    print_cmd.register(add)
     for registrar in extra:
         registrar(add)
     return parser

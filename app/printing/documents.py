@@ -9,7 +9,6 @@ shift (Z-report), a category or ``all`` (stock count sheet).
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -69,12 +68,7 @@ def draw(session: Session, kind: str, ref: str, options: DocumentSettings, *,
         return _call(render_invoice, kind, copy, session, ref, paper=options.paper)
     if kind == "label":
         from app.printing.label import label_data, render_label
-        data = label_data(session, ref)
-        if copy:
-            if "copy" not in {f.name for f in dataclasses.fields(data)}:
-                raise _no_copy(kind)
-            data = dataclasses.replace(data, copy=True)
-        return render_label(data)
+        return render_label(_call(label_data, kind, copy, session, ref))
     if kind == "shift_report":
         from app.printing.shift_report import render_shift_report
         return _call(render_shift_report, kind, copy, session, ref, width=options.width)
@@ -84,7 +78,7 @@ def draw(session: Session, kind: str, ref: str, options: DocumentSettings, *,
                  category_id=category)
 
 
-def _call(render: Callable[..., bytes], kind: str, copy: bool, *args: Any, **kwargs: Any) -> bytes:
+def _call(render: Callable[..., Any], kind: str, copy: bool, *args: Any, **kwargs: Any) -> Any:
     if copy:
         if "copy" not in inspect.signature(render).parameters:
             raise _no_copy(kind)

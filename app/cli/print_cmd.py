@@ -1,0 +1,270 @@
+"""``tillpoint print receipt|invoice|label ORDER (--out FILE.pdf | --printer NAME)``.
+
+ORDER is a sale's number (``S01-R01-000042``) or id; for a receipt or an invoice it may also be
+a refund's number, which draws the refund receipt or the credit note. An invoice is issued
+first if the sale has none (issuing is idempotent: printing it again shows the same number).
+A label prints the order's shipment, created first when the order has none (``--weight`` is
+then required); a label sent to a printer moves the order to ``shipped``.
+
+``--out`` saves the PDF (atomically; nothing is written when drawing fails); ``--printer``
+(default: the printer chosen for the document in the settings) goes through the print queue, so
+a job that fails is kept as failed, with its reason, for the window's Retry. Every option is
+checked before the store is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config.paths import Paths
+from app.config.settings import Settings
+from app.domain.errors import InvalidInput, NotFound
+from app.domain.permissions import Permission
+from db.base import utcnow
+from db.engine import LocalStore
+from db.models import Order, Refund
+
+DOCUMENTS = ("receipt", "invoice", "label")
+LABEL_OPTIONS = ("weight", "parcels", "service")
+
+
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    cmd = add("print", "draw a receipt, invoice or shipping label as PDF, or print it", cmd_print)
+    cmd.add_argument("document", choices=DOCUMENTS)
+    cmd.add_argument("order", metavar="ORDER",
+                     help="order number (or a refund's number for its receipt or credit note)")
+    where = cmd.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="FILE.pdf", help="save the PDF to this file")
+    where.add_argument("--printer", metavar="NAME",
+                       help="print on this printer (a system printer, cups:NAME, "
+                            "escpos:usb:VID:PID, escpos:net:HOST[:PORT], escpos:file:PATH or "
+                            "file:DIR); default: the one set for the document")
+    cmd.add_argument("--copy", action="store_true", help="a reprint, marked as a copy")
+    cmd.add_argument("--gift", action="store_true", help="receipt: a gift receipt, no prices")
+    cmd.add_argument("--width", choices=("80mm", "58mm"), help="receipt: the roll's width")
+    cmd.add_argument("--paper", choices=("A4", "Letter"), help="invoice: the paper size")
+    cmd.add_argument("--staff", metavar="EMAIL", help="invoice: who issues it")
+    cmd.add_argument("--buyer", metavar="NAME",
+                     help="invoice: made out to (default: the sale's customer)")
+    cmd.add_argument("--buyer-address", metavar="TEXT", help="invoice: the buyer's address")
+    cmd.add_argument("--buyer-tax-number", metavar="NUMBER", help="invoice: the buyer's tax number")
+    cmd.add_argument("--weight", metavar="GRAMS", help="label: the parcel's weight in grams")
+    cmd.add_argument("--parcels", metavar="N", help="label: how many parcels (default 1)")
+    cmd.add_argument("--service", metavar="NAME", help="label: the carrier's service")
+    cmd.add_argument("--mark-shipped", action="store_true",
+                     help="label: with --out, the order is shipped too (a printed label does "
+                          "it by itself)")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    kind: str  # a kind of app.printing.documents
+    ref: str
+    number: str  # what a person calls it: the order, refund, invoice number or tracking number
+    shipment_id: str | None = None
+
+
+def cmd_print(args: argparse.Namespace, paths: Paths) -> int:
+    # here, not at the top: every other command builds this parser and needs none of it
+    from app.printing.documents import DocumentSettings, draw, printer_for
+
+    out = _check_options(args)
+    settings = Settings(paths.settings)
+    for problem in settings.problems:
+        print(f"tillpoint: warning: {problem}", file=sys.stderr)
+    defaults = DocumentSettings.from_settings(settings)
+    options = DocumentSettings(width=args.width or defaults.width, footer=defaults.footer,
+                               paper=args.paper or defaults.paper)
+    store = LocalStore.open(paths.store)
+    try:
+        doc = _resolve(store, args)
+        with store.read() as session:
+            pdf = draw(session, doc.kind, doc.ref, options, copy=args.copy)
+        result = {"document": doc.kind, "number": doc.number, "copy": args.copy}
+        if out is not None:
+            _save(out, pdf)
+            result |= {"out": str(out), "bytes": len(pdf)}
+        else:
+            printer = args.printer if args.printer is not None else printer_for(doc.kind, settings)
+            job = _print_queued(store, printer, doc, pdf, options.width, copy=args.copy)
+            if job is None:
+                return 1
+            result |= {"printer": printer or "(system default)", "job": job}
+        if doc.shipment_id and (out is None or args.mark_shipped):
+            _shipped(store, doc.shipment_id)
+            result["shipped"] = True
+        print(json.dumps(result))
+        return 0
+    finally:
+        store.close()
+
+
+def _check_options(args: argparse.Namespace) -> Path | None:
+    only = {"gift": "receipt", "width": "receipt", "paper": "invoice", "staff": "invoice",
+            "buyer": "invoice", "buyer_address": "invoice", "buyer_tax_number": "invoice",
+            "mark_shipped": "label", **{name: "label" for name in LABEL_OPTIONS}}
+    for option, document in only.items():
+        if getattr(args, option) not in (None, False) and args.document != document:
+            article = "an" if document[0] in "aeiou" else "a"
+            raise InvalidInput(f"is only for {article} {document}", field=option.replace("_", "-"))
+    if (args.buyer_address or args.buyer_tax_number) and not args.buyer:
+        raise InvalidInput("goes with --buyer NAME", field="buyer")
+    if args.mark_shipped and not args.out:
+        raise InvalidInput("goes with --out (a printed label marks the order itself)",
+                           field="mark-shipped")
+    if args.printer is not None and not args.printer.strip():
+        raise InvalidInput("must name a printer", field="printer")
+    if args.out is None:
+        return None
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() != ".pdf":
+        raise InvalidInput(f"{args.out!r} must name a .pdf file", field="out")
+    if out.is_dir():
+        raise InvalidInput(f"{args.out!r} is a directory", field="out")
+    if not out.parent.is_dir():
+        raise InvalidInput(f"the directory {str(out.parent)!r} does not exist", field="out")
+    return out
+
+
+def _save(out: Path, pdf: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as fh:
+            fh.write(pdf)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# -- which document ----------------------------------------------------------------------------
+def _order(session: Session, ref: str) -> Order | None:
+    return session.scalar(select(Order).where(Order.number == ref)) or session.get(Order, ref)
+
+
+def _refund(session: Session, ref: str) -> Refund | None:
+    return session.scalar(select(Refund).where(Refund.number == ref)) or session.get(Refund, ref)
+
+
+def _resolve(store: LocalStore, args: argparse.Namespace) -> Resolved:
+    ref = args.order.strip()
+    if not ref:
+        raise InvalidInput("must not be empty", field="order")
+    if args.document == "receipt":
+        with store.read() as session:
+            return _receipt(session, ref, gift=args.gift)
+    if args.document == "invoice":
+        with store.write() as session:  # issuing the invoice, if the sale has none yet
+            return _invoice(session, ref, args)
+    return _label(store, ref, args)
+
+
+def _receipt(session: Session, ref: str, *, gift: bool) -> Resolved:
+    order = _order(session, ref)
+    if order is not None:
+        return Resolved("gift_receipt" if gift else "receipt", order.id, order.number)
+    refund = _refund(session, ref)
+    if refund is None:
+        raise NotFound(f"no sale or refund {ref}", field="order")
+    if gift:
+        raise InvalidInput("a refund has no gift receipt", field="gift")
+    return Resolved("refund_receipt", refund.id, refund.number)
+
+
+def _invoice(session: Session, ref: str, args: argparse.Namespace) -> Resolved:
+    from app.cli.sale_cmd import staff_member
+    from app.invoices import Buyer, issue_credit_note, issue_invoice
+
+    order = _order(session, ref)
+    refund = None if order is not None else _refund(session, ref)
+    if order is None and refund is None:
+        raise NotFound(f"no sale or refund {ref}", field="order")
+    buyer = Buyer(args.buyer, args.buyer_address or "", args.buyer_tax_number or "") \
+        if args.buyer is not None else None
+    if order is not None:
+        staff = staff_member(session, args.staff, Permission.SELL, ("cashier", "manager", "owner"))
+        invoice = issue_invoice(session, order.id, staff_id=staff.id, now=utcnow(), buyer=buyer)
+        return Resolved("invoice", invoice.id, invoice.number)
+    staff = staff_member(session, args.staff, Permission.REFUND, ("manager", "owner", "cashier"))
+    note = issue_credit_note(session, refund.id, staff_id=staff.id, now=utcnow(), buyer=buyer)
+    return Resolved("credit_note", note.id, note.number)
+
+
+def _label(store: LocalStore, ref: str, args: argparse.Namespace) -> Resolved:
+    from app.shipping import HouseCarrier, create_shipment, latest_shipment
+
+    weight = _whole(args.weight, "weight") if args.weight is not None else None
+    parcels = _whole(args.parcels, "parcels") if args.parcels is not None else 1
+    with store.write() as session:
+        order = _order(session, ref)
+        if order is None:
+            raise NotFound(f"no order {ref}", field="order")
+        shipment = latest_shipment(session, order.id)
+        given = [f"--{name}" for name in LABEL_OPTIONS if getattr(args, name) is not None]
+        if shipment is not None and given:
+            raise InvalidInput(f"order {order.number} has its shipment already "
+                               f"({shipment.tracking_number}): leave out {', '.join(given)} "
+                               "to print its label again", field=given[0].lstrip("-"))
+        if shipment is None:
+            if weight is None:
+                raise InvalidInput(f"order {order.number} has no shipment yet: give the "
+                                   "parcels' weight in grams to make one", field="weight")
+            carrier = HouseCarrier()
+            service = args.service.strip() if args.service else carrier.services()[0].code
+            shipment = create_shipment(session, order.id, weight_grams=weight, parcels=parcels,
+                                       service=service, carrier=carrier)
+        return Resolved("label", shipment.id, shipment.tracking_number, shipment.id)
+
+
+def _whole(text: str, field: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a whole number", field=field) from None
+    if value < 1:
+        raise InvalidInput("must be at least 1", field=field)
+    return value
+
+
+def _shipped(store: LocalStore, shipment_id: str) -> None:
+    from app.shipping import mark_printed
+
+    with store.write() as session:
+        mark_printed(session, shipment_id, utcnow())
+
+
+# -- printing ----------------------------------------------------------------------------------
+def _print_queued(store: LocalStore, printer: str, doc: Resolved, pdf: bytes, width: str, *,
+                  copy: bool) -> str | None:
+    """Print through the queue; the job's id, or None (said on stderr) when it failed."""
+    from app.printing.backends import PrinterError, backend_for
+    from app.printing.queue import PrintQueue
+
+    backend = backend_for(printer, width=width)  # a malformed printer name: nothing queued
+    queue = PrintQueue(store, recover=False)  # a window beside us may be printing right now
+    job_id = queue.enqueue(printer, doc.kind, doc.ref, pdf, copy=copy)
+    job = queue.take(printer, job_id)
+    try:
+        backend.print_pdf(job.pdf, job.title)
+    except PrinterError as exc:
+        queue.failed(job_id, str(exc))
+        print(f"tillpoint: {doc.number} not printed on {printer or 'the default printer'}: "
+              f"{exc}; the job is kept in the print queue to retry", file=sys.stderr)
+        return None
+    except BaseException:
+        queue.failed(job_id, "printing failed: the error is in the log")
+        raise
+    queue.done(job_id)
+    return job_id

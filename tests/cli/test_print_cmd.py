@@ -1,0 +1,256 @@
+"""``tillpoint print receipt|invoice|label ORDER`` run as a script runs it: valid PDFs that say
+and scan what they should, printing through the queue (a device file, an unplugged printer), and
+bad input refused naming the field, with nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import main
+from app.domain.tenders import TenderMethod
+from app.printing.queue import PrintQueue
+from app.sales.cart import Cart
+from app.sales.checkout import Tender, checkout
+from app.sales.receipt_code import receipt_code
+from app.sales.refunds import ReturnRequest, refund
+from app.setup import initialise
+from db.engine import LocalStore
+from db.models import Invoice, Order, Shipment
+from tests.support import catalog, pdf
+
+ADDRESS = "Ada Lovelace\n12 St James's Square\nLondon SW1Y 4JH"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> dict:
+    """One data directory for the module: a shop, its sales (to a customer, anonymous, to ship,
+    partly refunded). Tests that issue or ship use a sale of their own."""
+    data_dir = tmp_path_factory.mktemp("print-cmd")
+    store = LocalStore.open(data_dir / "tillpoint.sqlite3")
+    try:
+        with store.write() as s:
+            initialise(s, store_name="Corner Shop", currency="EUR")
+        with store.write() as s:
+            cashier = catalog.staff(s)
+            tea = catalog.product(s, "Ελληνικό τσάι — Иван-чай", 450, stock_milli=100_000)
+            ada = catalog.customer(s, "Ada Lovelace")
+            sales = {}
+            for name, customer, ship_to in (("receipt", None, None), ("customer", ada.id, None),
+                                            ("anon", None, None), ("refunded", ada.id, None),
+                                            ("ship", ada.id, ADDRESS), ("ship2", ada.id, ADDRESS)):
+                cart = Cart(customer_id=customer)
+                cart.add(tea.id, 2000)
+                order = checkout(s, cart=cart, tenders=[Tender(TenderMethod.CASH)],
+                                 staff_id=cashier.id, ship_to=ship_to)
+                sales[name] = (order.id, order.number)
+            back = refund(s, order_ref=sales["refunded"][0], staff_id=cashier.id,
+                          lines=[ReturnRequest(1, 1000)])
+            sales["refund"] = (back.id, back.number)
+    finally:
+        store.close()
+    return {"dir": data_dir, "sales": sales}
+
+
+def run(capsys, shop, *argv: str) -> tuple[int, dict | None, str]:
+    code = main.main(["print", *argv, "--data-dir", str(shop["dir"])])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+def opened(shop) -> LocalStore:
+    return LocalStore.open(shop["dir"] / "tillpoint.sqlite3")
+
+
+# -- to a file ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("width", ["80mm", "58mm"])
+def test_a_receipt_saved_as_pdf_reads_and_scans_as_the_sale(capsys, shop, tmp_path, width):
+    order_id, number = shop["sales"]["receipt"]
+    out = tmp_path / "receipt.pdf"
+    code, result, err = run(capsys, shop, "receipt", number, "--out", str(out), "--width", width)
+    assert (code, err) == (0, "")
+    assert result == {"document": "receipt", "number": number, "copy": False, "out": str(out),
+                      "bytes": out.stat().st_size}
+    doc = pdf.load(out.read_bytes())
+    assert round(doc.size_mm()[0]) == int(width[:2]) and number in doc.text()
+    assert "9.00" in doc.text() and "Иван-чай" in doc.text()
+    assert pdf.barcodes(doc.render()) == [("Code128", receipt_code(order_id, number))]
+
+
+def test_a_copy_says_copy_and_a_gift_receipt_has_no_prices(capsys, shop, tmp_path):
+    order_id, number = shop["sales"]["receipt"]
+    code, result, _ = run(capsys, shop, "receipt", order_id, "--copy", "--out",
+                          str(tmp_path / "copy.pdf"))
+    assert code == 0 and result["number"] == number and result["copy"] is True
+    assert "COPY" in pdf.load((tmp_path / "copy.pdf").read_bytes()).text()
+    code, result, _ = run(capsys, shop, "receipt", number, "--gift", "--out",
+                          str(tmp_path / "gift.pdf"))
+    gift = pdf.load((tmp_path / "gift.pdf").read_bytes())
+    assert code == 0 and result["document"] == "gift_receipt"
+    assert "GIFT RECEIPT" in gift.text() and "9.00" not in gift.text()
+
+
+def test_a_refunds_number_prints_its_refund_receipt(capsys, shop, tmp_path):
+    _refund_id, number = shop["sales"]["refund"]
+    code, result, _ = run(capsys, shop, "receipt", number, "--out", str(tmp_path / "r.pdf"))
+    assert code == 0 and result["document"] == "refund_receipt"
+    assert number in pdf.load((tmp_path / "r.pdf").read_bytes()).text()
+
+
+def test_an_invoice_is_issued_once_and_printed_on_the_paper_asked_for(capsys, shop, tmp_path):
+    order_id, number = shop["sales"]["customer"]
+    code, first, err = run(capsys, shop, "invoice", number, "--paper", "Letter", "--out",
+                           str(tmp_path / "inv.pdf"))
+    assert (code, err) == (0, "") and first["document"] == "invoice"
+    doc = pdf.load((tmp_path / "inv.pdf").read_bytes())
+    width, height = doc.size_mm()
+    assert (round(width), round(height)) == (216, 279)  # Letter
+    assert first["number"] in doc.text() and "Ada Lovelace" in doc.text()
+    code, again, _ = run(capsys, shop, "invoice", number, "--out", str(tmp_path / "again.pdf"))
+    assert code == 0 and again["number"] == first["number"]  # the same invoice, not a new one
+    store = opened(shop)
+    try:
+        with store.read() as s:
+            assert len(s.scalars(select(Invoice).where(Invoice.order_id == order_id)).all()) == 1
+    finally:
+        store.close()
+
+
+def test_an_anonymous_sale_is_invoiced_to_the_buyer_named(capsys, shop, tmp_path):
+    _order_id, number = shop["sales"]["anon"]
+    code, _, err = run(capsys, shop, "invoice", number, "--out", str(tmp_path / "x.pdf"))
+    assert code == 1 and "buyer" in err and not (tmp_path / "x.pdf").exists()
+    code, result, _ = run(capsys, shop, "invoice", number, "--buyer", "Grace Hopper",
+                          "--buyer-tax-number", "US-42", "--out", str(tmp_path / "x.pdf"))
+    text = pdf.load((tmp_path / "x.pdf").read_bytes()).text()
+    assert code == 0 and "Grace Hopper" in text and "US-42" in text
+
+
+def test_a_refund_gets_a_credit_note_that_names_the_invoice(capsys, shop, tmp_path):
+    _refund_id, number = shop["sales"]["refund"]
+    code, result, err = run(capsys, shop, "invoice", number, "--out", str(tmp_path / "cn.pdf"))
+    assert (code, err) == (0, "") and result["document"] == "credit_note"
+    text = pdf.load((tmp_path / "cn.pdf").read_bytes()).text()
+    assert result["number"] in text and "INV-" in text
+
+
+def test_a_label_is_made_for_an_order_to_ship_and_printing_it_ships_it(capsys, shop, tmp_path):
+    order_id, number = shop["sales"]["ship"]
+    code, _, err = run(capsys, shop, "label", number, "--out", str(tmp_path / "l.pdf"))
+    assert code == 1 and "weight" in err  # no shipment yet: its weight is needed
+    code, saved, err = run(capsys, shop, "label", number, "--weight", "1200", "--service",
+                           "express", "--out", str(tmp_path / "l.pdf"))
+    assert (code, err) == (0, "") and "shipped" not in saved  # saved, not printed
+    doc = pdf.load((tmp_path / "l.pdf").read_bytes())
+    assert [round(v) for v in doc.size_mm()] == [102, 152]  # 4 × 6 in
+    found = dict(pdf.barcodes(doc.render(dpi=203)))
+    assert found["Code128"] == saved["number"]  # the tracking number
+    folder = tmp_path / "labels"
+    code, printed, _ = run(capsys, shop, "label", number, "--printer", f"file:{folder}")
+    assert code == 0 and printed["number"] == saved["number"] and printed["shipped"] is True
+    store = opened(shop)
+    try:
+        with store.read() as s:
+            assert s.get(Order, order_id).status == "shipped"
+            assert s.scalar(select(Shipment).where(Shipment.order_id == order_id)).printed_at
+    finally:
+        store.close()
+    assert len(list(folder.glob("*.pdf"))) == 1
+
+
+def test_a_label_saved_with_mark_shipped_ships_the_order(capsys, shop, tmp_path):
+    order_id, number = shop["sales"]["ship2"]
+    code, result, _ = run(capsys, shop, "label", number, "--weight", "800", "--out",
+                          str(tmp_path / "l.pdf"), "--mark-shipped")
+    assert code == 0 and result["shipped"] is True
+    code, _, err = run(capsys, shop, "label", number, "--weight", "900", "--out",
+                       str(tmp_path / "l2.pdf"))
+    assert code == 1 and "--weight" in err and not (tmp_path / "l2.pdf").exists()
+
+
+# -- to a printer ------------------------------------------------------------------------------
+def test_printing_to_an_escpos_device_goes_through_the_queue(capsys, shop, tmp_path):
+    _order_id, number = shop["sales"]["receipt"]
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")
+    printer = f"escpos:file:{device}"
+    code, result, err = run(capsys, shop, "receipt", number, "--printer", printer)
+    assert (code, err) == (0, "") and result["printer"] == printer
+    assert device.read_bytes().startswith(b"\x1b@\x1dv0")
+    store = opened(shop)
+    try:
+        job = PrintQueue(store, recover=False).get(result["job"])
+    finally:
+        store.close()
+    assert (job.status, job.kind, job.title) == ("done", "receipt", f"Receipt {number}")
+
+
+def test_an_unplugged_printer_fails_in_words_and_keeps_the_job_to_retry(capsys, shop, tmp_path):
+    _order_id, number = shop["sales"]["receipt"]
+    printer = f"escpos:file:{tmp_path / 'gone' / 'lp0'}"
+    code, result, err = run(capsys, shop, "receipt", number, "--printer", printer)
+    assert code == 1 and result is None
+    assert f"{number} not printed on {printer}: printer offline" in err
+    store = opened(shop)
+    try:
+        (job,) = PrintQueue(store, recover=False).jobs(printer=printer)
+    finally:
+        store.close()
+    assert job.status == "failed" and job.error.startswith("printer offline")
+
+
+def test_the_printer_set_for_the_document_is_the_default(capsys, shop, tmp_path):
+    _order_id, number = shop["sales"]["receipt"]
+    folder = tmp_path / "receipts"
+    assert main.main(["config", "set", "printer.receipt", f"file:{folder}",
+                      "--data-dir", str(shop["dir"])]) == 0
+    capsys.readouterr()
+    try:
+        code, result, _ = run(capsys, shop, "receipt", number)
+    finally:
+        main.main(["config", "set", "printer.receipt", "", "--data-dir", str(shop["dir"])])
+        capsys.readouterr()
+    assert code == 0 and result["printer"] == f"file:{folder}"
+    assert [p.name for p in folder.iterdir()] == [f"Receipt_{number}.pdf"]
+
+
+# -- refused -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, field", [
+    (["receipt", "S99-R99-999999"], "order"),
+    (["label", "S99-R99-999999", "--weight", "100"], "order"),
+    (["receipt", "{receipt}", "--out", "{tmp}/receipt.txt"], "out"),
+    (["receipt", "{receipt}", "--out", "{tmp}/missing/receipt.pdf"], "out"),
+    (["receipt", "{receipt}", "--out", "{tmp}"], "out"),
+    (["invoice", "{receipt}", "--gift", "--out", "{tmp}/x.pdf"], "gift"),
+    (["receipt", "{receipt}", "--paper", "A4", "--out", "{tmp}/x.pdf"], "paper"),
+    (["receipt", "{receipt}", "--weight", "10", "--out", "{tmp}/x.pdf"], "weight"),
+    (["label", "{receipt}", "--weight", "100", "--out", "{tmp}/x.pdf"], "order"),
+    (["label", "{ship}", "--weight", "heavy", "--out", "{tmp}/x.pdf"], "weight"),
+    (["label", "{ship}", "--weight", "100", "--mark-shipped"], "mark-shipped"),
+    (["receipt", "{refund}", "--gift", "--out", "{tmp}/x.pdf"], "gift"),
+    (["receipt", "{receipt}", "--printer", "escpos:serial:/dev/ttyS0"], "printer"),
+    (["receipt", "{receipt}", "--printer", " "], "printer"),
+    (["invoice", "{receipt}", "--buyer-address", "1 Road", "--out", "{tmp}/x.pdf"], "buyer"),
+])
+def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
+        capsys, shop, tmp_path, argv, field):
+    names = {"receipt": shop["sales"]["receipt"][1], "refund": shop["sales"]["refund"][1],
+             "ship": shop["sales"]["ship2"][1], "tmp": str(tmp_path)}
+    code, result, err = run(capsys, shop, *(a.format(**names) for a in argv))
+    assert code == 1 and result is None
+    assert err.startswith(f"tillpoint: {field}: ") and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["poster", "S01-R01-000001"],
+                                  ["receipt", "S01-R01-000001", "--out", "a.pdf",
+                                   "--printer", "x"],
+                                  ["receipt"]])
+def test_a_malformed_command_line_exits_2(capsys, shop, argv):
+    with pytest.raises(SystemExit) as exited:
+        main.main(["print", *argv, "--data-dir", str(shop["dir"])])
+    assert exited.value.code == 2
+    capsys.readouterr()
