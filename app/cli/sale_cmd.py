@@ -30,6 +30,7 @@ from app.sales.checkout import Tender, checkout, price_now, settle_tenders
 from app.sales.identity import this_register
 from app.sales.refunds import ReturnRequest, refund
 from app.sales.serialize import order_to_dict, refund_to_dict
+from app.shipping.address import normalise_ship_to
 from db.base import new_id, utcnow
 from db.engine import LocalStore
 from db.models import Customer, Order, Refund, StaffUser
@@ -46,6 +47,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     sale.add_argument("--discount", metavar="PERCENT%|AMOUNT",
                       help="order discount, e.g. 10%% or 2.50")
     sale.add_argument("--staff", metavar="EMAIL", help="who sells (default: the first cashier)")
+    sale.add_argument("--ship-to", metavar='"NAME, STREET, CITY"',
+                      help="send the sale to this address (it waits in processing for its "
+                           "label) instead of handing it over")
 
     ref = add("refund", "return lines of a sale to their original tenders; prints the refund",
               cmd_refund)
@@ -133,6 +137,8 @@ def build_sale(session: Session, args: argparse.Namespace) -> tuple[Cart, list[T
     if args.discount:
         cart.order_discount = _discount(args.discount, shop.currency)
     staff = staff_member(session, args.staff, Permission.SELL, ("cashier", "manager", "owner"))
+    if getattr(args, "ship_to", None) is not None:  # refused before a card is taken
+        normalise_ship_to(args.ship_to, field="ship_to")
     return cart, tenders, staff
 
 
@@ -144,13 +150,14 @@ def cmd_sale(args: argparse.Namespace, paths: Paths) -> int:
         if any(t.method is TenderMethod.CARD for t in tenders):
             try:
                 result = _sale_with_cards(store, Settings(paths.settings), cart, tenders,
-                                          staff.id)
+                                          staff.id, ship_to=getattr(args, "ship_to", None))
             except CardOutcomeUnknown as exc:
                 sys.stderr.write(f"tillpoint: {exc}\n")
                 return EXIT_CARD_OUTCOME_UNKNOWN
         else:
             with store.write() as session:
-                order = checkout(session, cart=cart, tenders=tenders, staff_id=staff.id)
+                order = checkout(session, cart=cart, tenders=tenders, staff_id=staff.id,
+                                 ship_to=getattr(args, "ship_to", None))
                 result = order_to_dict(order)
     finally:
         store.close()
@@ -158,7 +165,7 @@ def cmd_sale(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _sale_with_cards(store: LocalStore, settings: Settings, cart: Cart, tenders: list[Tender],
-                     staff_id: str) -> dict:
+                     staff_id: str, *, ship_to: str | None = None) -> dict:
     """Price the sale once, take its card shares on the reader, then record it as priced
     (what the customer paid for); a sale that cannot be recorded gives the cards back."""
     with store.read() as session:
@@ -179,7 +186,7 @@ def _sale_with_cards(store: LocalStore, settings: Settings, cart: Cart, tenders:
     try:
         with store.write() as session:
             order = checkout(session, cart=cart, tenders=paid, staff_id=staff_id,
-                             order_id=sale_id, priced=priced)
+                             order_id=sale_id, priced=priced, ship_to=ship_to)
             return order_to_dict(order)
     except DomainError as exc:
         said = give_back(payments, list(taken.values()), staff_id=staff_id)

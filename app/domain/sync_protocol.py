@@ -53,6 +53,13 @@ Payloads per kind (money in integer minor units, quantities in milli-units):
     ``receipt.email``   ``{"order_id", "number", "email"}``: the server renders the order's
                         receipt as plain text and queues the mail (id = the mutation's id);
                         an order it does not have is ``rejected``.
+    ``order.shipped``   ``{"order_id", "number", "from", "version", "shipment_id",
+                        "carrier", "service", "tracking_number", "parcels",
+                        "weight_grams", "shipped_at"}``: a till sale to ship (born
+                        ``processing``) had its label printed; the server moves it to
+                        ``shipped`` with the tracking number (the till's own sale: no version
+                        check; the same tracking number again is ``applied``, another one or
+                        a move the state machine refuses is ``rejected``).
 """
 
 from __future__ import annotations
@@ -108,6 +115,7 @@ class MutationKind(StrEnum):
     CART_PARKED = "cart.parked"
     CART_RESUMED = "cart.resumed"
     RECEIPT_EMAIL = "receipt.email"
+    ORDER_SHIPPED = "order.shipped"
 
 
 class Status(StrEnum):

@@ -27,6 +27,7 @@ from app.sales.cart import Cart, PricedCart, price_cart
 from app.sales.identity import this_register
 from app.sales.numbering import order_number, take_next
 from app.sales.serialize import order_to_dict
+from app.shipping.address import normalise_ship_to
 from db.base import new_id, utcnow
 from db.models import (Coupon, CouponRedemption, CreditMovement, Customer, Order, OrderLine,
                        OrderLineTax, Payment, Register, Store, Variant)
@@ -128,7 +129,8 @@ def _coupon_named(session: Session, code: str | None) -> Coupon | None:
 
 def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: str,
              shift_id: str | None = None, now: datetime | None = None,
-             order_id: str | None = None, priced: PricedOrder | None = None) -> Order:
+             order_id: str | None = None, priced: PricedOrder | None = None,
+             ship_to: str | None = None) -> Order:
     """Record a completed, fully paid sale; see the module docstring. ``order_id``: the id the
     till gave the sale when payment began (its card attempts already refer to it).
 
@@ -136,8 +138,12 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
     customer agreed to pay, and may already have paid by card. It is recorded as it is: not
     priced again (sync may have changed a price since) and its coupon's usage limits not
     checked again (another till may have taken the last use; the server flags a coupon used
-    past its limit). What cannot be waived is still checked: store credit must be there."""
+    past its limit). What cannot be waived is still checked: store credit must be there.
+
+    ``ship_to``: the sale is sent to this address instead of handed over, so it is born
+    ``processing`` (paid, not yet delivered) and its printed label ships it (``app.shipping``)."""
     now = now or utcnow()
+    ship_to = normalise_ship_to(ship_to) if ship_to is not None else None
     store, register = this_register(session)
     staff = active_staff(session, staff_id, Permission.SELL)
     if cart.customer_id is not None and session.get(Customer, cart.customer_id) is None:
@@ -157,7 +163,9 @@ def checkout(session: Session, *, cart: Cart, tenders: list[Tender], staff_id: s
         id=order_id or new_id(), number=order_number(store.code, register.code, seq), store_id=store.id,
         register_id=register.id, register_seq=seq, staff_id=staff.id,
         customer_id=cart.customer_id, shift_id=shift_id, channel="till",
-        status=OrderStatus.DELIVERED.value, currency=store.currency,
+        status=(OrderStatus.PROCESSING if ship_to else OrderStatus.DELIVERED).value,
+        fulfilment="ship" if ship_to else "collect", ship_to=ship_to or "",
+        currency=store.currency,
         prices_include_tax=store.prices_include_tax, subtotal=priced.subtotal,
         line_discount_total=priced.line_discount_total,
         order_discount_total=priced.order_discount_total,

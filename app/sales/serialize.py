@@ -38,6 +38,8 @@ def order_to_dict(order: Order) -> dict[str, Any]:
         "paid_total": order.paid_total,
         "change_given": order.change_given,
         "refunded_total": order.refunded_total,
+        "fulfilment": order.fulfilment,
+        "ship_to": order.ship_to,
         "lines": [{
             "id": line.id, "line_no": line.line_no, "variant_id": line.variant_id,
             "sku": line.sku, "name": line.name, "quantity": format_quantity(line.quantity_milli),

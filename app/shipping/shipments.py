@@ -1,0 +1,171 @@
+"""Shipments of orders sent to the customer, from the carrier's tracking number to the printed
+label that moves the order to ``shipped``.
+
+An order to ship (``orders.fulfilment == "ship"``: a till sale sent home, later online orders)
+is paid and waits in ``processing``. ``create_shipment`` books its parcels with a carrier and
+keeps what the label shows; nothing is synced yet, because nothing has left the shop.
+``mark_printed`` is the moment the parcel is labelled: the order becomes ``shipped`` (the state
+machine of ``app.domain.orders``), once, and the server learns it with the tracking number
+(``order.shipped``). An order has at most one label waiting to be printed: making another with
+other figures means cancelling it first, so a queued print job never prints a parcel that no
+longer exists.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import audit, outbox
+from app.domain.errors import InvalidInput, NotFound, RuleViolation
+from app.domain.orders import OrderStatus, check_transition
+from app.domain.sync_protocol import MutationKind
+from app.sales.refunds import find_order
+from app.shipping.address import address_lines, sender_lines
+from app.shipping.carriers import Carrier, Parcel, Service
+from db.base import new_id, utcnow
+from db.models import Order, Shipment, Store
+
+MAX_PARCELS = 20
+
+
+def _whole(value: object, field: str, low: int, high: int, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(f"must be a whole number of {what}", field=field)
+    if not low <= value <= high:
+        raise InvalidInput(f"must be between {low} and {high} {what}", field=field)
+    return value
+
+
+def order_to_ship(session: Session, order_ref: str) -> Order:
+    """The order ``order_ref`` (id or number), refused unless it waits to be shipped."""
+    order = find_order(session, order_ref)
+    if order.fulfilment != "ship":
+        raise RuleViolation(f"order {order.number} was handed over at the counter: it has "
+                            "nothing to ship", field="order")
+    if order.status == OrderStatus.SHIPPED.value:
+        raise RuleViolation(f"order {order.number} is shipped already: reprint its label "
+                            "instead", field="order")
+    if order.status != OrderStatus.PROCESSING.value:
+        raise RuleViolation(f"order {order.number} is {order.status}: it cannot be shipped",
+                            field="order")
+    return order
+
+
+def waiting_shipment(session: Session, order_id: str) -> Shipment | None:
+    return session.scalar(select(Shipment).where(Shipment.order_id == order_id,
+                                                 Shipment.printed_at.is_(None)))
+
+
+def latest_shipment(session: Session, order_ref: str) -> Shipment | None:
+    """The order's newest shipment (printed or not): what ``print label ORDER`` prints."""
+    order = find_order(session, order_ref)
+    return session.scalar(select(Shipment).where(Shipment.order_id == order.id)
+                          .order_by(Shipment.created_at.desc(), Shipment.id.desc()).limit(1))
+
+
+def create_shipment(session: Session, order_id: str, *, weight_grams: int, parcels: int,
+                    service: str | Service, carrier: Carrier, staff_id: str | None = None,
+                    now: datetime | None = None) -> Shipment:
+    """Book the order's parcels with ``carrier`` and keep what the label shows. Everything is
+    checked before the carrier is asked; the same request again returns the label already
+    waiting (a retried click), other figures are refused until it is cancelled."""
+    order = order_to_ship(session, order_id)
+    parcels = _whole(parcels, "parcels", 1, MAX_PARCELS, "parcels")
+    offered = {s.code: s for s in carrier.services()}
+    code = service.code if isinstance(service, Service) else service
+    chosen = offered.get(code.strip().lower()) if isinstance(code, str) else None
+    if chosen is None:
+        raise InvalidInput(f"{service!r} is not a service of {carrier.name} "
+                           f"({', '.join(offered)})", field="service")
+    weight_grams = _whole(weight_grams, "weight_grams", parcels,
+                          chosen.max_parcel_grams * parcels, "grams")
+    ship_to = address_lines(order.ship_to, field="ship_to")
+    store = session.get(Store, order.store_id)
+    ship_from = sender_lines(store.name, store.address)
+    _check_fits(ship_to, ship_from)
+    waiting = waiting_shipment(session, order.id)
+    if waiting is not None:
+        if (waiting.carrier, waiting.service, waiting.weight_grams, waiting.parcels) == \
+                (carrier.name, chosen.code, weight_grams, parcels):
+            return waiting
+        raise RuleViolation(f"order {order.number} already has a label waiting to be printed "
+                            f"(tracking {waiting.tracking_number}): print it, or cancel it "
+                            "before making another", field="order")
+    earlier = session.scalar(select(func.count()).select_from(Shipment)
+                             .where(Shipment.order_id == order.id)) or 0
+    tracking = carrier.create(Parcel(order.number, earlier + 1, chosen.code, weight_grams,
+                                     parcels, ship_to, ship_from))
+    now = now or utcnow()
+    shipment = Shipment(id=new_id(), order_id=order.id, carrier=carrier.name[:30],
+                        service=chosen.code, tracking_number=tracking.number,
+                        weight_grams=weight_grams, parcels=parcels, ship_to="\n".join(ship_to),
+                        created_at=now)
+    session.add(shipment)
+    audit.append(session, action="shipment.created", entity="order", entity_id=order.id,
+                 actor_id=staff_id, details={"number": order.number, "carrier": carrier.name,
+                                             "service": chosen.code, "parcels": parcels,
+                                             "weight_grams": weight_grams,
+                                             "tracking_number": tracking.number}, at=now)
+    session.flush()
+    return shipment
+
+
+def _check_fits(ship_to: tuple[str, ...], ship_from: tuple[str, ...]) -> None:
+    from app.printing.label import check_addresses  # reportlab only when labels are made
+
+    check_addresses(ship_to, ship_from)
+
+
+def _shipment(session: Session, shipment_id: str) -> Shipment:
+    shipment = session.get(Shipment, shipment_id) if isinstance(shipment_id, str) else None
+    if shipment is None:
+        raise NotFound(f"no shipment {shipment_id}", field="shipment")
+    return shipment
+
+
+def cancel_shipment(session: Session, shipment_id: str, *, staff_id: str | None = None,
+                    now: datetime | None = None) -> None:
+    """Drop a label that was never printed (nothing left the shop, nothing was synced)."""
+    shipment = _shipment(session, shipment_id)
+    if shipment.printed_at is not None:
+        raise RuleViolation(f"the label {shipment.tracking_number} is printed: the parcel is "
+                            "on its way", field="shipment")
+    order = session.get(Order, shipment.order_id)
+    audit.append(session, action="shipment.cancelled", entity="order", entity_id=order.id,
+                 actor_id=staff_id, details={"number": order.number,
+                                             "tracking_number": shipment.tracking_number},
+                 at=now or utcnow())
+    session.delete(shipment)
+    session.flush()
+
+
+def mark_printed(session: Session, shipment_id: str, now: datetime | None = None, *,
+                 staff_id: str | None = None) -> Shipment:
+    """The label is printed: the order becomes ``shipped`` and the server is told, once (a
+    reprint finds it printed and changes nothing)."""
+    shipment = _shipment(session, shipment_id)
+    if shipment.printed_at is not None:
+        return shipment
+    order = session.get(Order, shipment.order_id)
+    target = check_transition(order.status, OrderStatus.SHIPPED)
+    now = now or utcnow()
+    previous = order.status
+    shipment.printed_at = now
+    order.status = target.value
+    order.version += 1
+    order.updated_at = now
+    outbox.enqueue(session, kind=MutationKind.ORDER_SHIPPED.value, entity_id=order.id, payload={
+        "order_id": order.id, "number": order.number, "from": previous,
+        "version": order.version, "shipment_id": shipment.id, "carrier": shipment.carrier,
+        "service": shipment.service, "tracking_number": shipment.tracking_number,
+        "parcels": shipment.parcels, "weight_grams": shipment.weight_grams,
+        "shipped_at": now.isoformat()})
+    audit.append(session, action="order.status_changed", entity="order", entity_id=order.id,
+                 actor_id=staff_id, details={"number": order.number, "from": previous,
+                                             "to": target.value,
+                                             "tracking_number": shipment.tracking_number}, at=now)
+    session.flush()
+    return shipment
