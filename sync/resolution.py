@@ -45,6 +45,7 @@ _ENTITY_OF_KIND = {
     MutationKind.CART_PARKED: Entity.PARKED_CART.value,
     MutationKind.CART_RESUMED: Entity.PARKED_CART.value,
     MutationKind.RECEIPT_EMAIL: "receipt",
+    MutationKind.ORDER_SHIPPED: Entity.ORDER.value,
 }
 _KNOWN = {s.value for s in Status} - {Status.DUPLICATE.value}
 
@@ -301,6 +302,9 @@ def _what(session: Session, entry: OutboxEntry, payload: Data) -> str:
         return f"refund {refund.get('number') or entry.entity_id}"
     if kind == MutationKind.ORDER_STATUS.value:
         return f"moving order {payload.get('number') or entry.entity_id} to {payload.get('to')}"
+    if kind == MutationKind.ORDER_SHIPPED.value:
+        return (f"shipping order {payload.get('number') or entry.entity_id} (tracking "
+                f"{payload.get('tracking_number')})")
     if kind in (MutationKind.CART_PARKED.value, MutationKind.CART_RESUMED.value):
         doing = "parking" if kind == MutationKind.CART_PARKED.value else "resuming"
         label = payload.get("label")

@@ -69,14 +69,30 @@ def _receipt_facts(payment: Doc) -> Doc:
             and last4.isdigit() else None}
 
 
+def _ship_to(text: Any, flags: list[str]) -> Doc:
+    """The till's address (name, then one line per line, the town last) in the fields of an
+    online order's ``shipping_address``, so what reads (or erases) one reads the other."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()] \
+        if isinstance(text, str) else []
+    if len(lines) < 2:
+        flags.append("ship_to: missing or not an address")
+    name, rest = (lines[0], lines[1:]) if lines else ("", [])
+    return {"name": name[:200], "line1": rest[0][:200] if rest else "",
+            "line2": ", ".join(rest[1:-1])[:200], "city": rest[-1][:100] if len(rest) > 1
+            else "", "postcode": "", "region": "", "country": "", "phone": ""}
+
+
 def normalise(order: Doc) -> Doc:
     """The stored document for a till sale, flagging (never refusing) what is wrong."""
     flags: list[str] = [str(f) for f in order.get("flags") or [] if isinstance(f, str)]
     lines = [_line(i, raw, flags) for i, raw in enumerate(order.get("lines") or [])]
     if not lines:
         flags.append("no lines")
+    # a sale sent to the customer is paid but not handed over: it waits for its label
+    shipping = order.get("fulfilment") == "ship"
+    status = (OrderStatus.PROCESSING if shipping else OrderStatus.DELIVERED).value
     doc: Doc = {"_id": str(order.get("id") or order.get("_id")), "channel": "till",
-                "status": OrderStatus.DELIVERED.value, "lines": lines}
+                "status": status, "lines": lines}
     for name in ("number", "store_id", "register_id", "cashier_id", "customer_id", "email",
                  "coupon_code", "currency"):
         doc[name] = order.get(name)
@@ -109,8 +125,9 @@ def normalise(order: Doc) -> Doc:
     created = _when(order.get("created_at")) or now
     if _when(order.get("created_at")) is None:
         flags.append("created_at: missing or not a date, the time it arrived is used")
-    doc.update(shipping_total=0, shipping_refunded=0, refunded_total=0, shipping_address=None,
-               history=[{"at": created, "from": None, "to": OrderStatus.DELIVERED.value,
+    doc.update(shipping_total=0, shipping_refunded=0, refunded_total=0,
+               shipping_address=_ship_to(order.get("ship_to"), flags) if shipping else None,
+               history=[{"at": created, "from": None, "to": status,
                          "actor": f"register:{doc['register_id']}", "reason": "sold at the till"}],
                flags=flags, version=1, created_at=created, updated_at=now, received_at=now)
     return doc

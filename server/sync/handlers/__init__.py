@@ -13,6 +13,7 @@ from server.sync.handlers.orders import order_created, orders_created
 from server.sync.handlers.products import product_update
 from server.sync.handlers.receipts import receipt_email
 from server.sync.handlers.refunds import refund_created
+from server.sync.handlers.shipped import order_shipped
 from server.sync.handlers.stock import stock_movement
 
 Handler = Callable[[Context], Outcome]
@@ -29,6 +30,7 @@ HANDLERS: dict[str, Handler] = {
     MutationKind.CART_PARKED.value: cart_parked,
     MutationKind.CART_RESUMED.value: cart_resumed,
     MutationKind.RECEIPT_EMAIL.value: receipt_email,
+    MutationKind.ORDER_SHIPPED.value: order_shipped,
 }
 
 #: kinds whose runs are applied together: a till pushes mostly sales, and one at a time

@@ -169,6 +169,7 @@ def _order(ctx: Context, order_id: str, lines: list[Doc], flags: list[str]) -> D
                           "card_brand": p.get("card_brand"), "card_last4": p.get("card_last4")}
                          for p in payments if isinstance(p, dict)],
             "change_given": payload.get("change_given"),
+            "fulfilment": payload.get("fulfilment"), "ship_to": payload.get("ship_to"),
             "lines": lines, "flags": flags}
 
 
