@@ -5,7 +5,6 @@ bad input refused naming the field, with nothing written."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select

@@ -1,0 +1,208 @@
+"""The window's print worker: documents go into the print queue (the store) and come out on
+their printers, without the till ever waiting.
+
+Every step is a task on the runner: the queue's reads and writes on the database worker, the
+printing itself on the I/O pool, and the outcome back on the GUI thread as signals. Each printer
+prints one job at a time, oldest first; printers print side by side. A job that fails stops its
+printer's line (the rest wait, in order) and is reported with its reason in words; ``retry``
+puts it back at its place and starts the line again, as does the next document sent there.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from app.domain.errors import DomainError
+from app.printing.backends import PrinterBackend
+from app.printing.documents import DocumentSettings, copy_drawer, draw, printer_for
+from app.printing.queue import Job, PrintQueue
+from db.engine import LocalStore
+from ui.printing.qt_backend import window_backend
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+BackendFor = Callable[[str], PrinterBackend]
+
+
+def reason_of(error: BaseException) -> str:
+    """A failure as the cashier reads it."""
+    if isinstance(error, DomainError):  # PrinterError, a malformed printer name …
+        return str(error)
+    if isinstance(error, OSError):
+        return f"printing failed: {error.strerror or error}"
+    return "printing failed; the error is in the log"
+
+
+class PrintWorker(QObject):
+    """Queue and print documents. Call :meth:`start` once (it requeues the jobs a stopped
+    till left half-printed and drains every printer that has work waiting)."""
+
+    started = Signal(int)  # jobs recovered from an interrupted run
+    queued = Signal(str, str)  # job id, title
+    printed = Signal(str, str)  # job id, printer ("" is the system's default)
+    failed = Signal(str, str, str)  # job id, title, reason in words
+    changed = Signal()  # the set of failed jobs changed: panels refresh
+
+    def __init__(self, runner: TaskRunner, store: LocalStore, settings: Any,
+                 parent: QObject | None = None, *, backend_for: BackendFor | None = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._store = store
+        self._settings = settings
+        self._backend_for = backend_for or self._window_backend
+        self._queue: PrintQueue | None = None
+        self._busy: set[str] = set()  # printers with a job on its way
+        self._again: set[str] = set()  # kicked while busy: look once more when the job is done
+
+    @property
+    def queue(self) -> PrintQueue | None:
+        return self._queue
+
+    def _window_backend(self, printer: str) -> PrinterBackend:
+        return window_backend(printer, width=self._settings.get("receipt.width"))
+
+    def _options(self) -> DocumentSettings:
+        return DocumentSettings.from_settings(self._settings)
+
+    def _db(self, fn: Callable[..., Any], *args: Any, label: str,
+            on_success: Callable[[Any], None] | None = None, **kwargs: Any) -> None:
+        self._runner.run(fn, *args, kind="db", label=label, owner=self, on_success=on_success,
+                         on_failure=lambda error: self._trouble(label, error), **kwargs)
+
+    def _trouble(self, label: str, error: BaseException) -> None:
+        self.failed.emit("", label, reason_of(error))
+
+    # -- starting --------------------------------------------------------------------------
+    def start(self) -> None:
+        def open_queue() -> tuple[PrintQueue, list[str]]:
+            queue = PrintQueue(self._store)  # requeues what a stopped till left 'printing'
+            queue.prune()
+            return queue, queue.printers_waiting()
+
+        self._db(open_queue, label="print queue start", on_success=self._opened)
+
+    def _opened(self, result: tuple[PrintQueue, list[str]]) -> None:
+        self._queue, waiting = result
+        self.started.emit(self._queue.recovered)
+        for printer in waiting:
+            self.kick(printer)
+        self.changed.emit()
+
+    def _ready(self) -> PrintQueue:
+        if self._queue is None:
+            raise RuntimeError("PrintWorker.start() has not finished yet")
+        return self._queue
+
+    # -- sending documents -----------------------------------------------------------------
+    def submit(self, printer: str, kind: str, ref: str, pdf: bytes, *, copy: bool = False) -> None:
+        """Queue an already drawn PDF for ``printer``."""
+        queue = self._ready()
+        self._db(queue.enqueue, printer, kind, ref, pdf, copy, label="print queue add",
+                 on_success=lambda job_id: self._added(job_id, printer))
+
+    def submit_document(self, kind: str, ref: str, *, copy: bool = False,
+                        printer: str | None = None) -> None:
+        """Draw a document (``app.printing.documents``) and queue it on the printer chosen
+        for its kind; ``copy`` marks a reprint."""
+        queue, options = self._ready(), self._options()
+        target = printer if printer is not None else printer_for(kind, self._settings)
+
+        def draw_and_queue() -> str:
+            with self._store.read() as session:
+                pdf = draw(session, kind, ref, options, copy=copy)
+            return queue.enqueue(target, kind, ref, pdf, copy)
+
+        self._db(draw_and_queue, label=f"print {kind}",
+                 on_success=lambda job_id: self._added(job_id, target))
+
+    def reprint(self, job_id: str) -> None:
+        """Print the document of an earlier job again, drawn anew and marked as a copy."""
+        queue = self._ready()
+
+        def again() -> Job:
+            return queue.get(queue.reprint(job_id, copy_drawer(self._options())))
+
+        self._db(again, label="print reprint",
+                 on_success=lambda job: self._added(job.id, job.printer))
+
+    def _added(self, job_id: str, printer: str) -> None:
+        self._db(self._ready().get, job_id, label="print queue look",
+                 on_success=lambda job: self.queued.emit(job.id, job.title))
+        self.kick(printer)
+
+    # -- the failed ones -------------------------------------------------------------------
+    def retry(self, job_id: str) -> None:
+        def retried(job: Job) -> None:
+            self.changed.emit()
+            self.kick(job.printer)
+
+        self._db(self._ready().retry, job_id, label="print retry", on_success=retried)
+
+    def discard(self, job_id: str) -> None:
+        self._db(self._ready().discard, job_id, label="print discard",
+                 on_success=lambda _none: self.changed.emit())
+
+    def failed_jobs(self, on_done: Callable[[list[Job]], None], *,
+                    owner: QObject | None = None) -> None:
+        """The failed jobs, oldest first, to ``on_done`` (skipped if ``owner`` is gone)."""
+        self._runner.run(self._ready().jobs, kind="db", label="print failed list",
+                         owner=owner or self, on_success=on_done,
+                         on_failure=lambda error: self._trouble("print failed list", error),
+                         status="failed")
+
+    # -- a printer's line --------------------------------------------------------------------
+    def kick(self, printer: str) -> None:
+        """Print ``printer``'s queued jobs, oldest first, unless it is printing already."""
+        if printer in self._busy:
+            self._again.add(printer)
+            return
+        self._busy.add(printer)
+        self._again.discard(printer)
+        self._runner.run(self._ready().take, printer, kind="db", label="print take", owner=self,
+                         on_success=lambda job: self._took(printer, job),
+                         on_failure=lambda error: self._stalled(printer, error))
+
+    def _took(self, printer: str, job: Job | None) -> None:
+        if job is None:
+            self._busy.discard(printer)
+            if printer in self._again:
+                self.kick(printer)
+            return
+
+        def send() -> None:
+            self._backend_for(printer).print_pdf(job.pdf, job.title)
+
+        self._runner.run(send, kind="io", label="print send", owner=self,
+                         on_success=lambda _none: self._sent(printer, job),
+                         on_failure=lambda error: self._not_sent(printer, job, error))
+
+    def _sent(self, printer: str, job: Job) -> None:
+        def next_job(_none: None) -> None:
+            self.printed.emit(job.id, printer)
+            self._busy.discard(printer)
+            self.kick(printer)
+
+        self._runner.run(self._ready().done, job.id, kind="db", label="print done", owner=self,
+                         on_success=next_job, on_failure=lambda e: self._stalled(printer, e))
+
+    def _not_sent(self, printer: str, job: Job, error: BaseException) -> None:
+        reason = reason_of(error)
+
+        def reported(_none: None) -> None:
+            self._busy.discard(printer)  # the line waits for a retry or the next document
+            self._again.discard(printer)
+            self.failed.emit(job.id, job.title, reason)
+            self.changed.emit()
+
+        self._runner.run(self._ready().failed, job.id, reason, kind="db", label="print failed",
+                         owner=self, on_success=reported,
+                         on_failure=lambda e: self._stalled(printer, e))
+
+    def _stalled(self, printer: str, error: BaseException) -> None:
+        # the store itself failed (disk full, locked too long): the job is still in it
+        self._busy.discard(printer)
+        self._trouble(f"printer {printer or 'default'}", error)
