@@ -23,8 +23,7 @@ class PrintProblems(QWidget):
         worker.changed.connect(self.refresh)
 
     def refresh(self) -> None:
-        if self._worker.queue is not None:
-            self._worker.failed_jobs(self._show, owner=self)
+        self._worker.failed_jobs(self._show, owner=self)
 
     def _show(self, jobs: list[Job]) -> None:
         for row in self.rows.values():

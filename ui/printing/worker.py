@@ -38,8 +38,8 @@ def reason_of(error: BaseException) -> str:
 
 
 class PrintWorker(QObject):
-    """Queue and print documents. Call :meth:`start` once (it requeues the jobs a stopped
-    till left half-printed and drains every printer that has work waiting)."""
+    """Queue and print documents. Call :meth:`start` once when the window opens: it requeues
+    the jobs a stopped till left half-printed and drains every printer with work waiting."""
 
     started = Signal(int)  # jobs recovered from an interrupted run
     queued = Signal(str, str)  # job id, title
@@ -54,12 +54,14 @@ class PrintWorker(QObject):
         self._store = store
         self._settings = settings
         self._backend_for = backend_for or self._window_backend
-        self._queue: PrintQueue | None = None
+        # opened without touching the store; start() recovers on the database worker, whose
+        # one thread runs tasks in order, so documents sent before it is done wait behind it
+        self._queue = PrintQueue(store, recover=False)
         self._busy: set[str] = set()  # printers with a job on its way
         self._again: set[str] = set()  # kicked while busy: look once more when the job is done
 
     @property
-    def queue(self) -> PrintQueue | None:
+    def queue(self) -> PrintQueue:
         return self._queue
 
     def _window_backend(self, printer: str) -> PrinterBackend:
@@ -78,37 +80,31 @@ class PrintWorker(QObject):
 
     # -- starting --------------------------------------------------------------------------
     def start(self) -> None:
-        def open_queue() -> tuple[PrintQueue, list[str]]:
-            queue = PrintQueue(self._store)  # requeues what a stopped till left 'printing'
-            queue.prune()
-            return queue, queue.printers_waiting()
+        def open_queue() -> tuple[int, list[str]]:
+            recovered = self._queue.recover()  # what a stopped till left 'printing'
+            self._queue.prune()
+            return recovered, self._queue.printers_waiting()
 
         self._db(open_queue, label="print queue start", on_success=self._opened)
 
-    def _opened(self, result: tuple[PrintQueue, list[str]]) -> None:
-        self._queue, waiting = result
-        self.started.emit(self._queue.recovered)
+    def _opened(self, result: tuple[int, list[str]]) -> None:
+        recovered, waiting = result
+        self.started.emit(recovered)
         for printer in waiting:
             self.kick(printer)
         self.changed.emit()
 
-    def _ready(self) -> PrintQueue:
-        if self._queue is None:
-            raise RuntimeError("PrintWorker.start() has not finished yet")
-        return self._queue
-
     # -- sending documents -----------------------------------------------------------------
     def submit(self, printer: str, kind: str, ref: str, pdf: bytes, *, copy: bool = False) -> None:
         """Queue an already drawn PDF for ``printer``."""
-        queue = self._ready()
-        self._db(queue.enqueue, printer, kind, ref, pdf, copy, label="print queue add",
+        self._db(self._queue.enqueue, printer, kind, ref, pdf, copy, label="print queue add",
                  on_success=lambda job_id: self._added(job_id, printer))
 
     def submit_document(self, kind: str, ref: str, *, copy: bool = False,
                         printer: str | None = None) -> None:
         """Draw a document (``app.printing.documents``) and queue it on the printer chosen
         for its kind; ``copy`` marks a reprint."""
-        queue, options = self._ready(), self._options()
+        queue, options = self._queue, self._options()
         target = printer if printer is not None else printer_for(kind, self._settings)
 
         def draw_and_queue() -> str:
@@ -121,16 +117,16 @@ class PrintWorker(QObject):
 
     def reprint(self, job_id: str) -> None:
         """Print the document of an earlier job again, drawn anew and marked as a copy."""
-        queue = self._ready()
+        queue, draw_copy = self._queue, copy_drawer(self._options())
 
         def again() -> Job:
-            return queue.get(queue.reprint(job_id, copy_drawer(self._options())))
+            return queue.get(queue.reprint(job_id, draw_copy))
 
         self._db(again, label="print reprint",
                  on_success=lambda job: self._added(job.id, job.printer))
 
     def _added(self, job_id: str, printer: str) -> None:
-        self._db(self._ready().get, job_id, label="print queue look",
+        self._db(self._queue.get, job_id, label="print queue look",
                  on_success=lambda job: self.queued.emit(job.id, job.title))
         self.kick(printer)
 
@@ -140,16 +136,16 @@ class PrintWorker(QObject):
             self.changed.emit()
             self.kick(job.printer)
 
-        self._db(self._ready().retry, job_id, label="print retry", on_success=retried)
+        self._db(self._queue.retry, job_id, label="print retry", on_success=retried)
 
     def discard(self, job_id: str) -> None:
-        self._db(self._ready().discard, job_id, label="print discard",
+        self._db(self._queue.discard, job_id, label="print discard",
                  on_success=lambda _none: self.changed.emit())
 
     def failed_jobs(self, on_done: Callable[[list[Job]], None], *,
                     owner: QObject | None = None) -> None:
         """The failed jobs, oldest first, to ``on_done`` (skipped if ``owner`` is gone)."""
-        self._runner.run(self._ready().jobs, kind="db", label="print failed list",
+        self._runner.run(self._queue.jobs, kind="db", label="print failed list",
                          owner=owner or self, on_success=on_done,
                          on_failure=lambda error: self._trouble("print failed list", error),
                          status="failed")
@@ -162,7 +158,7 @@ class PrintWorker(QObject):
             return
         self._busy.add(printer)
         self._again.discard(printer)
-        self._runner.run(self._ready().take, printer, kind="db", label="print take", owner=self,
+        self._runner.run(self._queue.take, printer, kind="db", label="print take", owner=self,
                          on_success=lambda job: self._took(printer, job),
                          on_failure=lambda error: self._stalled(printer, error))
 
@@ -186,7 +182,7 @@ class PrintWorker(QObject):
             self._busy.discard(printer)
             self.kick(printer)
 
-        self._runner.run(self._ready().done, job.id, kind="db", label="print done", owner=self,
+        self._runner.run(self._queue.done, job.id, kind="db", label="print done", owner=self,
                          on_success=next_job, on_failure=lambda e: self._stalled(printer, e))
 
     def _not_sent(self, printer: str, job: Job, error: BaseException) -> None:
@@ -198,7 +194,7 @@ class PrintWorker(QObject):
             self.failed.emit(job.id, job.title, reason)
             self.changed.emit()
 
-        self._runner.run(self._ready().failed, job.id, reason, kind="db", label="print failed",
+        self._runner.run(self._queue.failed, job.id, reason, kind="db", label="print failed",
                          owner=self, on_success=reported,
                          on_failure=lambda e: self._stalled(printer, e))
 

@@ -95,7 +95,7 @@ def test_a_failure_stops_the_line_is_listed_and_retry_prints_everything_in_order
     assert device.read_bytes().count(b"\x1b@") == 2 and len(failures) == 1
 
 
-def test_a_job_a_crash_left_half_printed_prints_at_the_next_start(
+def test_a_job_a_crash_left_half_printed_prints_first_at_the_next_start(
         qtbot, runner, shop_store, settings, sale, tmp_path):
     folder = tmp_path / "out"
     left = PrintQueue(shop_store)
@@ -105,9 +105,15 @@ def test_a_job_a_crash_left_half_printed_prints_at_the_next_start(
     worker = PrintWorker(runner, shop_store, settings)
     recovered: list[int] = []
     worker.started.connect(recovered.append)
-    done = printed_ids(qtbot, worker, 1, worker.start)
-    assert recovered == [1] and done == [job_id]
-    assert PrintQueue(shop_store, recover=False).get(job_id).attempts == 2
+
+    def start_and_sell_at_once() -> None:
+        worker.start()
+        worker.submit(f"file:{folder}", "receipt", "the next sale", sale["pdf"])
+
+    done = printed_ids(qtbot, worker, 2, start_and_sell_at_once)
+    queue = PrintQueue(shop_store, recover=False)
+    assert recovered == [1] and done[0] == job_id  # the interrupted one first, then the new
+    assert queue.get(job_id).attempts == 2 and queue.get(done[1]).document_ref == "the next sale"
 
 
 def test_a_document_goes_to_the_printer_set_for_its_kind_and_reprints_say_copy(
