@@ -30,7 +30,9 @@ KINDS = tuple(PRINTER_SETTING)
 @dataclass(frozen=True, slots=True)
 class DocumentSettings:
     width: str = "80mm"  # receipt roll
-    footer: str = ""
+    #: the receipt's foot: None is the shop's return policy as the settings ship it, ""
+    #: deliberately nothing (a receipt without its return policy is the exception)
+    footer: str | None = None
     paper: str = "A4"  # invoices, stock sheets
 
     @classmethod
