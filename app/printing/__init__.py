@@ -1,8 +1,33 @@
-"""Documents drawn as PDF with reportlab.
+"""Documents drawn as PDF with reportlab, and the way they reach a printer. Renderers return
+PDF bytes and never touch Qt; the window's printing (Qt backend, preview, worker) lives in
+``ui/printing``.
 
-- ``receipt``   sale and refund receipts on 80 mm and 58 mm rolls;
-- ``roll``      the layout of a receipt roll (wrapping, fonts, page as long as the content);
-- ``barcodes``  Code 128 sized to a thermal printer's dots.
+Drawing:
+
+- ``fonts``         DejaVu Sans (regular, bold) embedded in every document: accents, Greek,
+                    Cyrillic;
+- ``roll``          the layout of a receipt roll, 80 mm or 58 mm (wrapping inside the head's
+                    reach, a page as long as its content);
+- ``barcodes``      Code 128 sized to a thermal printer's dots;
+- ``receipt``       sale and refund receipts, gift receipts, reprints marked COPY;
+- ``shift_report``  the Z-report of a closed shift (as frozen at close), the X-report of an
+                    open one, on the roll;
+- ``page``          the A4/Letter frame: running header, "Page n of m", tables that fit;
+- ``invoice``       invoices and credit notes on A4 or Letter;
+- ``stock_sheet``   the stock count sheet on A4 or Letter;
+- ``label``         4×6 in shipping labels from plain ``LabelData`` (Code 128 tracking, QR order);
+- ``documents``     every kind of document by its reference: which renderer draws it, with which
+                    settings, and the printer setting it goes to.
+
+Printing:
+
+- ``queue``           the print queue in the local store (``print_jobs``): jobs survive a
+                      restart, failures keep their reason, retry and reprint as a copy;
+- ``backends``        the ``PrinterBackend`` protocol, ``PrinterError`` in words, CUPS (``lp``)
+                      and a folder of PDFs, and the backend a printer's name stands for;
+- ``escpos_backend``  receipt printers over ESC/POS (USB, network, device file) and the
+                      cash-drawer kick;
+- ``raster``          a PDF as a printer's dots with PDFium (for ESC/POS), and a PDF's title.
 """
 
 
