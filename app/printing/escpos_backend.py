@@ -26,6 +26,12 @@ from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError, Error as EscposError
 from escpos.printer import File, Network, Usb
 
+try:
+    from usb.core import NoBackendError
+except ImportError:  # no pyusb: Usb.is_usable() says so before a device is opened
+    class NoBackendError(Exception):  # type: ignore[no-redef]
+        pass
+
 from app.domain.errors import InvalidInput
 from app.printing.backends import OFFLINE, OUT_OF_PAPER, PrinterError, check_pdf
 from app.printing.raster import THERMAL_DPI, rasterise
@@ -143,6 +149,9 @@ class EscPosBackend:
             yield device
         except PrinterError:
             raise
+        except NoBackendError as exc:  # pyusb is installed, the libusb it drives is not
+            raise PrinterError("USB receipt printers need libusb", "install libusb-1.0",
+                               printer=self.printer) from exc
         except (EscposError, OSError) as exc:
             raise self._in_words(exc) from exc
         finally:
