@@ -50,7 +50,7 @@ def customer_view(customer: Doc) -> Doc:
             "phone": customer.get("phone", ""), "addresses": customer.get("addresses", []),
             "marketing_opt_in": bool(customer.get("marketing_opt_in")),
             "notes": customer.get("notes", ""), "address": customer.get("address", ""),
-            "erased": False,
+            "tax_number": customer.get("tax_number", ""), "erased": False,
             "version": customer.get("version", 1),
             "created_at": customer["created_at"].isoformat(),
             "updated_at": customer["updated_at"].isoformat()}
@@ -74,12 +74,14 @@ def _new_doc(customer_id: str, *, user_id: str | None, email: str | None, name: 
 
 
 def new_till_customer(customer_id: str, *, name: str, email: str | None, phone: str,
-                      address: str, notes: str) -> Doc:
+                      address: str, notes: str, tax_number: str = "") -> Doc:
     """A customer first taken at a till (pushed by sync under the till's id): the stored
     shape above plus ``address``, the till's one free-text address (the structured
-    ``addresses`` are the online shop's)."""
+    ``addresses`` are the online shop's), and ``tax_number``, what the till's invoices are
+    made out with."""
     doc = _new_doc(customer_id, user_id=None, email=email, name=name, phone=phone, notes=notes)
     doc["address"] = address
+    doc["tax_number"] = tax_number
     return doc
 
 

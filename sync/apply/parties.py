@@ -22,7 +22,7 @@ customers = Customer.__table__
 
 COUPON_KINDS = ("percent", "amount")
 #: the customer fields a till edits (``customer.upsert`` payload ``fields``)
-CUSTOMER_FIELDS = ("name", "email", "phone", "address", "notes")
+CUSTOMER_FIELDS = ("name", "email", "phone", "address", "notes", "tax_number")
 
 
 # --- coupons -------------------------------------------------------------------------------
@@ -108,7 +108,8 @@ def _address(addresses: Any) -> str:
 
 def _erased(customer_id: str, ctx: Context, version: int) -> Row:
     return {"id": customer_id, "name": "", "email": None, "phone": None, "address": "",
-            "notes": "", "erased": True, "version": version, "updated_at": ctx.stamp}
+            "notes": "", "tax_number": "", "erased": True, "version": version,
+            "updated_at": ctx.stamp}
 
 
 def _customer(entry: Entry, ctx: Context) -> Row:
@@ -123,7 +124,9 @@ def _customer(entry: Entry, ctx: Context) -> Row:
             # customer who has none shows the first of the online shop's addresses.
             "address": text(data, "address", default="", max_len=500)
             or _address(data.get("addresses")),
-            "notes": text(data, "notes", default="", max_len=2000), "erased": False,
+            "notes": text(data, "notes", default="", max_len=2000),
+            # what invoices are made out with; a server from before tax numbers sends none
+            "tax_number": text(data, "tax_number", default="", max_len=64), "erased": False,
             "version": version, "updated_at": ctx.stamp}
 
 

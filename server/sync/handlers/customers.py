@@ -23,7 +23,8 @@ from server.sync.handlers.base import Context, Doc, Outcome, Refused
 from server.sync.handlers.common import identifier, require_staff, section, text
 from server.users.service import normalise_email
 
-LIMITS = {"name": 200, "email": 254, "phone": 40, "address": 500, "notes": 2000}
+LIMITS = {"name": 200, "email": 254, "phone": 40, "address": 500, "notes": 2000,
+          "tax_number": 64}
 _UNKNOWN = object()  # a field the edit's base does not name
 
 
@@ -115,7 +116,7 @@ def _create(ctx: Context, customer_id: str, fields: Doc) -> None:
     doc = customers.new_till_customer(
         customer_id, name=fields["name"], email=fields.get("email"),
         phone=fields.get("phone", ""), address=fields.get("address", ""),
-        notes=fields.get("notes", ""))
+        notes=fields.get("notes", ""), tax_number=fields.get("tax_number", ""))
     if doc["email"]:
         customers_repo.claim_email(ctx.db, doc["email"], customer_id, ctx.session)
     customers_repo.insert(ctx.db, doc, ctx.session)
