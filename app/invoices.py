@@ -6,7 +6,8 @@ counter is a column of the register's row moved inside the issuing transaction, 
 numbers are, so a rolled-back issue gives its number back and a till issues invoices offline
 without sharing or skipping a number. A refund of an invoiced sale is documented by a credit
 note ("CN-…", its own series) that names the invoice it corrects; a refund of a sale that has
-no invoice yet gets the invoice first, in the same transaction.
+no invoice yet gets the invoice first, in the same transaction; and an invoice issued after
+refunds comes with their credit notes, so the sale and what was given back are both on paper.
 
 The buyer's name, address and tax number are copied when the invoice is issued: an invoice
 never changes when the customer later does, and a credit note repeats its invoice's buyer.
@@ -30,7 +31,7 @@ from app.sales.numbering import take_next
 from app.sales.refunds import find_order
 from app.staff import active_staff
 from db.base import utcnow
-from db.models import Customer, Invoice, Order, Refund, Register
+from db.models import Customer, Invoice, Order, Refund, Register, Store
 
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
 _LIMITS = {"buyer_name": 200, "buyer_address": 500, "buyer_tax_number": 64}
@@ -103,6 +104,12 @@ def issue_invoice(session: Session, order_id: str, *, staff_id: str,
                  actor_id=staff.id, at=now,
                  details={"number": invoice.number, "order": order.number, "total": order.total,
                           "currency": order.currency, "buyer": invoice.buyer_name})
+    # The invoice shows the whole sale: what was already given back needs its credit note
+    # now, or the buyer's books would hold the full amount. Documenting a refund already
+    # made is part of invoicing, so it takes the invoicing permission, not the refunding one.
+    for record in _refunds_without_note(session, order.id):
+        _add_credit_note(session, record, invoice, store=store, register=register,
+                         staff_id=staff.id, now=now)
     return invoice
 
 
@@ -120,19 +127,39 @@ def issue_credit_note(session: Session, refund_id: str, *, staff_id: str,
     staff = active_staff(session, staff_id, Permission.REFUND)
     now = now or utcnow()
     invoice = issue_invoice(session, record.order_id, staff_id=staff_id, now=now, buyer=buyer)
+    # an invoice issued just now came with the credit notes of the sale's refunds, this one's too
+    issued_with_it = credit_note_of_refund(session, record.id)
+    if issued_with_it is not None:
+        return issued_with_it
+    return _add_credit_note(session, record, invoice, store=store, register=register,
+                            staff_id=staff.id, now=now)
+
+
+def _add_credit_note(session: Session, record: Refund, invoice: Invoice, *, store: Store,
+                     register: Register, staff_id: str, now: datetime) -> Invoice:
     seq = take_next(session, register, Register.next_credit_note_seq)
     note = Invoice(store_id=store.id, register_id=register.id, kind=CREDIT_NOTE, seq=seq,
                    number=credit_note_number(store.code, register.code, seq),
                    order_id=record.order_id, refund_id=record.id, invoice_id=invoice.id,
                    buyer_name=invoice.buyer_name, buyer_address=invoice.buyer_address,
-                   buyer_tax_number=invoice.buyer_tax_number, issued_by=staff.id, issued_at=now)
+                   buyer_tax_number=invoice.buyer_tax_number, issued_by=staff_id, issued_at=now)
     session.add(note)
     session.flush()
     audit.append(session, action="credit_note.issued", entity="invoice", entity_id=note.id,
-                 actor_id=staff.id, at=now,
+                 actor_id=staff_id, at=now,
                  details={"number": note.number, "invoice": invoice.number,
                           "refund": record.number, "amount": record.amount})
     return note
+
+
+def _refunds_without_note(session: Session, order_id: str) -> list[Refund]:
+    """The sale's refunds that no credit note documents yet, oldest first."""
+    noted = select(Invoice.refund_id).where(Invoice.order_id == order_id,
+                                             Invoice.kind == CREDIT_NOTE,
+                                             Invoice.refund_id.is_not(None))  # NOT IN and NULL
+    return list(session.scalars(select(Refund).where(Refund.order_id == order_id,
+                                                     Refund.id.not_in(noted))
+                                .order_by(Refund.created_at, Refund.number)))
 
 
 # -- parts ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from app.invoices import Buyer, credit_notes_of, issue_credit_note, issue_invoic
 from app.sales.cart import Cart
 from app.sales.checkout import Tender, checkout
 from app.sales.refunds import ReturnRequest, refund
-from db.models import AuditEntry, Customer, Invoice, Order, Register
+from db.models import AuditEntry, Customer, Invoice, Order, Refund, Register
 from tests.support import catalog
 
 CASH = TenderMethod.CASH
@@ -214,3 +214,33 @@ def test_issues_are_in_the_audit_journal(shop_with_sales):
         assert '"number":"INV-S01-R01-000001"' in entries[0].details
         assert '"invoice":"INV-S01-R01-000001"' in entries[1].details
         assert audit.verify(s)[1] is None
+
+
+def test_an_invoice_issued_after_refunds_brings_their_credit_notes(shop_with_sales):
+    store, ids = shop_with_sales
+    first = ids["orders"][0]
+    with store.write() as s:
+        early = refund(s, order_ref=first, staff_id=ids["cashier"],
+                       lines=[ReturnRequest(1, 1000)]).number
+    with store.write() as s:
+        later = refund(s, order_ref=first, staff_id=ids["cashier"],
+                       lines=[ReturnRequest(1, 1000)]).number
+
+    with pytest.raises(Rollback):  # all in one transaction: none of it stays without the rest
+        with store.write() as s:
+            issue_invoice(s, first, staff_id=ids["cashier"])
+            raise Rollback
+    assert counters(store) == (1, 1) and invoice_count(store) == 0
+
+    with store.write() as s:
+        invoice = issue_invoice(s, first, staff_id=ids["cashier"])
+        notes = credit_notes_of(s, invoice.id)
+        refunds = {r.id: r.number for r in s.scalars(select(Refund))}
+        assert [(n.number, refunds[n.refund_id]) for n in notes] == [
+            ("CN-S01-R01-000001", early), ("CN-S01-R01-000002", later)]
+        assert all(n.buyer_name == "Ada Lovelace" for n in notes)
+        # asked for later, a refund's credit note is the one issued with the invoice
+        assert issue_credit_note(s, later, staff_id=ids["cashier"]).id == notes[1].id
+        # and asking for the invoice again issues nothing more
+        assert issue_invoice(s, first, staff_id=ids["cashier"]).id == invoice.id
+    assert counters(store) == (2, 3) and invoice_count(store) == 3
