@@ -100,9 +100,11 @@ def cmd_print(args: argparse.Namespace, paths: Paths) -> int:
             if job is None:
                 return 1
             result |= {"printer": printer or "(system default)", "job": job}
-        if doc.shipment_id and (out is None or args.mark_shipped):
+        if doc.shipment_id and args.mark_shipped:
             _shipped(store, doc.shipment_id)
-            result["shipped"] = True
+        if doc.shipment_id and (out is None or args.mark_shipped):
+            # a printed label's job ships its order itself (PrintQueue.done)
+            result["shipped"] = _is_shipped(store, doc.shipment_id)
         print(json.dumps(result))
         return 0
     finally:
@@ -243,6 +245,13 @@ def _shipped(store: LocalStore, shipment_id: str) -> None:
 
     with store.write() as session:
         mark_printed(session, shipment_id, utcnow())
+
+
+def _is_shipped(store: LocalStore, shipment_id: str) -> bool:
+    from db.models import Shipment
+
+    with store.read() as session:
+        return session.get(Shipment, shipment_id).printed_at is not None
 
 
 # -- printing ----------------------------------------------------------------------------------

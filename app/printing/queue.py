@@ -14,6 +14,7 @@ draws the document again, marked as a copy, and queues it as a new job.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -21,12 +22,15 @@ from typing import Callable
 from sqlalchemy import delete, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from app.domain.errors import InvalidInput, NotFound, RuleViolation
+from app.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from app.printing.backends import check_pdf
 from app.printing.raster import pdf_title
+from app.shipping import mark_printed
 from db.base import utcnow
 from db.engine import LocalStore
 from db.models import PrintJob
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "printing", "done", "failed")
 MAX_REASON = 300
@@ -79,6 +83,19 @@ def _printer(printer: str) -> str:
     if len(printer.strip()) > 200:
         raise InvalidInput("is longer than 200 characters", field="printer")
     return printer.strip()
+
+
+def _ship(session: Session, shipment_id: str, now: datetime) -> str | None:
+    """Mark a printed label's shipment printed (its order shipped); None, or why it could not be
+    (the order was cancelled meanwhile): the label did print, so the job is done either way.
+    ``mark_printed`` is idempotent, so a copy of a label printed before ships nothing again."""
+    try:
+        with session.begin_nested():
+            mark_printed(session, shipment_id, now)
+    except DomainError as exc:
+        log.warning("label %s printed but its order was not shipped: %s", shipment_id, exc)
+        return f"printed, but the order was not shipped: {exc}"[:MAX_REASON]
+    return None
 
 
 class PrintQueue:
@@ -145,7 +162,14 @@ class PrintQueue:
             return _job(row, with_pdf=True)
 
     def done(self, job_id: str) -> None:
-        self._finish(job_id, "done", None)
+        """The job printed. A label's order is shipped in the same transaction, whoever printed
+        it (the window's worker or the command line): a printed label is a parcel on its way."""
+        with self.store.write() as session:
+            row = self._printing(session, job_id)
+            now = utcnow()
+            row.status, row.error, row.updated_at = "done", None, now
+            if row.kind == "label":
+                row.error = _ship(session, row.document_ref, now)
 
     def failed(self, job_id: str, reason: str) -> None:
         """The job did not print; ``reason`` in words ("printer offline")."""
@@ -154,10 +178,14 @@ class PrintQueue:
 
     def _finish(self, job_id: str, status: str, error: str | None) -> None:
         with self.store.write() as session:
-            row = self._row(session, job_id)
-            if row.status != "printing":
-                raise RuleViolation(f"job {job_id} is {row.status}, not printing", field="job")
+            row = self._printing(session, job_id)
             row.status, row.error, row.updated_at = status, error, utcnow()
+
+    def _printing(self, session: Session, job_id: str) -> PrintJob:
+        row = self._row(session, job_id)
+        if row.status != "printing":
+            raise RuleViolation(f"job {job_id} is {row.status}, not printing", field="job")
+        return row
 
     def retry(self, job_id: str) -> Job:
         """Queue a failed job again (it keeps its place in its printer's line)."""

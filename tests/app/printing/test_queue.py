@@ -20,12 +20,15 @@ from app.printing.roll import RollDocument, roll_for
 from app.sales.cart import Cart
 from app.sales.checkout import Tender, checkout
 from app.setup import initialise
+from app.shipping import HouseCarrier, create_shipment
 from db.base import utcnow
 from db.engine import LocalStore
-from db.models import PrintJob
+from db.models import Order, OutboxEntry, PrintJob, Shipment
 from tests.support import catalog, pdf
 
 RECEIPTS, OFFICE = "escpos:net:10.0.0.7", "Office_Laser"
+LABELS = "file:/labels"
+ADDRESS = "Ada Lovelace\n12 St James's Square\nLondon SW1Y 4JH"
 
 
 def document(title: str) -> bytes:
@@ -48,6 +51,16 @@ def shop_with_sale(tmp_path_factory):
         cart.add(tea.id, 1000)
         order = checkout(s, cart=cart, tenders=[Tender(TenderMethod.CASH)], staff_id=cashier.id)
         sale = order.id, order.number
+        ada = catalog.customer(s)
+        shipments = []
+        for _ in range(2):
+            cart = Cart(customer_id=ada.id)
+            cart.add(tea.id, 1000)
+            parcel = checkout(s, cart=cart, tenders=[Tender(TenderMethod.CASH)],
+                              staff_id=cashier.id, ship_to=ADDRESS)
+            shipments.append(create_shipment(s, parcel.id, weight_grams=500, parcels=1,
+                                             service="standard", carrier=HouseCarrier()).id)
+    store.shipments = shipments  # type: ignore[attr-defined]
     yield store, sale
     store.close()
 
@@ -245,3 +258,41 @@ def test_a_reprinted_receipt_says_copy(store, sold):
     copy = queue.take(RECEIPTS, queue.reprint(original, documents.copy_drawer(options)))
     assert copy is not None and copy.copy and "COPY" in pdf.load(copy.pdf).text()
     assert number in pdf.load(copy.pdf).text()
+
+
+# -- labels ----------------------------------------------------------------------------------------
+def print_label(queue: PrintQueue, shipment_id: str, *, copy: bool = False) -> str:
+    job_id = queue.enqueue(LABELS, "label", shipment_id, document("Label"), copy=copy)
+    assert queue.take(LABELS, job_id) is not None
+    queue.done(job_id)
+    return job_id
+
+
+def shipped(store: LocalStore, shipment_id: str) -> tuple[str, int]:
+    """The order's status and how many times the server was told it shipped."""
+    with store.read() as s:
+        order = s.get(Order, s.get(Shipment, shipment_id).order_id)
+        told = s.scalar(select(func.count()).select_from(OutboxEntry)
+                        .where(OutboxEntry.kind == "order.shipped",
+                               OutboxEntry.entity_id == order.id))
+        return order.status, told
+
+
+def test_a_label_printed_through_the_queue_ships_its_order_once(store, queue):
+    shipment_id = store.shipments[0]
+    assert shipped(store, shipment_id) == ("processing", 0)
+    print_label(queue, shipment_id)
+    assert shipped(store, shipment_id) == ("shipped", 1)
+    copy = print_label(queue, shipment_id, copy=True)  # a reprint ships nothing again
+    assert shipped(store, shipment_id) == ("shipped", 1)
+    assert queue.get(copy).status == "done" and queue.get(copy).error is None
+
+
+def test_a_label_whose_order_cannot_ship_is_still_done_and_says_why(store, queue):
+    shipment_id = store.shipments[1]
+    with store.write() as s:
+        s.get(Order, s.get(Shipment, shipment_id).order_id).status = "cancelled"
+    job = queue.get(print_label(queue, shipment_id))
+    assert job.status == "done" and "not shipped" in job.error and "cancelled" in job.error
+    with store.read() as s:
+        assert s.get(Shipment, shipment_id).printed_at is None  # nothing half-written
