@@ -13,26 +13,24 @@ always show the amount without tax, the tax and the total. Credit notes are nega
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
 from reportlab.lib.units import mm
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound
-from app.domain.money import allocate, format_amount, round_half_up
+from app.domain.money import format_amount, round_half_up
 from app.domain.quantity import format_quantity
 from app.domain.rates import format_percent
+from app.printing.figures import (COPY_MARK, TaxByRate, local_time, refund_taxes_by_rate,
+                                  refund_tender_label, taxes_by_rate, tender_label,
+                                  weighed_variants)
 from app.printing.page import (CELL_PAD, Column, Running, TextCell, body_width, build_pdf,
-                               copy_mark, local_time, pairs, para, table)
-from db.models import (Invoice, Order, OrderLine, Payment, Product, Refund, StaffUser, Store,
-                       Variant)
-
-METHOD_NAMES = {"cash": "Cash", "card": "Card", "credit": "Store credit"}
+                               copy_mark, pairs, para, table)
+from db.models import Invoice, Order, OrderLine, Refund, StaffUser, Store
 Money = Callable[[int], str]
 
 
@@ -61,14 +59,14 @@ def render_invoice(session: Session, invoice_id: str, *, paper: str = "A4",
     order = session.get(Order, invoice.order_id)
     store = session.get(Store, invoice.store_id)
     ctx = _Context(invoice, order, store, lambda minor: format_amount(minor, order.currency),
-                   width, frozenset(_weighed_variants(session, order.lines)), copy)
+                   width, weighed_variants(session, order.lines), copy)
     if invoice.kind == "credit_note":
         story, title = _credit_note(session, ctx), f"Credit note {invoice.number}"
     else:
         story, title = _invoice(session, ctx), f"Invoice {invoice.number}"
     footer = " · ".join(p for p in (store.name, f"Tax no. {store.tax_number}"
                                     if store.tax_number else "") if p)
-    header = f"{title} · COPY" if copy else title
+    header = f"{title} · {COPY_MARK}" if copy else title
     return build_pdf(story, paper=paper, title=header, author=store.name,
                      running=Running(store.name, header, footer))
 
@@ -101,9 +99,9 @@ def _invoice(session: Session, ctx: _Context) -> list[Flowable]:
                ("Tax", money(order.tax_total)),
                (f"Total ({order.currency})", money(order.total))]
     # what each tender paid of this invoice: cash handed over beyond it was change
-    payments = [[_tender_label(p), money(p.amount)] for p in order.payments]
+    payments = [[tender_label(p), money(p.amount)] for p in order.payments]
     payments.append(["Paid", money(sum(p.amount for p in order.payments))])
-    story += _totals_block(ctx, totals, _sale_taxes(order.lines))
+    story += _totals_block(ctx, totals, taxes_by_rate(order.lines))
     story.append(KeepTogether([
         para("Payments", "heading"), Spacer(0, 1.5 * mm),
         table([Column("Paid with", right=False, flex=True), Column("Amount")], payments,
@@ -127,31 +125,21 @@ def _credit_note(session: Session, ctx: _Context) -> list[Flowable]:
                       "were returned and their amounts credited.", "body"))
     story.append(Spacer(0, 3 * mm))
     lines = {line.id: line for line in ctx.order.lines}
-    rows, taxable, tax = [], defaultdict(int), defaultdict(int)
+    rows = []
     for returned in sorted(record.lines, key=lambda r: lines[r.order_line_id].line_no):
         line = lines[returned.order_line_id]
         rows.append(_refund_row(line, returned.quantity_milli,
                                 _in_convention(ctx, returned.amount, returned.tax), ctx))
-        shares = allocate(returned.tax, [p.tax for p in line.taxes]) if line.taxes else []
-        for part, share in zip(line.taxes, shares):
-            # a line's every rate is charged on its whole amount without tax
-            taxable[(part.name, part.rate_ppm)] -= returned.amount - returned.tax
-            tax[(part.name, part.rate_ppm)] -= share
     story.append(table(_line_columns(ctx), rows, width=ctx.width))
     story += _convention_note(ctx)
     totals = [("Total excl. tax", money(-(record.amount - record.tax))),
               ("Tax", money(-record.tax)),
               (f"Total credited ({ctx.order.currency})", money(-record.amount))]
-    by_rate = [(name, rate, taxable[(name, rate)], tax[(name, rate)])
-               for name, rate in sorted(tax, key=lambda k: (-k[1], k[0]))]
+    by_rate = [(name, rate, -taxable, -tax)  # given back: negative, as the whole note is
+               for name, rate, taxable, tax in refund_taxes_by_rate(record, ctx.order.lines)]
     story += _totals_block(ctx, totals, by_rate)
-    payments = {p.id: p for p in ctx.order.payments}
-    back = []
-    for paid_back in record.payments:
-        source = payments.get(paid_back.payment_id)
-        label = (_tender_label(source) if source is not None and paid_back.method == source.method
-                 else METHOD_NAMES.get(paid_back.method, paid_back.method))
-        back.append([label, money(paid_back.amount)])
+    back = [[refund_tender_label(paid_back, ctx.order.payments), money(paid_back.amount)]
+            for paid_back in record.payments]
     parts: list[Flowable] = [para("Refunded to", "heading"), Spacer(0, 1.5 * mm),
                              table([Column("Paid back as", right=False, flex=True),
                                     Column("Amount")], back, width=ctx.width * 0.6)]
@@ -189,7 +177,7 @@ def _head(ctx: _Context, title: str, details: list[tuple[str, str]]) -> list[Flo
     story: list[Flowable] = [para(f"{title}  {invoice.number}", "title")]
     if ctx.copy:
         issued = local_time(invoice.issued_at, store.timezone, with_time=False)
-        story += [Spacer(0, 2 * mm), copy_mark(f"COPY — a reprint of the {title.lower()} "
+        story += [Spacer(0, 2 * mm), copy_mark(f"{COPY_MARK} — a reprint of the {title.lower()} "
                                                  f"issued on {issued}", ctx.width)]
     return story + [Spacer(0, 5 * mm), parties, Spacer(0, 5 * mm), facts, Spacer(0, 6 * mm)]
 
@@ -241,20 +229,8 @@ def _convention_note(ctx: _Context) -> list[Flowable]:
             Spacer(0, 4 * mm)]
 
 
-def _sale_taxes(lines: list[OrderLine]) -> list[tuple[str, int, int, int]]:
-    """(name, rate, taxable, tax) per rate, highest rate first."""
-    taxable: dict[tuple[str, int], int] = defaultdict(int)
-    tax: dict[tuple[str, int], int] = defaultdict(int)
-    for line in lines:
-        for part in line.taxes:
-            taxable[(part.name, part.rate_ppm)] += part.taxable
-            tax[(part.name, part.rate_ppm)] += part.tax
-    return [(name, rate, taxable[(name, rate)], tax[(name, rate)])
-            for name, rate in sorted(tax, key=lambda k: (-k[1], k[0]))]
-
-
 def _totals_block(ctx: _Context, totals: list[tuple[str, str]],
-                  by_rate: list[tuple[str, int, int, int]]) -> list[Flowable]:
+                  by_rate: list[TaxByRate]) -> list[Flowable]:
     """The totals, then the tax per rate under them: kept together on one page."""
     money = ctx.money
     rows = [[name, f"{format_percent(rate)}%", money(taxable), money(tax)]
@@ -268,20 +244,3 @@ def _totals_block(ctx: _Context, totals: list[tuple[str, str]],
                          Column("Taxable amount"), Column("Tax")], rows,
                         width=ctx.width * 0.7, total_rows=1)]
     return [KeepTogether(parts), Spacer(0, 6 * mm)]
-
-
-def _tender_label(payment: Payment) -> str:
-    if payment.method == "card":
-        card = " ".join(p for p in (payment.card_brand,
-                                    f"•••• {payment.card_last4}" if payment.card_last4 else None)
-                        if p)
-        return f"Card {card}".strip()
-    return METHOD_NAMES.get(payment.method, payment.method)
-
-
-def _weighed_variants(session: Session, lines: list[OrderLine]) -> set[str]:
-    ids = {line.variant_id for line in lines}
-    if not ids:
-        return set()
-    return set(session.scalars(select(Variant.id).join(Product, Product.id == Variant.product_id)
-                               .where(Variant.id.in_(ids), Product.sold_by_weight.is_(True))))

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -133,20 +131,6 @@ class TextCell(Flowable):
             self.canv.setFont(FONT, size)
             self.canv.setFillColor(colors.black if size == self.size else GREY)
             self.canv.drawString(0, y + size * 0.22, line)
-
-
-def local_time(at: datetime, zone_name: str, *, with_time: bool = True) -> str:
-    """``at`` in the store's time zone (UTC when the zone is unknown)."""
-    try:
-        zone = ZoneInfo(zone_name) if zone_name else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)  # SQLite gives back naive UTC
-    local = at.astimezone(zone)
-    if not with_time:
-        return f"{local:%Y-%m-%d}"
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
 
 
 # -- tables ----------------------------------------------------------------------------------

@@ -14,24 +14,20 @@ by its barcode: it proves the sale, never a second payment.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config.settings import spec_for
 from app.domain.errors import NotFound
-from app.domain.money import allocate, format_amount
+from app.domain.money import format_amount
 from app.domain.quantity import format_quantity
+from app.printing.figures import (COPY_MARK, TaxByRate, local_time, refund_taxes_by_rate,
+                                  refund_tender_label, taxes_by_rate, tender_label,
+                                  weighed_variants)
 from app.printing.roll import RollDocument, roll_for
 from app.sales.receipt_code import receipt_code
-from db.models import (Customer, Order, OrderLine, Payment, Product, Refund, Register,
-                       StaffUser, Store, Variant)
-
-METHOD_NAMES = {"cash": "Cash", "card": "Card", "credit": "Store credit"}
-COPY_MARK = "COPY"
+from db.models import Customer, Order, OrderLine, Refund, Register, StaffUser, Store
 GIFT_MARK = "GIFT RECEIPT"
 #: what a receipt says at its foot when the caller gives no text: the shop's return policy
 #: as the settings ship it (``receipt.footer``)
@@ -57,7 +53,7 @@ def render_receipt(session: Session, order_id: str, *, width: str = "80mm",
     _who_and_when(doc, session, store, order.created_at, order.staff_id,
                   None if gift else order.customer_id, order.register_id)
     doc.rule()
-    weighed = _weighed_variants(session, order.lines)
+    weighed = weighed_variants(session, order.lines)
     if gift:
         _gift_lines(doc, order.lines, weighed)
     else:
@@ -68,7 +64,7 @@ def render_receipt(session: Session, order_id: str, *, width: str = "80mm",
     return doc.pdf(title=f"{kind} {order.number}{' (copy)' if copy else ''}", author=store.name)
 
 
-def _priced_sale(doc: RollDocument, order: Order, weighed: set[str], money) -> None:
+def _priced_sale(doc: RollDocument, order: Order, weighed: frozenset[str], money) -> None:
     for line in order.lines:
         _sale_line(doc, line, line.variant_id in weighed, money)
     doc.rule()
@@ -79,7 +75,7 @@ def _priced_sale(doc: RollDocument, order: Order, weighed: set[str], money) -> N
         doc.pair("Order discount", money(-order.order_discount_total))
     if order.coupon_discount_total or order.coupon_code:
         doc.pair(f"Coupon {order.coupon_code or ''}".strip(), money(-order.coupon_discount_total))
-    taxes = _taxes_by_rate(order.lines, money)
+    taxes = _tax_labels(taxes_by_rate(order.lines), money)
     if not order.prices_include_tax:
         for label, tax in taxes:
             doc.pair(label, money(tax))
@@ -91,12 +87,12 @@ def _priced_sale(doc: RollDocument, order: Order, weighed: set[str], money) -> N
     doc.rule()
     for payment in order.payments:
         handed = payment.tendered if payment.method == "cash" else payment.amount
-        doc.pair(_tender_label(payment), money(handed))
+        doc.pair(tender_label(payment), money(handed))
     if order.change_given:
         doc.pair("Change", money(order.change_given), bold=True)
 
 
-def _gift_lines(doc: RollDocument, lines: list[OrderLine], weighed: set[str]) -> None:
+def _gift_lines(doc: RollDocument, lines: list[OrderLine], weighed: frozenset[str]) -> None:
     for line in lines:
         quantity = format_quantity(line.quantity_milli)
         doc.pair(line.name, f"{quantity} kg" if line.variant_id in weighed else f"× {quantity}")
@@ -127,30 +123,24 @@ def render_refund_receipt(session: Session, refund_id: str, *, width: str = "80m
                   record.register_id)
     doc.rule()
     lines = {line.id: line for line in order.lines}
-    weighed = _weighed_variants(session, order.lines)
-    taxes: dict[str, int] = defaultdict(int)
+    weighed = weighed_variants(session, order.lines)
     for returned in record.lines:
         line = lines[returned.order_line_id]
         doc.text(line.name)
         doc.pair(_quantity_text(returned.quantity_milli, line.unit_price,
                                 line.variant_id in weighed, money),
                  money(-returned.amount), indent=6)
-        shares = allocate(returned.tax, [part.tax for part in line.taxes]) if line.taxes else []
-        for part, share in zip(line.taxes, shares):
-            taxes[part.name] += share
     doc.rule()
     doc.pair("REFUNDED", f"{order.currency} {money(record.amount)}", bold=True, scale=1.3)
-    if any(taxes.values()):
+    taxes = [(name, tax) for name, _, _, tax in refund_taxes_by_rate(record, order.lines) if tax]
+    if taxes:
         doc.text("Tax refunded:")
-        for name, tax in taxes.items():
+        for name, tax in taxes:
             doc.pair(name, money(tax), indent=6)
     doc.rule()
-    payments = {p.id: p for p in order.payments}
     for paid_back in record.payments:
-        source = payments.get(paid_back.payment_id)
-        label = (_tender_label(source) if source is not None and paid_back.method == source.method
-                 else METHOD_NAMES.get(paid_back.method, paid_back.method))
-        doc.pair(f"Back to {label}", money(paid_back.amount))
+        doc.pair(f"Back to {refund_tender_label(paid_back, order.payments)}",
+                 money(paid_back.amount))
     if record.reason:
         doc.text(f"Reason: {record.reason}")
     _footer_and_barcode(doc, footer, record.number, record.number, copy)
@@ -189,25 +179,6 @@ def _who_and_when(doc: RollDocument, session: Session, store: Store, at: datetim
         doc.text(f"Customer: {customer.name}")  # the name only: receipts get left behind
 
 
-def local_time(at: datetime, zone_name: str) -> str:
-    try:
-        zone = ZoneInfo(zone_name) if zone_name else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)  # SQLite gives datetimes back naive, in UTC
-    local = at.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
-
-
-def _weighed_variants(session: Session, lines: list[OrderLine]) -> set[str]:
-    ids = {line.variant_id for line in lines}
-    if not ids:
-        return set()
-    return set(session.scalars(select(Variant.id).join(Product, Product.id == Variant.product_id)
-                               .where(Variant.id.in_(ids), Product.sold_by_weight.is_(True))))
-
-
 def _quantity_text(quantity_milli: int, unit_price: int, weighed: bool, money) -> str:
     if weighed:
         return f"{format_quantity(quantity_milli)} kg × {money(unit_price)}/kg"
@@ -224,25 +195,9 @@ def _sale_line(doc: RollDocument, line: OrderLine, weighed: bool, money) -> None
         doc.pair("Discount", money(-line.line_discount), indent=6)
 
 
-def _taxes_by_rate(lines: list[OrderLine], money) -> list[tuple[str, int]]:
+def _tax_labels(by_rate: list[TaxByRate], money) -> list[tuple[str, int]]:
     """("VAT 21% of 17.44", 3.66) per rate, highest rate first."""
-    taxable: dict[tuple[str, int], int] = defaultdict(int)
-    tax: dict[tuple[str, int], int] = defaultdict(int)
-    for line in lines:
-        for part in line.taxes:
-            taxable[(part.name, part.rate_ppm)] += part.taxable
-            tax[(part.name, part.rate_ppm)] += part.tax
-    return [(f"{key[0]} of {money(taxable[key])}", tax[key])
-            for key in sorted(tax, key=lambda k: (-k[1], k[0]))]
-
-
-def _tender_label(payment: Payment) -> str:
-    if payment.method == "card":
-        card = " ".join(p for p in (payment.card_brand,
-                                    f"•••• {payment.card_last4}" if payment.card_last4 else None)
-                        if p)
-        return f"Card {card}".strip()
-    return METHOD_NAMES.get(payment.method, payment.method)
+    return [(f"{name} of {money(taxable)}", tax) for name, _, taxable, tax in by_rate]
 
 
 def _footer_and_barcode(doc: RollDocument, footer: str | None, code: str, number: str,

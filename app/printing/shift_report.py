@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import NotFound
 from app.domain.money import format_amount
-from app.printing.receipt import COPY_MARK, local_time
+from app.printing.figures import COPY_MARK, local_time
 from app.printing.roll import RollDocument, roll_for
 from app.till.views import TaxLineView, ZReport
 from app.till.zreport import build_report, report_from_json

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from app.domain.errors import NotFound
 from app.domain.quantity import format_quantity
 from app.printing.fonts import BOLD, FONT
-from app.printing.receipt import COPY_MARK
+from app.printing.figures import COPY_MARK, local_time
 from app.printing.page import (CELL_PAD, RULE, SHADE, Running, body_width, build_pdf,
-                               local_time, para, paper_size)
+                               copy_mark, para, paper_size)
 from app.printing.roll import printable
 from app.sales.identity import this_register
 from db.models import Barcode, Category, Product, StockLevel, Store, Variant
@@ -62,7 +62,7 @@ def render_stock_sheet(session: Session, *, paper: str, category_id: str | None 
     at = local_time(now or datetime.now(timezone.utc), store.timezone)
     story = _title(store, scope, at, groups)
     if copy:
-        story.insert(1, _copy_band(body_width(paper)))
+        story.insert(1, copy_mark(COPY_MARK, body_width(paper)))
     width = body_width(paper)
     for name, rows in groups:
         story.append(_category_table(name, rows, width))
@@ -173,15 +173,6 @@ def _title(store: Store, scope: str, at: str,
                  f"{len(groups)} categor{'ies' if len(groups) != 1 else 'y'} · printed {at}",
                  "small"),
             Spacer(1, 5 * mm)]
-
-
-def _copy_band(width: float) -> Table:
-    return Table([[COPY_MARK]], colWidths=[width], hAlign="LEFT",
-                 style=[("BACKGROUND", (0, 0), (-1, -1), colors.black),
-                        ("TEXTCOLOR", (0, 0), (-1, -1), colors.white),
-                        ("FONT", (0, 0), (-1, -1), BOLD, 11),
-                        ("TOPPADDING", (0, 0), (-1, -1), 3),
-                        ("BOTTOMPADDING", (0, 0), (-1, -1), 5)])
 
 
 def _cell(text: str, width: float, style: str = "cell") -> str | Paragraph:
