@@ -263,8 +263,9 @@ def _print_queued(store: LocalStore, printer: str, doc: Resolved, pdf: bytes, wi
 
     backend = backend_for(printer, width=width)  # a malformed printer name: nothing queued
     queue = PrintQueue(store, recover=False)  # a window beside us may be printing right now
-    job_id = queue.enqueue(printer, doc.kind, doc.ref, pdf, copy=copy)
-    job = queue.take(printer, job_id)
+    # queued already taken: a window's worker draining this printer never takes it first
+    job = queue.enqueue_taken(printer, doc.kind, doc.ref, pdf, copy=copy)
+    job_id = job.id
     try:
         backend.print_pdf(job.pdf, job.title)
     except PrinterError as exc:
@@ -276,4 +277,7 @@ def _print_queued(store: LocalStore, printer: str, doc: Resolved, pdf: bytes, wi
         queue.failed(job_id, "printing failed: the error is in the log")
         raise
     queue.done(job_id)
+    note = queue.get(job_id).error  # a label printed for an order that can no longer ship
+    if note:
+        print(f"tillpoint: warning: {doc.number}: {note}", file=sys.stderr)
     return job_id

@@ -123,13 +123,27 @@ class PrintQueue:
     # -- queueing --------------------------------------------------------------------------
     def enqueue(self, printer: str, kind: str, ref: str, pdf: bytes, copy: bool = False) -> str:
         """Queue ``pdf`` for ``printer``; returns the job's id."""
+        with self.store.write() as session:
+            return self._add(session, printer, kind, ref, pdf, copy, "queued").id
+
+    def enqueue_taken(self, printer: str, kind: str, ref: str, pdf: bytes,
+                      copy: bool = False) -> Job:
+        """Queue ``pdf`` already taken (``printing``), in one transaction: the command line
+        prints its own job, which a window's worker draining the same printer never sees
+        queued, so never takes first. Finish it with :meth:`done` or :meth:`failed`."""
+        with self.store.write() as session:
+            return _job(self._add(session, printer, kind, ref, pdf, copy, "printing"),
+                        with_pdf=True)
+
+    def _add(self, session: Session, printer: str, kind: str, ref: str, pdf: bytes, copy: bool,
+             status: str) -> PrintJob:
         job = PrintJob(printer=_printer(printer), kind=_text(kind, "kind", 20),
                        document_ref=_text(ref, "document_ref", 64), copy=bool(copy),
-                       pdf=self._pdf(pdf), status="queued", attempts=0)
-        with self.store.write() as session:
-            session.add(job)
-            session.flush()
-            return job.id
+                       pdf=self._pdf(pdf), status=status,
+                       attempts=1 if status == "printing" else 0)
+        session.add(job)
+        session.flush()
+        return job
 
     @staticmethod
     def _pdf(pdf: bytes) -> bytes:

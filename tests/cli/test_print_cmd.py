@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 import main
 from app.domain.tenders import TenderMethod
@@ -185,6 +186,36 @@ def test_printing_to_an_escpos_device_goes_through_the_queue(capsys, shop, tmp_p
     finally:
         store.close()
     assert (job.status, job.kind, job.title) == ("done", "receipt", f"Receipt {number}")
+
+
+def test_a_window_draining_the_same_printer_never_takes_the_commands_job(capsys, shop, tmp_path):
+    """The window's worker takes a printer's queued jobs as soon as they are committed: here it
+    gets its chance right after every commit the command makes."""
+    _order_id, number = shop["sales"]["receipt"]
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")
+    printer = f"escpos:file:{device}"
+    window = opened(shop)
+    taken: list[object] = []
+    busy: list[bool] = []
+
+    def window_worker(_session) -> None:
+        if not busy:  # its own commit must not call it again
+            busy.append(True)
+            taken.append(PrintQueue(window, recover=False).take(printer))
+            busy.clear()
+
+    event.listen(Session, "after_commit", window_worker)
+    try:
+        code, result, err = run(capsys, shop, "receipt", number, "--printer", printer)
+    finally:
+        event.remove(Session, "after_commit", window_worker)
+    try:
+        job = PrintQueue(window, recover=False).get(result["job"])
+    finally:
+        window.close()
+    assert (code, err) == (0, "") and taken and not any(taken)
+    assert job.status == "done" and device.read_bytes().startswith(b"\x1b@\x1dv0")
 
 
 def test_an_unplugged_printer_fails_in_words_and_keeps_the_job_to_retry(capsys, shop, tmp_path):

@@ -296,3 +296,12 @@ def test_a_label_whose_order_cannot_ship_is_still_done_and_says_why(store, queue
     assert job.status == "done" and "not shipped" in job.error and "cancelled" in job.error
     with store.read() as s:
         assert s.get(Shipment, shipment_id).printed_at is None  # nothing half-written
+
+
+def test_a_job_queued_taken_is_never_taken_by_another_worker(queue):
+    job = queue.enqueue_taken(RECEIPTS, "receipt", "r1", document("r1"))
+    assert (job.status, job.attempts, job.printer) == ("printing", 1, RECEIPTS)
+    assert job.pdf.startswith(b"%PDF-") and job.title == "r1"
+    assert queue.take(RECEIPTS) is None  # a window's worker finds nothing to take
+    queue.done(job.id)
+    assert queue.get(job.id).status == "done"
