@@ -38,6 +38,9 @@ LEADING = 1.2
 MAX_PARCELS = 20
 TO_SIZES = (16, 15, 14, 13, 12, 11, 10, 9, 8, 7)
 FROM_SIZES = (8, 7.5, 7, 6.5, 6, 5.5)
+SERVICE_SIZES = tuple(float(size) for size in range(20, 9, -1))
+CARRIER_SIZES = (10.0, 9.0, 8.0, 7.0)
+INFO_MIN = 6.0  # the smallest print of the weight, parcel and order figures
 # heights of the fixed bands, in points, top to bottom (the recipient takes what is left)
 HEADER_H, FROM_H, INFO_H, BARCODE_H = 36.0, 58.0, 82.0, 84.0
 BAR_HEIGHT = 60.0
@@ -144,29 +147,33 @@ def render_label(data: LabelData) -> bytes:
     """The label of ``data`` as a PDF, one 4×6 in page per parcel."""
     _check(data)
     to_block, from_block = _fit_to(tuple(data.ship_to)), _fit_from(tuple(data.ship_from))
+    header = _fit_header(data)
     symbol = code128_for_width(data.tracking_number, WIDTH, PAGE_WIDTH, BAR_HEIGHT)
     if symbol is None:
         raise InvalidInput("is too long for a scannable barcode on a 4 in label",
                            field="tracking_number")
     qr = _qr_modules(data.order_number)
+    if text_width(printable(data.order_number), True, INFO_MIN) > _qr_geometry(qr)[2]:
+        raise InvalidInput("is too long to print beside the label's QR code",
+                           field="order_number")
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1)
     canvas.setTitle(f"Label {data.tracking_number} (order {data.order_number})")
     canvas.setAuthor(data.ship_from[0])
     canvas.setCreator("Tillpoint")
     for parcel in range(1, data.parcels + 1):
-        _page(canvas, data, parcel, to_block, from_block,
+        _page(canvas, data, parcel, header, to_block, from_block,
               lambda c, x, y: symbol.drawOn(c, x, y), symbol.width, qr)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _page(c: Canvas, data: LabelData, parcel: int, to_block: _Block, from_block: _Block,
-          draw_barcode: Callable[[Canvas, float, float], None], barcode_width: float,
+def _page(c: Canvas, data: LabelData, parcel: int, header: _Header, to_block: _Block,
+          from_block: _Block, draw_barcode: Callable[[Canvas, float, float], None], barcode_width: float,
           qr: list[list[bool]]) -> None:
     left, right, top = MARGIN, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - MARGIN
-    _header(c, data, top)
+    _header(c, data, header, top)
     y = top - HEADER_H
     _rule(c, y, 1.5)
     y = _block(c, "FROM", from_block, y - 3, label_size=6.5)
@@ -182,16 +189,40 @@ def _page(c: Canvas, data: LabelData, parcel: int, to_block: _Block, from_block:
           align="center")
 
 
-def _header(c: Canvas, data: LabelData, top: float) -> None:
+@dataclass(frozen=True, slots=True)
+class _Header:
+    service: str
+    service_size: float
+    carrier: str
+    carrier_size: float
+    room: float  # what the service leaves on the left, for the carrier and the date
+
+
+def _largest_size(text: str, width: float, sizes: tuple[float, ...], field: str) -> float:
+    """The first of ``sizes`` (largest first) ``text`` fits ``width`` in, in bold; a name
+    that does not fit even the smallest is refused: cut off, it could name another carrier
+    or service."""
+    for size in sizes:
+        if text_width(text, True, size) <= width:
+            return size
+    raise InvalidInput("is too long to fit the label's header even in small print: shorten it",
+                       field=field)
+
+
+def _fit_header(data: LabelData) -> _Header:
     service = printable(data.service.upper())
-    size = 20.0
-    while size > 10 and text_width(service, True, size) > WIDTH / 2:
-        size -= 1
-    service = wrap(service, WIDTH / 2, bold=True, size=size)[0]
-    _text(c, service, PAGE_WIDTH - MARGIN, top - size, size=size, bold=True, align="right")
-    room = WIDTH - text_width(service, True, size) - 8
-    carrier = wrap(data.carrier, room, bold=True, size=10)[0]
-    _text(c, carrier, MARGIN, top - 11, size=10, bold=True)
+    service_size = _largest_size(service, WIDTH / 2, SERVICE_SIZES, "service")
+    room = WIDTH - text_width(service, True, service_size) - 8
+    carrier = printable(data.carrier)
+    return _Header(service, service_size, carrier,
+                   _largest_size(carrier, room, CARRIER_SIZES, "carrier"), room)
+
+
+def _header(c: Canvas, data: LabelData, header: _Header, top: float) -> None:
+    _text(c, header.service, PAGE_WIDTH - MARGIN, top - header.service_size,
+          size=header.service_size, bold=True, align="right")
+    _text(c, header.carrier, MARGIN, top - 11, size=header.carrier_size, bold=True)
+    room = header.room
     second = " · ".join(part for part in (
         "COPY" if data.copy else "", data.shipped_on.isoformat() if data.shipped_on else "")
         if part)
@@ -210,23 +241,27 @@ def _block(c: Canvas, label: str, block: _Block, top: float, *, label_size: floa
 
 
 def _info(c: Canvas, data: LabelData, parcel: int, top: float, qr: list[list[bool]]) -> None:
-    modules = len(qr) + 8  # with the four-module quiet zone the standard asks for
-    dots = max(int(QR_MAX / (modules * DOT)), 1)
-    side = modules * dots * DOT
+    module, side, column = _qr_geometry(qr)
     qr_x, qr_y = PAGE_WIDTH - MARGIN - side, top - 3 - side
-    _draw_qr(c, qr, qr_x, qr_y, dots * DOT)
-    column = qr_x - MARGIN - 6
+    _draw_qr(c, qr, qr_x, qr_y, module)
     y = top - 4
     rows = (("WEIGHT", format_weight(data.weight_grams), 11.0),
             ("PARCEL", f"{parcel} of {data.parcels}", 14.0),
             ("ORDER", data.order_number, 9.0))
     for caption, value, size in rows:
         _text(c, caption, MARGIN, y - 6, size=6, bold=True)
-        while size > 6 and text_width(printable(value), True, size) > column:
+        while size > INFO_MIN and text_width(printable(value), True, size) > column:
             size -= 0.5
-        _text(c, wrap(value, column, bold=True, size=size)[0], MARGIN, y - 7 - size,
-              size=size, bold=True)
+        _text(c, printable(value), MARGIN, y - 7 - size, size=size, bold=True)
         y -= 8 + size * LEADING + 2
+
+
+def _qr_geometry(qr: list[list[bool]]) -> tuple[float, float, float]:
+    """The QR code's module and side in points, and the width left of it for the figures."""
+    modules = len(qr) + 8  # with the four-module quiet zone the standard asks for
+    dots = max(int(QR_MAX / (modules * DOT)), 1)
+    side = modules * dots * DOT
+    return dots * DOT, side, WIDTH - side - 6
 
 
 def _qr_modules(value: str) -> list[list[bool]]:

@@ -114,6 +114,10 @@ def test_a_reprint_says_copy_and_weights_print_exactly():
     ({"tracking_number": "TPS01·R01"}, "tracking_number"),
     ({"tracking_number": "T" * 60}, "tracking_number"),  # no scannable Code 128 fits 4 in
     ({"order_number": ""}, "order_number"),
+    ({"order_number": "W" * 40}, "order_number"),  # beside the QR code, even in small print
+    # a name cut off could be another carrier's or service's
+    ({"carrier": "Transportes Internacionales " * 3}, "carrier"),
+    ({"service": "Next day before noon signed for"}, "service"),
 ])
 def test_what_a_label_cannot_hold_is_refused_naming_the_field(change, field):
     with pytest.raises(InvalidInput) as err:
@@ -145,3 +149,11 @@ def test_the_label_of_a_shipment_in_the_store(blank_shop):
     doc = pdf.load(render_label(data))
     assert doc.pages == 2
     assert scanned(doc, 1) == {"Code128": shipment.tracking_number, "QRCode": "S01-R01-000001"}
+
+
+def test_a_long_carrier_or_service_name_is_printed_smaller_but_whole():
+    data = replace(LABEL, carrier="Parcelforce Worldwide Logistics", service="EXPRESS 24 PLUS")
+    doc = pdf.load(render_label(data))
+    text = " ".join(doc.text().split())
+    assert "Parcelforce Worldwide Logistics" in text and "EXPRESS 24 PLUS" in text
+    assert_inside_the_margins(render_label(data))
