@@ -2,7 +2,8 @@
 
 Receipt printers open their drawer on the ESC/POS pulse ``ESC p m t1 t2``: pin 2 (m = 0), on
 for 25 × 2 ms, off for 250 × 2 ms. The till writes those five bytes to the printer's device
-(``/dev/usb/lp0``, a serial port, or a file for tests). Opening the drawer comes *after* the
+(``/dev/usb/lp0``, a serial port, or a file for tests), or, when the receipt printer is an
+ESC/POS one and no device is set, sends them through the printer's own connection. Opening the drawer comes *after* the
 sale is recorded, so a drawer that does not open is reported, never an error that could undo
 or repeat a sale.
 """
@@ -14,9 +15,11 @@ import os
 from pathlib import Path
 
 from app.config.settings import Settings
+from app.domain.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
+#: the one copy of the pulse (app.printing.escpos_backend kicks a printer's drawer with it)
 PULSE = b"\x1bp\x00\x19\xfa"
 
 
@@ -57,8 +60,39 @@ class CashDrawer:
         return False
 
 
-def drawer_for(settings: Settings) -> CashDrawer | None:
-    """The drawer this till is set up with, or None when it has none (``till.cash_drawer``)."""
+class PrinterDrawer:
+    """A drawer plugged into an ESC/POS receipt printer (``printer.receipt`` = ``escpos:…``),
+    kicked through that printer's connection (USB, network or device file), as
+    :class:`CashDrawer` is through a device file: ``open`` says False and why, never raises."""
+
+    def __init__(self, printer: str, *, width: str = "80mm") -> None:
+        self.printer, self.width = printer, width
+        self.last_error: str | None = None
+
+    def open(self) -> bool:
+        # python-escpos is imported only by a till whose receipt printer speaks it
+        from app.printing.backends import PrinterError
+        from app.printing.escpos_backend import EscPosBackend
+
+        try:
+            EscPosBackend(self.printer, width=self.width).kick_drawer()
+        except (PrinterError, InvalidInput) as exc:
+            self.last_error = f"the cash drawer's printer did not take the pulse: {exc}"
+            log.warning("cash drawer not opened: %s", self.last_error)
+            return False
+        self.last_error = None
+        return True
+
+
+def drawer_for(settings: Settings) -> CashDrawer | PrinterDrawer | None:
+    """The drawer this till is set up with, or None when it has none (``till.cash_drawer``).
+
+    A device set for it (``till.cash_drawer_device``) is written to; without one, a drawer is
+    taken to be plugged into the receipt printer when that is an ESC/POS one."""
     if not settings.get("till.cash_drawer"):
         return None
-    return CashDrawer(settings.get("till.cash_drawer_device") or None)
+    device = settings.get("till.cash_drawer_device") or None
+    printer = (settings.get("printer.receipt") or "").strip()
+    if device is None and printer.startswith("escpos:"):
+        return PrinterDrawer(printer, width=settings.get("receipt.width") or "80mm")
+    return CashDrawer(device)

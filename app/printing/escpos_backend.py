@@ -32,6 +32,7 @@ except ImportError:  # no pyusb: Usb.is_usable() says so before a device is open
     class NoBackendError(Exception):  # type: ignore[no-redef]
         pass
 
+from app.devices.drawer import PULSE
 from app.domain.errors import InvalidInput
 from app.printing.backends import OFFLINE, OUT_OF_PAPER, PrinterError, check_pdf
 from app.printing.raster import THERMAL_DPI, rasterise
@@ -42,7 +43,6 @@ HEAD_DOTS = {"80mm": 576, "58mm": 384}
 DEFAULT_PORT = 9100
 IO_TIMEOUT_SECONDS = 5.0
 STATUS_TIMEOUT_SECONDS = 0.5
-DRAWER_PULSE = (27, 112, 0, 25, 250)  # ESC p m t1 t2
 #: rows per raster command: printers with small buffers choke on one very tall image
 FRAGMENT_ROWS = 512
 _OFFLINE_ERRNOS = {errno.ENODEV, errno.ENXIO, errno.EIO, errno.EHOSTUNREACH, errno.ENETUNREACH,
@@ -138,7 +138,7 @@ class EscPosBackend:
     def kick_drawer(self) -> None:
         """Open the cash drawer plugged into this printer."""
         with self._connected() as device:
-            device.cashdraw(list(DRAWER_PULSE))
+            device.cashdraw(list(PULSE))  # ESC p m t1 t2, as bytes it is given
 
     # -- connection and status -------------------------------------------------------------
     @contextlib.contextmanager

@@ -46,3 +46,23 @@ def test_the_drawer_comes_from_the_settings(tmp_path):
     settings.set("till.cash_drawer_device", str(tmp_path / "lp0"))
     drawer = drawer_for(settings)
     assert drawer is not None and drawer.device_path == tmp_path / "lp0"
+
+
+def test_a_drawer_in_an_escpos_receipt_printer_is_kicked_through_the_printer(tmp_path, caplog):
+    """``printer.receipt`` = escpos:… and no device of its own: the pulse goes through the
+    printer's connection (the same bytes as to a device file)."""
+    settings = Settings(tmp_path / "settings.toml")
+    printer = tmp_path / "lp0"
+    printer.write_bytes(b"")
+    settings.set("till.cash_drawer", "true")
+    settings.set("printer.receipt", f"escpos:file:{printer}")
+    drawer = drawer_for(settings)
+    assert drawer is not None and drawer.open() and drawer.last_error is None
+    assert printer.read_bytes() == PULSE
+    printer.unlink()  # unplugged
+    with caplog.at_level(logging.WARNING, logger="app.devices.drawer"):
+        assert drawer.open() is False
+    assert "printer offline" in drawer.last_error and "cash drawer not opened" in caplog.text
+    assert not printer.exists()
+    settings.set("till.cash_drawer_device", str(tmp_path / "ttyS0"))  # a device of its own wins
+    assert drawer_for(settings).device_path == tmp_path / "ttyS0"

@@ -17,6 +17,7 @@ import zxingcpp
 from PIL import Image, ImageOps
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
+from app.devices.drawer import PULSE
 from app.domain.errors import InvalidInput
 from app.domain.tenders import TenderMethod
 from app.printing import escpos_backend
@@ -33,7 +34,6 @@ from db.engine import LocalStore
 from tests.support import catalog
 
 INIT, CUT, FEED = b"\x1b@", b"\x1dV\x00", b"\x1bd\x06"
-PULSE = b"\x1bp\x00\x19\xfa"  # pin 2, 50 ms on, 500 ms off: what app.devices.drawer sends
 OK = 0x12  # a status byte with nothing to report
 
 
