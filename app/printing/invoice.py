@@ -8,7 +8,8 @@ tax given back per rate, where the money went, and the invoice it corrects.
 
 Every figure is the order's (or the refund's) own, as recorded: nothing is priced again. Line
 amounts are in the store's convention (tax included or not, as the header says); the totals
-always show the amount without tax, the tax and the total. Credit notes are negative.
+always show the amount without tax, the tax and the total. Credit notes are negative. A
+discount is always shown as a negative amount, on an invoice and a credit note alike.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def _sale_row(line: OrderLine, ctx: _Context) -> list[object]:
     quantity, unit = _quantity(line, line.quantity_milli, ctx)
     amount = line.gross - discount  # the line's net in the store's convention
     return [str(line.line_no), TextCell(line.name, line.sku), quantity, unit,
-            ctx.money(-discount) if discount else "", _rates(line), ctx.money(amount)]
+            _discount(ctx, discount), _rates(line), ctx.money(amount)]
 
 
 def _refund_row(line: OrderLine, quantity_milli: int, amount: int,
@@ -204,7 +205,13 @@ def _refund_row(line: OrderLine, quantity_milli: int, amount: int,
              else round_half_up(Decimal(line.gross) * quantity_milli / line.quantity_milli))
     discount = gross - amount
     return [str(line.line_no), TextCell(line.name, line.sku), quantity, unit,
-            ctx.money(discount) if discount else "", _rates(line), ctx.money(-amount)]
+            _discount(ctx, discount), _rates(line), ctx.money(-amount)]
+
+
+def _discount(ctx: _Context, discount: int) -> str:
+    """A line's discount as taken off its price: negative on an invoice and a credit note
+    alike, so the column reads the same way on both (the credited amount carries the sign)."""
+    return ctx.money(-discount) if discount else ""
 
 
 def _in_convention(ctx: _Context, amount: int, tax: int) -> int:

@@ -191,8 +191,9 @@ def test_a_credit_note_shows_the_refund_and_the_invoice_it_corrects(shop, test_o
     for expected in ("CREDIT NOTE CN-S01-R01-000001", "Corrects invoice INV-S01-R01-000001",
                      f"Refund {refund_number}", "Buyer Ada Lovelace", "Tax no. GB123456789",
                      "Tea T", "1 4.50 21% -4.50", "Βιβλίο · Книга", "1 20.00 9% -20.00",
-                     # the cake's discount was not paid, so it is not credited either
-                     "Cake T", "1 12.10 1.21 21% -10.89",
+                     # the cake's discount was not paid, so it is not credited either;
+                     # a discount reads negative, as on the invoice
+                     "Cake T", "1 12.10 -1.21 21% -10.89",
                      f"Total excl. tax {format_amount(-(amount - tax), 'EUR')}",
                      f"Tax {format_amount(-tax, 'EUR')}",
                      f"Total credited (EUR) {format_amount(-amount, 'EUR')}",
@@ -251,3 +252,18 @@ def test_bad_requests(shop):
         with pytest.raises(InvalidInput) as err:
             render_invoice(s, "no-such-invoice", paper="A5")
         assert err.value.field == "paper"
+
+
+def test_a_discount_reads_negative_on_the_invoice_and_on_its_credit_note(shop):
+    store, ids = shop
+    cart = Cart(customer_id=ids["ada"])
+    cart.add(ids["cake"], 1000)
+    cart.set_line_discount(0, Discount.percent(100_000))  # 10 % off the cake: 1.21
+    order_id = sell(store, ids, cart, [Tender(CASH)])
+    invoice_id = invoice_for(store, ids, order_id)
+    with store.write() as s:
+        record = refund(s, order_ref=order_id, staff_id=ids["cashier"])
+        note_id = issue_credit_note(s, record.id, staff_id=ids["cashier"]).id
+    invoice, note = (flat(draw(store, ref)[1].text()) for ref in (invoice_id, note_id))
+    assert "1 12.10 -1.21 21% 10.89" in invoice
+    assert "1 12.10 -1.21 21% -10.89" in note  # the credit carries the sign, not the discount
