@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.config.paths import Paths
 from app.config.settings import Settings
-from app.domain.errors import InvalidInput, NotFound
+from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.permissions import Permission
 from db.base import utcnow
 from db.engine import LocalStore
@@ -49,7 +49,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
                        help="print on this printer (a system printer, cups:NAME, "
                             "escpos:usb:VID:PID, escpos:net:HOST[:PORT], escpos:file:PATH or "
                             "file:DIR); default: the one set for the document")
-    cmd.add_argument("--copy", action="store_true", help="a reprint, marked as a copy")
+    cmd.add_argument("--copy", action="store_true",
+                     help="a reprint, marked as a copy (a receipt or invoice printed before is "
+                          "one anyway)")
     cmd.add_argument("--gift", action="store_true", help="receipt: a gift receipt, no prices")
     cmd.add_argument("--width", choices=("80mm", "58mm"), help="receipt: the roll's width")
     cmd.add_argument("--paper", choices=("A4", "Letter"), help="invoice: the paper size")
@@ -88,15 +90,16 @@ def cmd_print(args: argparse.Namespace, paths: Paths) -> int:
     store = LocalStore.open(paths.store)
     try:
         doc = _resolve(store, args)
+        copy = _is_copy(store, doc, asked=args.copy)
         with store.read() as session:
-            pdf = draw(session, doc.kind, doc.ref, options, copy=args.copy)
-        result = {"document": doc.kind, "number": doc.number, "copy": args.copy}
+            pdf = draw(session, doc.kind, doc.ref, options, copy=copy)
+        result = {"document": doc.kind, "number": doc.number, "copy": copy}
         if out is not None:
             _save(out, pdf)
             result |= {"out": str(out), "bytes": len(pdf)}
         else:
             printer = args.printer if args.printer is not None else printer_for(doc.kind, settings)
-            job = _print_queued(store, printer, doc, pdf, options.width, copy=args.copy)
+            job = _print_queued(store, printer, doc, pdf, options.width, copy=copy)
             if job is None:
                 return 1
             result |= {"printer": printer or "(system default)", "job": job}
@@ -124,6 +127,10 @@ def _check_options(args: argparse.Namespace) -> Path | None:
     if args.mark_shipped and not args.out:
         raise InvalidInput("goes with --out (a printed label marks the order itself)",
                            field="mark-shipped")
+    if args.copy and args.document == "label" and any(
+            getattr(args, name) is not None for name in LABEL_OPTIONS):
+        raise InvalidInput("is for a label printed before; a new shipment's label is its "
+                           "first", field="copy")
     if args.printer is not None and not args.printer.strip():
         raise InvalidInput("must name a printer", field="printer")
     if args.out is None:
@@ -252,6 +259,26 @@ def _is_shipped(store: LocalStore, shipment_id: str) -> bool:
 
     with store.read() as session:
         return session.get(Shipment, shipment_id).printed_at is not None
+
+
+def _is_copy(store: LocalStore, doc: Resolved, *, asked: bool) -> bool:
+    """A receipt or invoice printed before is printed again as a copy, asked or not: only one
+    original goes out. A label is a copy only when asked, and only once it has been printed:
+    printing a label for the first time ships its order, which a reprint must never do
+    unnoticed, so a never-printed label asked as a copy is refused rather than printed as
+    its original."""
+    from db.models import PrintJob, Shipment
+
+    with store.read() as session:
+        printed = session.scalar(select(PrintJob.id).where(
+            PrintJob.kind == doc.kind, PrintJob.document_ref == doc.ref,
+            PrintJob.status == "done").limit(1)) is not None
+        if doc.shipment_id is None:
+            return asked or printed
+        if asked and not printed and session.get(Shipment, doc.shipment_id).printed_at is None:
+            raise RuleViolation(f"the label {doc.number} was never printed: print it without "
+                                "--copy (that ships the order)", field="copy")
+        return asked
 
 
 # -- printing ----------------------------------------------------------------------------------

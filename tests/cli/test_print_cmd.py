@@ -41,7 +41,8 @@ def shop(tmp_path_factory) -> dict:
             sales = {}
             for name, customer, ship_to in (("receipt", None, None), ("customer", ada.id, None),
                                             ("anon", None, None), ("refunded", ada.id, None),
-                                            ("ship", ada.id, ADDRESS), ("ship2", ada.id, ADDRESS)):
+                                            ("ship", ada.id, ADDRESS), ("ship2", ada.id, ADDRESS),
+                                            ("ship3", ada.id, ADDRESS), ("again", None, None)):
                 cart = Cart(customer_id=customer)
                 cart.add(tea.id, 2000)
                 order = checkout(s, cart=cart, tenders=[Tender(TenderMethod.CASH)],
@@ -244,7 +245,49 @@ def test_the_printer_set_for_the_document_is_the_default(capsys, shop, tmp_path)
         main.main(["config", "set", "printer.receipt", "", "--data-dir", str(shop["dir"])])
         capsys.readouterr()
     assert code == 0 and result["printer"] == f"file:{folder}"
-    assert [p.name for p in folder.iterdir()] == [f"Receipt_{number}.pdf"]
+    (saved,) = folder.iterdir()  # a copy when an earlier test printed this receipt
+    assert saved.name in (f"Receipt_{number}.pdf", f"Receipt_{number}_copy.pdf")
+
+
+def test_a_receipt_printed_before_comes_out_as_a_copy_unasked(capsys, shop, tmp_path):
+    _order_id, number = shop["sales"]["again"]
+    folder = tmp_path / "receipts"
+    code, saved, _ = run(capsys, shop, "receipt", number, "--out", str(tmp_path / "a.pdf"))
+    assert code == 0 and saved["copy"] is False  # saved, not printed: still no original out
+    code, first, _ = run(capsys, shop, "receipt", number, "--printer", f"file:{folder}")
+    assert code == 0 and first["copy"] is False
+    code, again, _ = run(capsys, shop, "receipt", number, "--printer", f"file:{folder}")
+    assert code == 0 and again["copy"] is True
+    code, saved, _ = run(capsys, shop, "receipt", number, "--out", str(tmp_path / "b.pdf"))
+    assert code == 0 and saved["copy"] is True
+    assert "COPY" in pdf.load((tmp_path / "b.pdf").read_bytes()).text()
+    assert [("COPY" in pdf.load(p.read_bytes()).text()) for p in sorted(folder.iterdir())] \
+        == [False, True]
+
+
+def test_a_label_never_printed_is_never_printed_as_a_copy(capsys, shop, tmp_path):
+    order_id, number = shop["sales"]["ship3"]
+    code, _, err = run(capsys, shop, "label", number, "--weight", "700", "--copy",
+                       "--out", str(tmp_path / "l.pdf"))
+    assert code == 1 and err.startswith("tillpoint: copy: ") and not list(tmp_path.iterdir())
+    code, _, _ = run(capsys, shop, "label", number, "--weight", "700", "--out",
+                     str(tmp_path / "l.pdf"))
+    assert code == 0
+    code, _, err = run(capsys, shop, "label", number, "--copy", "--printer",
+                       f"file:{tmp_path / 'labels'}")
+    assert code == 1 and err.startswith("tillpoint: copy: ") and "never printed" in err
+    assert not (tmp_path / "labels").exists()
+    store = opened(shop)
+    try:
+        with store.read() as s:
+            assert s.get(Order, order_id).status != "shipped"
+    finally:
+        store.close()
+    code, printed, _ = run(capsys, shop, "label", number, "--printer", f"file:{tmp_path / 'labels'}")
+    assert code == 0 and printed["copy"] is False and printed["shipped"] is True
+    code, reprint, _ = run(capsys, shop, "label", number, "--copy", "--printer",
+                           f"file:{tmp_path / 'labels'}")
+    assert code == 0 and reprint["copy"] is True
 
 
 # -- refused -----------------------------------------------------------------------------------
