@@ -148,6 +148,7 @@ def _check_options(args: argparse.Namespace) -> Path | None:
 def _save(out: Path, pdf: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
     try:
+        os.fchmod(handle, 0o644)  # a saved PDF is as readable as any file, not mkstemp's 0600
         with os.fdopen(handle, "wb") as fh:
             fh.write(pdf)
             fh.flush()

@@ -79,6 +79,7 @@ def write_new(directory: Path, stem: str, data: bytes) -> Path:
     """Write ``data`` to ``directory/stem.pdf`` (or ``stem-N.pdf`` when taken), atomically."""
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tillpoint-", suffix=".part")
     try:
+        os.fchmod(handle, 0o644)  # mkstemp's 0600 would hide the documents from whoever files them
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()

@@ -75,6 +75,7 @@ def test_a_receipt_saved_as_pdf_reads_and_scans_as_the_sale(capsys, shop, tmp_pa
     assert (code, err) == (0, "")
     assert result == {"document": "receipt", "number": number, "copy": False, "out": str(out),
                       "bytes": out.stat().st_size}
+    assert out.stat().st_mode & 0o777 == 0o644
     doc = pdf.load(out.read_bytes())
     assert round(doc.size_mm()[0]) == int(width[:2]) and number in doc.text()
     assert "9.00" in doc.text() and "Иван-чай" in doc.text()

@@ -294,6 +294,12 @@ def test_a_folder_keeps_every_copy(sale, tmp_path):
     assert not list((tmp_path / "out").glob(".*"))  # no temporary file left behind
 
 
+def test_a_folders_documents_are_readable_by_all(sale, tmp_path):
+    folder = FileBackend(tmp_path / "out")
+    folder.print_pdf(sale["pdf"]["80mm"], "Receipt")
+    assert stat.S_IMODE(folder.last_path.stat().st_mode) == 0o644
+
+
 def test_a_folder_that_cannot_be_written_is_said_in_words(sale, tmp_path):
     blocker = tmp_path / "taken"
     blocker.write_text("a file, not a folder")
