@@ -8,7 +8,7 @@ keeps what the label shows; nothing is synced yet, because nothing has left the 
 machine of ``app.domain.orders``), once, and the server learns it with the tracking number
 (``order.shipped``). An order has at most one label waiting to be printed: making another with
 other figures means cancelling it first, so a queued print job never prints a parcel that no
-longer exists.
+longer exists; a cancelled label's tracking number is never given to another shipment.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app.sales.refunds import find_order
 from app.shipping.address import address_lines, sender_lines
 from app.shipping.carriers import Carrier, Parcel, Service
 from db.base import new_id, utcnow
-from db.models import Order, Shipment, Store
+from db.models import AuditEntry, Order, Shipment, Store
 
 MAX_PARCELS = 20
 
@@ -94,9 +94,8 @@ def create_shipment(session: Session, order_id: str, *, weight_grams: int, parce
         raise RuleViolation(f"order {order.number} already has a label waiting to be printed "
                             f"(tracking {waiting.tracking_number}): print it, or cancel it "
                             "before making another", field="order")
-    earlier = session.scalar(select(func.count()).select_from(Shipment)
-                             .where(Shipment.order_id == order.id)) or 0
-    tracking = carrier.create(Parcel(order.number, earlier + 1, chosen.code, weight_grams,
+    tracking = carrier.create(Parcel(order.number, _shipments_made(session, order.id) + 1,
+                                     chosen.code, weight_grams,
                                      parcels, ship_to, ship_from))
     now = now or utcnow()
     shipment = Shipment(id=new_id(), order_id=order.id, carrier=carrier.name[:30],
@@ -111,6 +110,20 @@ def create_shipment(session: Session, order_id: str, *, weight_grams: int, parce
                                              "tracking_number": tracking.number}, at=now)
     session.flush()
     return shipment
+
+
+def _shipments_made(session: Session, order_id: str) -> int:
+    """How many shipments the order has ever had, cancelled ones included: the high-water mark
+    of its shipment numbers. A cancelled label may already be stuck on a parcel (printed, its
+    job never reported back), so its number is never given to another one. The audit journal
+    is append-only and written in the same transaction as each shipment, so it counts every
+    shipment ever committed and none rolled back (whose label was never printed)."""
+    created = session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "shipment.created", AuditEntry.entity == "order",
+        AuditEntry.entity_id == order_id)) or 0
+    kept = session.scalar(select(func.count()).select_from(Shipment)
+                          .where(Shipment.order_id == order_id)) or 0
+    return max(created, kept)
 
 
 def _check_fits(ship_to: tuple[str, ...], ship_from: tuple[str, ...]) -> None:
