@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.config.paths import Paths
 from app.config.settings import Settings
-from app.domain.errors import InvalidInput, NotFound, RuleViolation
+from app.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from app.domain.permissions import Permission
 from db.base import utcnow
 from db.engine import LocalStore
@@ -36,6 +36,10 @@ from db.models import Order, Refund
 
 DOCUMENTS = ("receipt", "invoice", "label")
 LABEL_OPTIONS = ("weight", "parcels", "service")
+#: the services' field names an error may name, as the options they come from
+OPTION_OF_FIELD = {"weight_grams": "weight", "buyer_name": "buyer",
+                   "buyer_address": "buyer-address", "buyer_tax_number": "buyer-tax-number",
+                   "staff_id": "staff"}
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -89,7 +93,11 @@ def cmd_print(args: argparse.Namespace, paths: Paths) -> int:
                                paper=args.paper or defaults.paper)
     store = LocalStore.open(paths.store)
     try:
-        doc = _resolve(store, args)
+        try:
+            doc = _resolve(store, args)
+        except DomainError as exc:  # named as the command line names it, not as the store does
+            exc.field = OPTION_OF_FIELD.get(exc.field or "", exc.field)
+            raise
         copy = _is_copy(store, doc, asked=args.copy)
         with store.read() as session:
             pdf = draw(session, doc.kind, doc.ref, options, copy=copy)

@@ -42,7 +42,8 @@ def shop(tmp_path_factory) -> dict:
             for name, customer, ship_to in (("receipt", None, None), ("customer", ada.id, None),
                                             ("anon", None, None), ("refunded", ada.id, None),
                                             ("ship", ada.id, ADDRESS), ("ship2", ada.id, ADDRESS),
-                                            ("ship3", ada.id, ADDRESS), ("again", None, None)):
+                                            ("ship3", ada.id, ADDRESS), ("ship4", ada.id, ADDRESS),
+                                            ("again", None, None)):
                 cart = Cart(customer_id=customer)
                 cart.add(tea.id, 2000)
                 order = checkout(s, cart=cart, tenders=[Tender(TenderMethod.CASH)],
@@ -308,11 +309,17 @@ def test_a_label_never_printed_is_never_printed_as_a_copy(capsys, shop, tmp_path
     (["receipt", "{receipt}", "--printer", "escpos:serial:/dev/ttyS0"], "printer"),
     (["receipt", "{receipt}", "--printer", " "], "printer"),
     (["invoice", "{receipt}", "--buyer-address", "1 Road", "--out", "{tmp}/x.pdf"], "buyer"),
+    # what the services call weight_grams and buyer_name, named as the options
+    (["label", "{ship4}", "--weight", "99999999", "--out", "{tmp}/x.pdf"], "weight"),
+    (["invoice", "{anon}", "--out", "{tmp}/x.pdf"], "buyer"),
+    (["invoice", "{anon}", "--buyer", "Grace", "--buyer-tax-number", "x" * 65, "--out",
+      "{tmp}/x.pdf"], "buyer-tax-number"),
 ])
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
         capsys, shop, tmp_path, argv, field):
     names = {"receipt": shop["sales"]["receipt"][1], "refund": shop["sales"]["refund"][1],
-             "ship": shop["sales"]["ship2"][1], "tmp": str(tmp_path)}
+             "ship": shop["sales"]["ship2"][1], "ship4": shop["sales"]["ship4"][1],
+             "anon": shop["sales"]["again"][1], "tmp": str(tmp_path)}
     code, result, err = run(capsys, shop, *(a.format(**names) for a in argv))
     assert code == 1 and result is None
     assert err.startswith(f"tillpoint: {field}: ") and err.count("\n") == 1, err
