@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtPrintSupport import QPrinterInfo
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
+                               QLabel, QVBoxLayout, QWidget)
 
 from app.domain.errors import DomainError, InvalidInput
 from app.printing.backends import backend_for
@@ -39,15 +39,19 @@ def check_printer(value: str) -> str:
     return value
 
 
-class PrinterChooser(QDialog):
-    """``saved(dict)`` carries the settings written ({key: printer}) once they are on disk."""
+class PrinterChoices(QWidget):
+    """The form itself: a printer per kind of document, a status line and Save (the Settings
+    screen shows it as it is; :class:`PrinterChooser` in a dialog). ``row_extra(key)`` adds a
+    widget beside a kind's printer (the Settings screen's "Test page…"). ``saved(dict)``
+    carries the settings written ({key: printer}) once they are on disk."""
 
     saved = Signal(dict)
 
     def __init__(self, runner: TaskRunner, settings: Any, parent: QWidget | None = None, *,
-                 list_printers: Callable[[], list[str]] = system_printers) -> None:
+                 list_printers: Callable[[], list[str]] = system_printers,
+                 buttons: QDialogButtonBox.StandardButton = QDialogButtonBox.StandardButton.Save,
+                 row_extra: Callable[[str], QWidget] | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Printers")
         self._runner = runner
         self._settings = settings
         self.combos: dict[str, QComboBox] = {}
@@ -55,6 +59,7 @@ class PrinterChooser(QDialog):
         for key, label in CHOICES:
             combo = QComboBox(self)
             combo.setObjectName(key)
+            combo.setAccessibleName(f"Printer for {label.lower()}")
             combo.setEditable(True)
             combo.setMinimumContentsLength(28)
             combo.addItem(DEFAULT_TEXT, "")
@@ -63,19 +68,30 @@ class PrinterChooser(QDialog):
                 combo.addItem(current, current)
                 combo.setCurrentIndex(1)
             self.combos[key] = combo
-            form.addRow(label, combo)
+            form.addRow(label, self._row(combo, row_extra(key) if row_extra else None))
         self.status = QLabel("Looking for printers…", self)
+        self.status.setObjectName("printersStatus")
         self.status.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(buttons, self)
         self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         runner.run(list_printers, kind="io", label="printers list", owner=self,
                    on_success=self._listed, on_failure=self._not_listed)
+
+    def _row(self, combo: QComboBox, extra: QWidget | None) -> QWidget:
+        if extra is None:
+            return combo
+        row = QWidget(self)
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(combo, 1)
+        extra.setParent(row)
+        line.addWidget(extra)
+        return row
 
     def _listed(self, names: list[str]) -> None:
         for combo in self.combos.values():
@@ -115,10 +131,40 @@ class PrinterChooser(QDialog):
 
     def _written(self, values: dict[str, str]) -> None:
         self.buttons.setEnabled(True)
+        self.status.setText("Saved: documents print on these printers from now on")
         self.saved.emit(values)
-        self.accept()
 
     def _refused(self, error: BaseException) -> None:
         self.buttons.setEnabled(True)
         self.status.setText(str(error) if isinstance(error, DomainError)
                             else f"The settings could not be saved: {error}")
+
+
+class PrinterChooser(QDialog):
+    """:class:`PrinterChoices` in a dialog that closes once saved. ``saved(dict)`` as there."""
+
+    saved = Signal(dict)
+
+    def __init__(self, runner: TaskRunner, settings: Any, parent: QWidget | None = None, *,
+                 list_printers: Callable[[], list[str]] = system_printers) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Printers")
+        self.form = PrinterChoices(runner, settings, self, list_printers=list_printers,
+                                   buttons=QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        self.combos, self.status = self.form.combos, self.form.status
+        self.buttons = self.form.buttons
+        self.buttons.rejected.connect(self.reject)
+        self.form.saved.connect(self._written)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+
+    def value(self, key: str) -> str:
+        return self.form.value(key)
+
+    def save(self) -> None:
+        self.form.save()
+
+    def _written(self, values: dict[str, str]) -> None:
+        self.saved.emit(values)
+        self.accept()

@@ -35,24 +35,32 @@ class QtPrinterBackend:
                  make_printer: Callable[[], QPrinter] | None = None) -> None:
         self.name = name.strip()
         self._make_printer = make_printer
+        #: the system's name of the printer the last document went to (the default's own)
+        self.printer_name = ""
 
     def print_pdf(self, pdf: bytes, title: str) -> None:
         check_pdf(pdf)
         printer = self._make_printer() if self._make_printer else self._system_printer()
         printer.setDocName(title)
         paint_pdf(pdf, printer)
+        self.printer_name = printer.printerName() or self.name
 
     def _system_printer(self) -> QPrinter:
         info = QPrinterInfo.printerInfo(self.name) if self.name else QPrinterInfo.defaultPrinter()
         if info.isNull():
             known = ", ".join(QPrinterInfo.availablePrinterNames()) or "none"
-            wanted = f"printer {self.name}" if self.name else "a default printer"
+            wanted = f"printer {_named(self.name)}" if self.name else "a default printer"
             raise PrinterError(f"{wanted} is not set up on this computer", f"printers: {known}",
                                printer=self.name)
         if info.state() == QPrinter.PrinterState.Error:
             raise PrinterError(OFFLINE, f"{info.printerName()} reports an error",
                                printer=self.name)
         return QPrinter(info, QPrinter.PrinterMode.HighResolution)
+
+
+def _named(name: str) -> str:
+    # "printer Back Office Laser is not set up" reads as if 'printer Back' were the printer
+    return repr(name) if any(ch.isspace() for ch in name) else name
 
 
 def window_backend(printer: str, *, width: str = "80mm") -> PrinterBackend:
