@@ -1,6 +1,11 @@
-"""After the sale: the change to hand back, then print the receipt (F1), email it (F2) or
-none (Esc, handed on by the payment page). Whatever the cashier picks, the page is done at once
-(``done``): printing and queueing the email finish in the background and say so as a notice.
+"""After the sale: the change to hand back, then print the receipt (F1), email it (F2), print
+it with a gift receipt (F3) or none (Esc, handed on by the payment page). Whatever the cashier
+picks, the page is done at once (``done``): printing and queueing the email finish in the
+background and say so as a notice; a receipt that did not print waits in the till's strip
+with a Retry.
+
+"Reprint (F4)" prints the last receipt this till printed again, marked COPY (the previous
+customer back at the counter for another one); it leaves this sale's choices open.
 
 The next customer is often already at the counter: the focus waits in ``nextSaleField``, so a
 code scanned now (digits and Enter) means "no receipt" and goes on to the next sale's cart
@@ -17,13 +22,16 @@ from ui.till.controller import InFlight, TillController
 from ui.till.entry_fields import MIN_TOUCH, MessageLabel, touch_button
 from ui.till.receipt_output import ReceiptOutput
 
-CHOOSE = "Print (F1), Email (F2) or No receipt (Esc); or scan the next customer's first item"
+CHOOSE = ("Print (F1), Email (F2), Gift receipt (F3) or No receipt (Esc); or scan the next "
+          "customer's first item")
 
 
 class AfterSalePanel(QWidget):
     """``saleDoneLabel``, ``saleChangeLabel``; ``receiptPrintButton`` "Print (F1)",
     ``receiptEmailButton`` "Email (F2)" (then ``receiptEmailField``, Enter sends),
-    ``noReceiptButton`` "No receipt (Esc)"; ``nextSaleField`` keeps the focus for a scan."""
+    ``giftReceiptButton`` "Gift receipt (F3)" (the receipt and a gift receipt),
+    ``noReceiptButton`` "No receipt (Esc)", ``reprintButton`` "Reprint … (F4)" (shown once a
+    receipt was printed); ``nextSaleField`` keeps the focus for a scan."""
 
     done = Signal()
     #: a code scanned (or typed) and Enter: no receipt, the code starts the next sale
@@ -56,11 +64,19 @@ class AfterSalePanel(QWidget):
                                          shortcut="F1")
         self.email_button = touch_button("receiptEmailButton", "Email (F2)", "Email receipt",
                                          shortcut="F2")
+        self.gift_button = touch_button("giftReceiptButton", "Gift receipt (F3)",
+                                        "Print the receipt and a gift receipt", shortcut="F3")
         self.none_button = touch_button("noReceiptButton", "No receipt (Esc)", "No receipt")
+        self.reprint_button = touch_button("reprintButton", "Reprint (F4)",
+                                           "Reprint the last receipt, marked copy", shortcut="F4")
         self.print_button.clicked.connect(self.print_receipt)
         self.email_button.clicked.connect(self.ask_email)
+        self.gift_button.clicked.connect(self.print_with_gift_receipt)
         self.none_button.clicked.connect(self.finish)
-        for button in (self.print_button, self.email_button, self.none_button):
+        self.reprint_button.clicked.connect(self.reprint_last)
+        self._choices = (self.print_button, self.email_button, self.gift_button,
+                         self.none_button, self.reprint_button)
+        for button in self._choices:
             # a tap must not take the focus from the field the next scan types into
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
@@ -83,7 +99,7 @@ class AfterSalePanel(QWidget):
         self.message = MessageLabel("receiptMessage")
 
         buttons = QHBoxLayout()
-        for button in (self.print_button, self.email_button, self.none_button):
+        for button in self._choices:
             button.setMinimumHeight(2 * MIN_TOUCH)
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
@@ -96,6 +112,7 @@ class AfterSalePanel(QWidget):
         layout.addWidget(self.email_field)
         layout.addWidget(self.message)
         layout.addStretch(1)
+        self.reprint_button.hide()  # until a receipt has been printed
 
     def show_sale(self, sale: SaleResult) -> None:
         self.sale = sale
@@ -106,14 +123,41 @@ class AfterSalePanel(QWidget):
         self.email_field.hide()
         self.email_field.setText(sale.customer_email or "")
         self.message.show_message("")
+        self._show_reprint()
         self.next_field.clear()
         self.next_field.setFocus()
+
+    def _show_reprint(self) -> None:
+        last = self._receipts.last_receipt
+        self.reprint_button.setVisible(last is not None)
+        if last is not None:
+            self.reprint_button.setText(f"Reprint {last[1]} (F4)")
+            self.reprint_button.setAccessibleName(f"Reprint the receipt of {last[1]}, "
+                                                  "marked copy")
 
     def print_receipt(self) -> None:
         if self.sale is None:
             return
         self._receipts.print_receipt(self.sale.order_id, self.sale.number)
         self.finish()
+
+    def print_with_gift_receipt(self) -> None:
+        """The customer's receipt and a gift receipt without prices (to go with the present;
+        its barcode is the sale's, so the present can come back)."""
+        if self.sale is None:
+            return
+        self._receipts.print_receipt(self.sale.order_id, self.sale.number)
+        self._receipts.print_receipt(self.sale.order_id, self.sale.number, gift=True)
+        self.finish()
+
+    def reprint_last(self) -> None:
+        last = self._receipts.last_receipt
+        if self.sale is None or last is None:
+            return
+        self._receipts.reprint_last()
+        self.message.show_message(f"A copy of {last[1]}'s receipt is printing; now choose "
+                                  "for this sale")
+        self.next_field.setFocus()
 
     def ask_email(self) -> None:
         if self.sale is None:

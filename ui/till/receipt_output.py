@@ -1,26 +1,31 @@
-"""Getting a receipt out of the till: the register draws it as PDF, this prints it through Qt
-print support on the receipt printer, or saves it as a file when a receipt directory is set
-(``printer.receipt_dir`` or ``TILLPOINT_RECEIPT_DIR``: headless tills, tests, "print to PDF").
+"""Getting a receipt out of the till: through the window's print queue and its worker
+(:class:`ui.printing.worker.PrintWorker`) onto the receipt printer (``printer.receipt``: a
+system printer through Qt print support, ESC/POS, CUPS), or into a folder when a receipt
+directory is set (``printer.receipt_dir`` or ``TILLPOINT_RECEIPT_DIR``, which is then the
+queue's ``file:DIR`` printer: headless tills, tests, "print to PDF").
 
-Nothing here runs on the UI thread: the PDF is drawn on the database worker (it reads the order)
-and printed or written on the I/O pool; the outcome comes back as ``printed(path or printer)``
-or ``failed(message)`` and as the controller's ``notice``.
+Nothing here runs on the UI thread and nothing waits for a printer: the receipt is drawn and
+queued on the database worker and printed on the I/O pool. A receipt that does not print stays
+in the queue with its reason (the till's strip and Settings › Printers list it with a Retry);
+the outcome comes back as ``printed(path or printer)`` or ``failed(message)`` and as the
+controller's ``notice`` / ``error("receipt", …)``. A retried receipt that prints then says
+``printed`` too.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QSizeF, Signal
-from PySide6.QtGui import QPageLayout, QPageSize, QPainter
-from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtPrintSupport import QPrinter
 
+from app.domain.errors import DomainError
+from ui.printing.qt_backend import paint_pdf
+from ui.printing.worker import PrintWorker, reason_of
 from ui.tasks import TaskRunner
 from ui.till.controller import TillController
 
@@ -29,11 +34,8 @@ log = logging.getLogger(__name__)
 ENV_RECEIPT_DIR = "TILLPOINT_RECEIPT_DIR"
 RECEIPT_DIR_SETTING = "printer.receipt_dir"
 PRINTER_SETTING = "printer.receipt"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class PrintFailed(Exception):
-    """The receipt could not be printed or saved; the message says why in words."""
+#: what each kind of receipt is called in what the till says
+NAMES = {"receipt": "Receipt", "gift_receipt": "Gift receipt"}
 
 
 def receipt_dir_from(settings: Any | None) -> Path | None:
@@ -47,127 +49,133 @@ def receipt_dir_from(settings: Any | None) -> Path | None:
     return Path(configured).expanduser() if configured else None
 
 
-def save_pdf(pdf: bytes, directory: Path, name: str) -> Path:
-    """Write ``pdf`` as ``<directory>/receipt-<name>.pdf`` atomically; returns the path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"receipt-{_UNSAFE.sub('_', name) or 'sale'}.pdf"
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(pdf)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def print_pdf(pdf: bytes, printer_name: str = "") -> str:
-    """Print ``pdf`` on ``printer_name`` (empty: the system default); returns the printer used.
-
-    Runs on a worker thread: QPainter may paint on a QPrinter off the GUI thread, and the PDF
-    is rasterised page by page at the printer's resolution with QtPdf.
-    """
-    info = QPrinterInfo.printerInfo(printer_name) if printer_name else QPrinterInfo.defaultPrinter()
-    if info.isNull():
-        known = ", ".join(QPrinterInfo.availablePrinterNames()) or "none"
-        wanted = f"printer {printer_name!r}" if printer_name else "a default printer"
-        raise PrintFailed(f"Receipt not printed: {wanted} is not set up on this computer "
-                          f"(printers: {known})")
-    render_to_printer(pdf, QPrinter(info, QPrinter.PrinterMode.HighResolution))
-    return info.printerName()
+def receipt_printer(settings: Any | None, receipt_dir: Path | None = None) -> str:
+    """The queue's printer for receipts: the receipt directory as ``file:DIR`` when one is
+    set, else ``printer.receipt`` ("" is the system's default)."""
+    directory = receipt_dir or receipt_dir_from(settings)
+    if directory is not None:
+        return f"file:{directory}"
+    return str(settings.get(PRINTER_SETTING) or "").strip() if settings is not None else ""
 
 
 def render_to_printer(pdf: bytes, printer: QPrinter) -> None:
     """Lay every page of ``pdf`` on ``printer`` at its resolution (any thread)."""
-    with tempfile.TemporaryDirectory(prefix="tillpoint-receipt-") as scratch:
-        path = Path(scratch) / "receipt.pdf"
-        path.write_bytes(pdf)
-        document = QPdfDocument()
-        try:
-            if document.load(str(path)) != QPdfDocument.Error.None_:
-                raise PrintFailed("Receipt not printed: the PDF could not be read back")
-            _paint(document, printer)
-        finally:
-            document.close()
+    paint_pdf(pdf, printer)
 
 
-def _page_size(document: QPdfDocument, page: int) -> QPageSize:
-    size = document.pagePointSize(page)
-    return QPageSize(QSizeF(size.width(), size.height()), QPageSize.Unit.Point)
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    kind: str
+    number: str
+    copy: bool
+    to_folder: bool  # saved as a file rather than printed: the till says "saved to"
+    on_done: Callable[[str], None] | None
 
-
-def _paint(document: QPdfDocument, printer: QPrinter) -> None:
-    # a roll has no fixed page: each page prints at the size the receipt was drawn
-    printer.setPageSize(_page_size(document, 0))
-    printer.setPageOrientation(QPageLayout.Orientation.Portrait)
-    printer.setFullPage(True)
-    painter = QPainter()
-    if not painter.begin(printer):
-        raise PrintFailed(f"Receipt not printed: {printer.printerName()} refused the job")
-    try:
-        dpi = printer.resolution()
-        for page in range(document.pageCount()):
-            if page:
-                printer.setPageSize(_page_size(document, page))  # applies from the next page
-                printer.newPage()
-            size = document.pagePointSize(page)
-            pixels = QSizeF(size.width() * dpi / 72, size.height() * dpi / 72).toSize()
-            painter.drawImage(0, 0, document.render(page, pixels))
-    finally:
-        painter.end()
+    @property
+    def what(self) -> str:
+        return f"{NAMES[self.kind]}{' copy' if self.copy else ''} {self.number}".strip()
 
 
 class ReceiptOutput(QObject):
-    """Print or save a sale's receipt without the UI waiting: ``print_receipt(order_id)``."""
+    """Print a sale's receipt without the UI waiting: ``print_receipt(order_id)`` (``gift``:
+    the gift receipt, ``copy``: a reprint marked COPY). :meth:`attach_worker` hands it the
+    window's print worker; standing alone (a page built without the window) it starts its own
+    on the first receipt."""
 
     printed = Signal(str)  # where it went: a file path or a printer's name
     failed = Signal(str)
 
     def __init__(self, controller: TillController, runner: TaskRunner, settings: Any | None = None,
-                 parent: QObject | None = None, *, receipt_dir: Path | None = None) -> None:
+                 parent: QObject | None = None, *, receipt_dir: Path | None = None,
+                 worker: PrintWorker | None = None) -> None:
         super().__init__(parent if parent is not None else controller)
         self._controller = controller
         self._runner = runner
-        self._settings = settings
+        self._settings = settings if settings is not None else controller.session.settings
         self._receipt_dir = receipt_dir
+        self._worker: PrintWorker | None = None
+        self._sent: dict[str, _Sent] = {}  # job id → what it is, until it printed
+        #: the last sale whose receipt went to the printer: (order id, number)
+        self.last_receipt: tuple[str, str] | None = None
+        if worker is not None:
+            self.attach_worker(worker)
 
     @property
     def receipt_dir(self) -> Path | None:
         return self._receipt_dir or receipt_dir_from(self._settings)
 
+    @property
+    def printer(self) -> str:
+        return receipt_printer(self._settings, self._receipt_dir)
+
+    @property
+    def worker(self) -> PrintWorker:
+        if self._worker is None:  # a page standing alone: its own queue worker
+            own = PrintWorker(self._runner, self._controller.session.store, self._settings, self)
+            self.attach_worker(own)
+            own.start()
+        assert self._worker is not None
+        return self._worker
+
+    def attach_worker(self, worker: PrintWorker) -> None:
+        """Print through ``worker`` (the window's one) from now on."""
+        if self._worker is worker:
+            return
+        if self._worker is not None:
+            self._worker.delivered.disconnect(self._delivered)
+            self._worker.failed.disconnect(self._not_printed)
+        self._worker = worker
+        worker.delivered.connect(self._delivered)
+        worker.failed.connect(self._not_printed)
+
     def print_receipt(self, order_id: str, name: str | None = None,
-                      on_done: Callable[[str], None] | None = None) -> None:
-        """Draw the receipt (database worker), then print or save it (I/O pool)."""
-        self._controller.call(
-            "receipt_pdf", order_id,
-            on_done=lambda pdf: self._output(pdf, name or order_id, on_done))
+                      on_done: Callable[[str], None] | None = None, *, gift: bool = False,
+                      copy: bool = False) -> None:
+        """Draw the receipt and queue it (database worker); it prints on the I/O pool."""
+        printer = self.printer
+        sent = _Sent("gift_receipt" if gift else "receipt", name or "", copy,
+                     printer.startswith("file:"), on_done)
+        if not gift and not copy:
+            self.last_receipt = (order_id, name or order_id)
+        self.worker.submit_document(sent.kind, order_id, copy=copy, printer=printer, owner=self,
+                                    on_queued=lambda job_id: self._queued(job_id, sent),
+                                    on_refused=lambda error: self._refused(sent, error))
 
-    def _output(self, pdf: bytes, name: str, on_done: Callable[[str], None] | None) -> None:
-        directory = self.receipt_dir
-        if directory is not None:
-            work: Callable[[], str] = lambda: str(save_pdf(pdf, directory, name))
-            said = "Receipt saved to {}"
-        else:
-            printer = str(self._settings.get(PRINTER_SETTING) or "") if self._settings else ""
-            work = lambda: print_pdf(pdf, printer)
-            said = "Receipt sent to {}"
+    def reprint_last(self) -> bool:
+        """Print the last receipt again, marked COPY; False when there is none yet."""
+        if self.last_receipt is None:
+            return False
+        order_id, number = self.last_receipt
+        self.print_receipt(order_id, number, copy=True)
+        return True
 
-        def succeeded(where: str) -> None:
-            self._controller.notice.emit(said.format(where))
-            self.printed.emit(where)
-            if on_done is not None:
-                on_done(where)
+    # -- outcomes ----------------------------------------------------------------------------
+    def _queued(self, job_id: str, sent: _Sent) -> None:
+        self._sent[job_id] = sent
 
-        self._runner.run(work, kind="io", label="till print receipt", owner=self,
-                         on_success=succeeded, on_failure=self._failed)
+    def _delivered(self, job_id: str, where: str) -> None:
+        sent = self._sent.pop(job_id, None)
+        if sent is None:  # another document of the window's
+            return
+        verb = "saved to" if sent.to_folder else "sent to"
+        self._controller.notice.emit(f"{NAMES[sent.kind]}{' copy' if sent.copy else ''} "
+                                     f"{verb} {where}")
+        self.printed.emit(where)
+        if sent.on_done is not None:
+            sent.on_done(where)
 
-    def _failed(self, error: BaseException) -> None:
-        if isinstance(error, PrintFailed):
-            message = str(error)
-        elif isinstance(error, OSError):
-            message = f"Receipt not saved: {error.strerror or error}"
-        else:  # a bug: the runner logged it with its traceback
-            message = "Receipt not printed; the error is in the log"
+    def _not_printed(self, job_id: str, _title: str, reason: str) -> None:
+        sent = self._sent.get(job_id)  # kept: a Retry that prints still says so
+        if sent is None:
+            return
+        self._say_failed(f"{sent.what} not printed: {reason}. It is kept: Retry it once the "
+                         "printer is ready")
+
+    def _refused(self, sent: _Sent, error: BaseException) -> None:
+        if not isinstance(error, DomainError):
+            log.error("%s could not be drawn: %s", sent.what, error)
+        self._say_failed(f"{sent.what} not printed: {reason_of(error)}")
+
+    def _say_failed(self, message: str) -> None:
         self._controller.error.emit("receipt", message)
         self.failed.emit(message)
