@@ -33,11 +33,23 @@ def load_stylesheet(path: Path = STYLESHEET) -> str:
 def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = None, *,
                  sync_interval_s: float | None = None) -> MainWindow:
     """The main window over an open store; screens plug into it here as they arrive. With
-    ``paths`` it also syncs in the background (a till that is not paired just says so)."""
+    ``paths`` it also syncs in the background (a till that is not paired just says so).
+
+    One print worker serves the window: the till's receipts, the Settings screen's test pages
+    and its list of what did not print all go through it (a printer prints one job at a time,
+    whoever sent it)."""
+    from app.config.settings import Settings
+
     window = MainWindow(store, runner)
-    till = build_till_screen(store, runner, paths)
+    settings = Settings(paths.settings if paths is not None
+                        else store.path.parent / "settings.toml")
+    printing = build_print_worker(store, runner, settings, window)
+    till = build_till_screen(store, runner, paths, settings=settings)
+    attach_printing(till, printing)
     window.add_screen("till", "Till", till)
     till.status_strip.screens_requested.connect(window.toggle_navigation)
+    window.add_screen("settings", "Settings", build_settings_screen(runner, settings, printing))
+    printing.start()  # after the till is wired: a receipt left half-printed reports to it
     if paths is not None:
         from ui.sync_controller import DEFAULT_INTERVAL_S, SyncController
 
@@ -49,9 +61,36 @@ def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = No
     return window
 
 
-def build_till_screen(store: LocalStore, runner: TaskRunner, paths: Paths | None = None):  # noqa: ANN201
+def build_print_worker(store: LocalStore, runner: TaskRunner, settings, parent):  # noqa: ANN001, ANN201
+    """The window's one print worker (not started: :func:`build_window` starts it once the
+    screens listening to it are in place)."""
+    from ui.printing.worker import PrintWorker
+
+    return PrintWorker(runner, store, settings, parent)
+
+
+def attach_printing(till, printing) -> None:  # noqa: ANN001 - RegisterScreen, PrintWorker
+    """Receipts go through the window's print worker, and what did not print is listed over
+    every page of the till with a Retry (its buttons never take a scanner's focus)."""
+    from ui.printing.problems import PrintProblems
+
+    till.payment_page.receipts.attach_worker(printing)
+    till.print_problems = PrintProblems(printing, till, compact=True)
+    layout = till.layout()
+    layout.insertWidget(layout.indexOf(till.cards_taken) + 1, till.print_problems)
+
+
+def build_settings_screen(runner: TaskRunner, settings, printing):  # noqa: ANN001, ANN201
+    from ui.settings.screen import SettingsScreen
+
+    return SettingsScreen(runner, settings, printing)
+
+
+def build_till_screen(store: LocalStore, runner: TaskRunner, paths: Paths | None = None, *,
+                      settings=None):  # noqa: ANN001, ANN201
     """The register: one RegisterSession for the window, with this till's card provider and
-    cash drawer from its settings (the settings file beside the store when no paths are given)."""
+    cash drawer from its settings (``settings``, else the settings file of ``paths``, else the
+    one beside the store)."""
     from app.config.settings import Settings
     from app.devices.drawer import drawer_for
     from app.payments.attempts import CardPayments
@@ -60,7 +99,9 @@ def build_till_screen(store: LocalStore, runner: TaskRunner, paths: Paths | None
     from ui.till.controller import TillController
     from ui.till.register_screen import RegisterScreen
 
-    settings = Settings(paths.settings if paths is not None else store.path.parent / "settings.toml")
+    if settings is None:
+        settings = Settings(paths.settings if paths is not None
+                            else store.path.parent / "settings.toml")
     session = RegisterSession(store, settings, payments=CardPayments(store, provider_for(settings)),
                               drawer=drawer_for(settings))
     controller = TillController(session, runner)
