@@ -9,6 +9,8 @@ Drawing:
 - ``roll``          the layout of a receipt roll, 80 mm or 58 mm (wrapping inside the head's
                     reach, a page as long as its content);
 - ``barcodes``      Code 128 sized to a thermal printer's dots;
+- ``figures``       what receipts and invoices read off a sale alike (local time, weighed lines,
+                    taxes per rate, tender names);
 - ``figures``       what every document reads off a sale or refund alike: local time, weighed
                     lines, taxes per rate, tender names;
 - ``receipt``       sale and refund receipts, gift receipts, reprints marked COPY;
@@ -18,6 +20,7 @@ Drawing:
 - ``invoice``       invoices and credit notes on A4 or Letter;
 - ``stock_sheet``   the stock count sheet on A4 or Letter;
 - ``label``         4×6 in shipping labels from plain ``LabelData`` (Code 128 tracking, QR order);
+- ``sample_page``   a printer's test page on the roll, the invoice paper or a label;
 - ``documents``     every kind of document by its reference: which renderer draws it, with which
                     settings, and the printer setting it goes to.
 
