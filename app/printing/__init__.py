@@ -9,8 +9,6 @@ Drawing:
 - ``roll``          the layout of a receipt roll, 80 mm or 58 mm (wrapping inside the head's
                     reach, a page as long as its content);
 - ``barcodes``      Code 128 sized to a thermal printer's dots;
-- ``figures``       what receipts and invoices read off a sale alike (local time, weighed lines,
-                    taxes per rate, tender names);
 - ``figures``       what every document reads off a sale or refund alike: local time, weighed
                     lines, taxes per rate, tender names;
 - ``receipt``       sale and refund receipts, gift receipts, reprints marked COPY;
