@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import delete, func, literal_column, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from app.printing.backends import check_pdf
@@ -60,8 +60,53 @@ class Job:
     pdf: bytes | None = None  # only on a job handed to a worker (``take``)
 
 
-def _job(row: PrintJob, *, with_pdf: bool = False) -> Job:
-    title = pdf_title(row.pdf) or f"{row.kind.replace('_', ' ')} {row.document_ref[:12]}"
+#: where a reportlab PDF's title is, read in SQL: a list of jobs never loads (or opens) a PDF
+_TITLE_AT = func.substr(PrintJob.pdf, func.instr(PrintJob.pdf, b"/Title"), 700)
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("f"): 12}
+
+
+def _title_in(head: bytes | None) -> str:
+    """The title string that ``head`` (the PDF from its ``/Title``) starts with: a PDF literal
+    string, in PDFDocEncoding or UTF-16 with its BOM, as reportlab writes it; "" if none."""
+    if not head or not head.startswith(b"/Title"):
+        return ""
+    rest = head[6:].lstrip()
+    if not rest.startswith(b"("):
+        return ""
+    out, depth, i = bytearray(), 1, 1
+    while i < len(rest):
+        c = rest[i]
+        if c == 0x5C and i + 1 < len(rest):  # backslash
+            i += 1
+            octal = rest[i:i + 3]
+            digits = len(octal) - len(octal.lstrip(b"01234567"))
+            if digits:
+                out.append(int(octal[:digits], 8) & 0xFF)
+                i += digits
+                continue
+            out.append(_ESCAPES.get(rest[i], rest[i]))
+        elif c == 0x28:
+            depth += 1
+            out.append(c)
+        elif c == 0x29:
+            depth -= 1
+            if not depth:
+                break
+            out.append(c)
+        else:
+            out.append(c)
+        i += 1
+    if out.startswith(b"\xfe\xff"):
+        return out[2:].decode("utf-16-be", "replace").strip()
+    return out.decode("latin-1").strip()
+
+
+def _job(row: PrintJob, *, with_pdf: bool = False, title: str | None = None) -> Job:
+    if title is None:  # a job taken with its PDF: pdfium reads a title the SQL cannot find
+        at = row.pdf.find(b"/Title") if with_pdf else -1
+        title = (_title_in(row.pdf[at:at + 700]) if at >= 0 else "") or (
+            pdf_title(row.pdf) if with_pdf else "")
+    title = title or f"{row.kind.replace('_', ' ')} {row.document_ref[:12]}"
     return Job(row.id, row.printer, row.kind, row.document_ref, row.copy, row.status,
                row.attempts, row.error, row.created_at, row.updated_at,
                f"{title} (copy)" if row.copy and "copy" not in title.lower() else title,
@@ -209,7 +254,7 @@ class PrintQueue:
                 raise RuleViolation(f"only a failed job can be retried; this one is {row.status}",
                                     field="job")
             row.status, row.updated_at = "queued", utcnow()
-            return _job(row)
+        return self.get(job_id)
 
     def retry_printer(self, printer: str) -> int:
         """Queue again every failed job of ``printer`` (after the paper was changed)."""
@@ -229,8 +274,7 @@ class PrintQueue:
 
     # -- looking -------------------------------------------------------------------------------
     def get(self, job_id: str) -> Job:
-        with self.store.read() as session:
-            return _job(self._row(session, job_id))
+        return self._titled(select(PrintJob).where(PrintJob.id == job_id), job_id)[0]
 
     def jobs(self, *, printer: str | None = None, status: str | None = None,
              limit: int = 200) -> list[Job]:
@@ -242,8 +286,16 @@ class PrintQueue:
             query = query.where(PrintJob.printer == printer)
         if status is not None:
             query = query.where(PrintJob.status == status)
+        return self._titled(query.order_by(*_FIFO).limit(limit))
+
+    def _titled(self, query, missing: str | None = None) -> list[Job]:  # noqa: ANN001
+        """Jobs with their titles read in SQL, their PDFs left in the store."""
+        query = query.add_columns(_TITLE_AT).options(defer(PrintJob.pdf))
         with self.store.read() as session:
-            return [_job(row) for row in session.scalars(query.order_by(*_FIFO).limit(limit))]
+            jobs = [_job(row, title=_title_in(head)) for row, head in session.execute(query)]
+        if missing is not None and not jobs:
+            raise NotFound(f"no print job {missing}", field="job")
+        return jobs
 
     def printers_waiting(self) -> list[str]:
         """Printers with queued jobs (a worker starting up drains each of them)."""

@@ -9,7 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.tenders import TenderMethod
@@ -305,3 +305,23 @@ def test_a_job_queued_taken_is_never_taken_by_another_worker(queue):
     assert queue.take(RECEIPTS) is None  # a window's worker finds nothing to take
     queue.done(job.id)
     assert queue.get(job.id).status == "done"
+
+
+def test_a_list_of_jobs_reads_their_titles_without_loading_a_pdf(store, queue, monkeypatch):
+    titles = ["Receipt S01-R01-000001", "Чек (copy) \\ é", "Invoice INV-1"]
+    ids = [queue.enqueue(RECEIPTS, "receipt", f"r{n}", document(t)) for n, t in enumerate(titles)]
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement…)
+    event.listen(store.reader, "before_cursor_execute", listen)
+    monkeypatch.setattr("app.printing.queue.pdf_title", None)  # pdfium must not be called
+    try:
+        listed = queue.jobs(printer=RECEIPTS)
+        one = queue.get(ids[1])
+    finally:
+        event.remove(store.reader, "before_cursor_execute", listen)
+    assert [job.title for job in listed] == titles and one.title == titles[1]
+    assert all(job.pdf is None for job in listed)
+    selected = [s.replace("substr(print_jobs.pdf", "").replace("instr(print_jobs.pdf", "")
+                for s in statements]  # only the title's few bytes are read
+    assert any("FROM print_jobs" in s for s in selected)
+    assert not any("print_jobs.pdf" in s for s in selected)
