@@ -1,4 +1,5 @@
-"""``tillpoint print receipt|invoice|label ORDER (--out FILE.pdf | --printer NAME)``.
+"""``tillpoint print receipt|invoice|label ORDER (--out FILE.pdf | --printer NAME)``, and
+``tillpoint print zreport [SHIFT]`` / ``tillpoint print stock-sheet [CATEGORY]``.
 
 ORDER is a sale's number (``S01-R01-000042``) or id; for a receipt or an invoice it may also be
 a refund's number, which draws the refund receipt or the credit note. An invoice is issued
@@ -34,7 +35,10 @@ from db.base import utcnow
 from db.engine import LocalStore
 from db.models import Order, Refund
 
-DOCUMENTS = ("receipt", "invoice", "label")
+DOCUMENTS = ("receipt", "invoice", "label", "zreport", "stock-sheet")
+#: documents whose every print is an original unless --copy says otherwise (a count sheet
+#: printed again next week is a new sheet, not a reprint)
+ALWAYS_ORIGINAL = ("stock_sheet",)
 LABEL_OPTIONS = ("weight", "parcels", "service")
 #: the services' field names an error may name, as the options they come from
 OPTION_OF_FIELD = {"weight_grams": "weight", "buyer_name": "buyer",
@@ -43,10 +47,13 @@ OPTION_OF_FIELD = {"weight_grams": "weight", "buyer_name": "buyer",
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    cmd = add("print", "draw a receipt, invoice or shipping label as PDF, or print it", cmd_print)
+    cmd = add("print", "draw a receipt, invoice, shipping label, Z-report or stock count sheet "
+                       "as PDF, or print it", cmd_print)
     cmd.add_argument("document", choices=DOCUMENTS)
-    cmd.add_argument("order", metavar="ORDER",
-                     help="order number (or a refund's number for its receipt or credit note)")
+    cmd.add_argument("order", metavar="ORDER", nargs="?", default=None,
+                     help="order number (or a refund's number for its receipt or credit "
+                          "note); zreport: a shift's id (default: this till's latest shift); "
+                          "stock-sheet: a category's id or name (default: every category)")
     where = cmd.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="FILE.pdf", help="save the PDF to this file")
     where.add_argument("--printer", metavar="NAME",
@@ -84,6 +91,10 @@ def cmd_print(args: argparse.Namespace, paths: Paths) -> int:
     # here, not at the top: every other command builds this parser and needs none of it
     from app.printing.documents import DocumentSettings, draw, printer_for
 
+    if args.order is None and args.document in ("receipt", "invoice", "label"):
+        # a malformed command line, as argparse would say it (exit 2), not a refused document
+        print(f"tillpoint print: error: {args.document} needs ORDER", file=sys.stderr)
+        return 2
     out = _check_options(args)
     settings = Settings(paths.settings)
     for problem in settings.problems:
@@ -123,13 +134,17 @@ def cmd_print(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _check_options(args: argparse.Namespace) -> Path | None:
-    only = {"gift": "receipt", "width": "receipt", "paper": "invoice", "staff": "invoice",
+    only = {"gift": "receipt", "staff": "invoice",
             "buyer": "invoice", "buyer_address": "invoice", "buyer_tax_number": "invoice",
             "mark_shipped": "label", **{name: "label" for name in LABEL_OPTIONS}}
     for option, document in only.items():
         if getattr(args, option) not in (None, False) and args.document != document:
             article = "an" if document[0] in "aeiou" else "a"
             raise InvalidInput(f"is only for {article} {document}", field=option.replace("_", "-"))
+    for option, documents in (("width", ("receipt", "zreport")),
+                              ("paper", ("invoice", "stock-sheet"))):
+        if getattr(args, option) is not None and args.document not in documents:
+            raise InvalidInput(f"is only for a {' or '.join(documents)}", field=option)
     if (args.buyer_address or args.buyer_tax_number) and not args.buyer:
         raise InvalidInput("goes with --buyer NAME", field="buyer")
     if args.mark_shipped and not args.out:
@@ -177,9 +192,14 @@ def _refund(session: Session, ref: str) -> Refund | None:
 
 
 def _resolve(store: LocalStore, args: argparse.Namespace) -> Resolved:
-    ref = args.order.strip()
+    ref = (args.order or "").strip()
+    if args.document in ("zreport", "stock-sheet"):
+        with store.read() as session:
+            if args.document == "zreport":
+                return _shift_report(session, ref)
+            return _stock_sheet(session, ref)
     if not ref:
-        raise InvalidInput("must not be empty", field="order")
+        raise InvalidInput("which sale? give its number", field="order")
     if args.document == "receipt":
         with store.read() as session:
             return _receipt(session, ref, gift=args.gift)
@@ -187,6 +207,37 @@ def _resolve(store: LocalStore, args: argparse.Namespace) -> Resolved:
         with store.write() as session:  # issuing the invoice, if the sale has none yet
             return _invoice(session, ref, args)
     return _label(store, ref, args)
+
+
+def _shift_report(session: Session, ref: str) -> Resolved:
+    from app.sales.identity import this_register
+    from db.models import Shift
+
+    if ref:
+        shift = session.get(Shift, ref)
+        if shift is None:
+            raise NotFound(f"no shift {ref}", field="order")
+    else:
+        _store, register = this_register(session)
+        shift = session.scalar(select(Shift).where(Shift.register_id == register.id)
+                               .order_by(Shift.opened_at.desc(), Shift.id.desc()).limit(1))
+        if shift is None:
+            raise NotFound("this till has had no shift yet", field="order")
+    state = "Z-report" if shift.closed_at is not None else "X-report (shift still open)"
+    return Resolved("shift_report", shift.id, f"{state} of the shift opened "
+                    f"{shift.opened_at:%Y-%m-%d %H:%M}")
+
+
+def _stock_sheet(session: Session, ref: str) -> Resolved:
+    from db.models import Category
+
+    if not ref or ref.lower() == "all":
+        return Resolved("stock_sheet", "all", "stock count sheet (every category)")
+    category = session.get(Category, ref) or session.scalar(
+        select(Category).where(Category.name == ref))
+    if category is None:
+        raise NotFound(f"no category {ref}", field="order")
+    return Resolved("stock_sheet", category.id, f"stock count sheet ({category.name})")
 
 
 def _receipt(session: Session, ref: str, *, gift: bool) -> Resolved:
@@ -282,6 +333,8 @@ def _is_copy(store: LocalStore, doc: Resolved, *, asked: bool) -> bool:
         printed = session.scalar(select(PrintJob.id).where(
             PrintJob.kind == doc.kind, PrintJob.document_ref == doc.ref,
             PrintJob.status == "done").limit(1)) is not None
+        if doc.kind in ALWAYS_ORIGINAL:
+            return asked
         if doc.shipment_id is None:
             return asked or printed
         if asked and not printed and session.get(Shipment, doc.shipment_id).printed_at is None:

@@ -99,7 +99,8 @@ class RegisterScreen(QWidget):
         self.selling_page.cash_requested.connect(
             lambda: self._open(CashMovementDialog(controller, self)))
         self.selling_page.close_shift_requested.connect(
-            lambda: self._open(CloseShiftDialog(controller, self)))
+            lambda: self._open(CloseShiftDialog(controller, self,
+                                                printing=self.payment_page.receipts)))
         controller.sale_completed.connect(self._sale_completed)
         controller.payment_changed.connect(self._payment_changed)
         self._show("signin")

@@ -173,12 +173,16 @@ class CashMovementDialog(TillDialog):
 
 class CloseShiftDialog(TillDialog):
     """``countedField`` with the expected cash, the count and the difference live; Enter
-    closes the shift and the same dialog shows the frozen Z-report (``zReportView``)."""
+    closes the shift and the same dialog shows the frozen Z-report (``zReportView``), which
+    F1 (``zReportPrintButton``) prints on the receipt printer through the print queue."""
 
     closed_shift = Signal(object)  # the frozen ZReport
 
-    def __init__(self, controller: TillController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: TillController, parent: QWidget | None = None, *,
+                 printing: Any | None = None) -> None:  # the till's ui.till ReceiptOutput
         super().__init__("closeShiftDialog", "Close shift", controller, parent)
+        self._printing = printing
+        self._report: ZReport | None = None
         self.captions["counted"] = "Counted cash"
         self._running: ZReport | None = None
         self.message = MessageLabel("countedMessage")
@@ -209,9 +213,15 @@ class CloseShiftDialog(TillDialog):
         self.report_view = ZReportView()
         self.done_button = touch_button("zReportDoneButton", "Done (Enter)", "Done")
         self.done_button.clicked.connect(self.accept)
+        self.print_button = touch_button("zReportPrintButton", "Print (F1)", "Print the Z-report",
+                                         shortcut="F1")
+        self.print_button.clicked.connect(self.print_report)
+        self.print_button.setEnabled(printing is not None)
+        self.report_message = MessageLabel("zReportMessage")
         report_layout = QVBoxLayout(report_page)
         report_layout.addWidget(self.report_view, 1)
-        report_layout.addLayout(self._buttons(self.done_button))
+        report_layout.addWidget(self.report_message)
+        report_layout.addLayout(self._buttons(self.print_button, self.done_button))
         self._enter = QShortcut(QKeySequence(Qt.Key.Key_Return), report_page)
         self._enter.activated.connect(self.accept)
 
@@ -250,7 +260,25 @@ class CloseShiftDialog(TillDialog):
         self.counted_label.setText(preview.counted_text)
         self.difference_label.setText(preview.difference_text)
 
+    def print_report(self) -> None:
+        """Queue the frozen Z-report on the receipt printer (a second press: a COPY); the
+        dialog never waits for the printer — a failure is listed with Retry like any job."""
+        if self._report is None or self._printing is None:
+            return
+        copy = self.print_button.property("printed") is True
+        self.print_button.setProperty("printed", True)
+        self.report_message.show_message("Sending the Z-report to the printer…")
+        # on the receipt printer (or the receipt folder), where the till's receipts go
+        self._printing.worker.submit_document(
+            "shift_report", self._report.shift_id, copy=copy, owner=self,
+            printer=self._printing.printer,
+            on_queued=lambda _job: self.report_message.show_message(
+                "Z-report sent to the printer" + (" (copy)" if copy else "")),
+            on_refused=lambda error: self.report_message.show_message(
+                f"The Z-report could not be printed: {getattr(error, 'message', error)}"))
+
     def _closed(self, report: ZReport) -> None:
+        self._report = report
         self.report_view.show_report(report)
         self.pages.setCurrentIndex(1)
         self.setWindowTitle("Z-report")

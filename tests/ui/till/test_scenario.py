@@ -240,6 +240,14 @@ def test_a_whole_shift_by_keystrokes(qtbot, register_screen, till_controller, sh
             _cents(CARD - expect["card_refunds"])] in table
     assert sum(t.tax for t in report.taxes) == expect["tax"]
 
+    # F1 prints the frozen Z-report where the receipts go (here: the receipt folder)
+    before = set(receipt_dir.glob("*.pdf")) if receipt_dir.exists() else set()
+    _press(qtbot, "F1")
+    qtbot.waitUntil(lambda: len(set(receipt_dir.glob("*.pdf")) - before) == 1, timeout=WAIT_MS)
+    [printed] = set(receipt_dir.glob("*.pdf")) - before
+    z_text = pdf.load(printed.read_bytes()).text()
+    assert "Z-REPORT" in z_text.upper() and _cents(expect["expected_cash"]) in z_text
+
     _press(qtbot, "Return")  # Done
     qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=WAIT_MS)
     assert till_controller.session.current_shift() is None
