@@ -23,8 +23,8 @@ from server.devices import service as devices
 from server.security.deps import Principal
 from server.users.service import create_user
 from sync.apply import apply_entity
-from sync.resolution import record_outcome
 from tests.support import catalog
+from tests.support.hand_push import push_outbox
 
 API = "/api/v1"
 BACK_OFFICE = Principal("user", "back-office", "manager")
@@ -54,21 +54,8 @@ def paired(client, mongo, store):
 
 
 def _push(client, store, headers) -> list[dict]:
-    """One push round, as ``sync.push`` does it; returns the payloads sent and the results."""
-    with store.read() as s:
-        entries = s.scalars(select(OutboxEntry).order_by(OutboxEntry.seq)).all()
-        mutations = [{"id": e.mutation_id, "seq": n, "kind": e.kind, "entity_id": e.entity_id,
-                      "payload": json.loads(e.payload), "created_at": e.created_at.isoformat(),
-                      "staff_id": json.loads(e.payload).get("staff_id")}
-                     for n, e in zip(_DEVICE_SEQ, entries)]
-    response = client.post(f"{API}/sync/push", headers=headers, json={"mutations": mutations})
-    assert response.status_code == 200, response.text
-    results = response.json()["results"]
-    with store.write() as s:
-        for result in results:
-            entry = s.scalar(select(OutboxEntry).where(OutboxEntry.mutation_id == result["id"]))
-            record_outcome(s, entry, result)
-            s.delete(entry)
+    """One push round; returns each payload sent beside its result."""
+    mutations, results = push_outbox(client, store, headers, _DEVICE_SEQ)
     return [{"payload": m["payload"], **r} for m, r in zip(mutations, results)]
 
 

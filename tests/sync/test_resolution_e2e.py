@@ -4,7 +4,6 @@ take, and each answer lands locally as the resolution contract says."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from itertools import count
 
@@ -28,8 +27,8 @@ from server.inventory import service as server_inventory
 from server.security.deps import Principal
 from server.users.service import create_user
 from sync.apply import apply_entity
-from sync.resolution import record_outcome
 from tests.server.inventory.fixtures import new_product
+from tests.support.hand_push import push_outbox
 
 API = "/api/v1"
 BACK_OFFICE = Principal("user", "back-office", "manager")
@@ -73,21 +72,7 @@ def paired(client, mongo, store):
 
 def _push(client, store, headers) -> list[dict]:
     """One push round done by hand, as ``sync.push`` does it."""
-    with store.read() as s:
-        entries = s.scalars(select(OutboxEntry).order_by(OutboxEntry.seq)).all()
-        mutations = [{"id": e.mutation_id, "seq": n, "kind": e.kind, "entity_id": e.entity_id,
-                      "payload": json.loads(e.payload), "created_at": e.created_at.isoformat(),
-                      "staff_id": json.loads(e.payload).get("staff_id")}
-                     for n, e in zip(_DEVICE_SEQ, entries)]
-    response = client.post(f"{API}/sync/push", headers=headers, json={"mutations": mutations})
-    assert response.status_code == 200, response.text
-    results = response.json()["results"]
-    with store.write() as s:
-        for result in results:
-            entry = s.scalar(select(OutboxEntry).where(OutboxEntry.mutation_id == result["id"]))
-            record_outcome(s, entry, result)
-            s.delete(entry)
-    return results
+    return push_outbox(client, store, headers, _DEVICE_SEQ)[1]
 
 
 def list_issues_of(store) -> list[dict]:
