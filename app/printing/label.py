@@ -27,7 +27,8 @@ from app.domain.errors import InvalidInput, NotFound
 from app.printing.barcodes import DOT, code128_for_width
 from app.printing.fonts import BOLD, FONT
 from app.printing.roll import printable, text_width, wrap
-from app.shipping.address import MAX_LINES, MIN_LINES, address_lines, sender_lines
+from app.sales.identity import this_register
+from app.shipping.address import MAX_LINES, MIN_LINES, sender_lines
 from app.shipping.carriers import carrier_title
 from db.models import Order, Shipment, Store
 
@@ -304,15 +305,18 @@ def _text(c: Canvas, text: str, x: float, baseline: float, *, size: float, bold:
 
 
 def label_data(session: Session, shipment_id: str, *, copy: bool = False) -> LabelData:
-    """What the label of a shipment shows, from the local store."""
+    """What the label of a shipment shows, from the local store: the address and order number
+    as the shipment kept them (an online order's may since have left this till)."""
     shipment = session.get(Shipment, shipment_id) if isinstance(shipment_id, str) else None
     if shipment is None:
         raise NotFound(f"no shipment {shipment_id}", field="shipment")
-    order = session.get(Order, shipment.order_id)
-    store = session.get(Store, order.store_id)
-    return LabelData(order_number=order.number, tracking_number=shipment.tracking_number,
+    order = session.get(Order, shipment.order_id) if shipment.order_id else None
+    store = session.get(Store, order.store_id) if order is not None else \
+        this_register(session)[0]
+    return LabelData(order_number=shipment.order_number or order.number,
+                     tracking_number=shipment.tracking_number,
                      carrier=carrier_title(shipment.carrier), service=shipment.service.upper(),
                      weight_grams=shipment.weight_grams, parcels=shipment.parcels,
-                     ship_to=address_lines(shipment.ship_to),
+                     ship_to=tuple(shipment.ship_to.split("\n")),
                      ship_from=sender_lines(store.name, store.address),
                      shipped_on=(shipment.printed_at or shipment.created_at).date(), copy=copy)

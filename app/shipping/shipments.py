@@ -1,34 +1,40 @@
 """Shipments of orders sent to the customer, from the carrier's tracking number to the printed
 label that moves the order to ``shipped``.
 
-An order to ship (``orders.fulfilment == "ship"``: a till sale sent home, later online orders)
-is paid and waits in ``processing``. ``create_shipment`` books its parcels with a carrier and
+An order to ship (``orders.fulfilment == "ship"``: a till sale sent home) is paid and waits in
+``processing``; an order the server showed this till (an online order, ``confirmed`` or
+``processing``, or another register's sale to ship) is shipped the same way (see ``targets``). ``create_shipment`` books its parcels with a carrier and
 keeps what the label shows; nothing is synced yet, because nothing has left the shop.
 ``mark_printed`` is the moment the parcel is labelled: the order becomes ``shipped`` (the state
 machine of ``app.domain.orders``), once, and the server learns it with the tracking number
-(``order.shipped``). An order has at most one label waiting to be printed: making another with
+(``order.shipped``, or ``order.status`` for a remote order). An order has at most one label waiting to be printed: making another with
 other figures means cancelling it first, so a queued print job never prints a parcel that no
 longer exists; a cancelled label's tracking number is never given to another shipment.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from app import audit, outbox
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.orders import OrderStatus, check_transition
 from app.domain.sync_protocol import MutationKind
-from app.sales.refunds import find_order
+from app.sales.identity import this_register
 from app.shipping.address import address_lines, sender_lines
 from app.shipping.carriers import Carrier, Parcel, Service
+from app.shipping.targets import (SHIPPABLE_REMOTE, ToShip, check_remote_shippable,
+                                  find_to_ship, remote_ship_to, remote_view)
 from db.base import new_id, utcnow
-from db.models import AuditEntry, Order, Shipment, Store
+from db.models import AuditEntry, Order, OutboxEntry, RemoteOrder, Shipment, Store
 
 MAX_PARCELS = 20
+SHIP_TO_MAX = 700  # shipments.ship_to
 
 
 def _whole(value: object, field: str, low: int, high: int, what: str) -> int:
@@ -39,9 +45,17 @@ def _whole(value: object, field: str, low: int, high: int, what: str) -> int:
     return value
 
 
-def order_to_ship(session: Session, order_ref: str) -> Order:
-    """The order ``order_ref`` (id or number), refused unless it waits to be shipped."""
-    order = find_order(session, order_ref)
+def order_to_ship(session: Session, order_ref: str) -> ToShip:
+    """The order ``order_ref`` (id or number, this till's or the server's), refused unless it
+    waits to be shipped."""
+    target = find_to_ship(session, order_ref)
+    if target.remote:
+        check_remote_shippable(session.get(RemoteOrder, target.id))
+        if _shipped_here(session, target):
+            raise RuleViolation(f"order {target.number} is shipped already (its label is "
+                                "printed): reprint its label instead", field="order")
+        return target
+    order = session.get(Order, target.id)
     if order.fulfilment != "ship":
         raise RuleViolation(f"order {order.number} was handed over at the counter: it has "
                             "nothing to ship", field="order")
@@ -51,27 +65,40 @@ def order_to_ship(session: Session, order_ref: str) -> Order:
     if order.status != OrderStatus.PROCESSING.value:
         raise RuleViolation(f"order {order.number} is {order.status}: it cannot be shipped",
                             field="order")
-    return order
+    return target
 
 
-def waiting_shipment(session: Session, order_id: str) -> Shipment | None:
-    return session.scalar(select(Shipment).where(Shipment.order_id == order_id,
-                                                 Shipment.printed_at.is_(None)))
+def _of(target: ToShip) -> ColumnElement[bool]:
+    return Shipment.remote_order_id == target.id if target.remote \
+        else Shipment.order_id == target.id
+
+
+def _shipped_here(session: Session, target: ToShip) -> bool:
+    """A remote order's label printed here: its status may not say so yet (the server's view,
+    pulled before our push landed, can still show it ``processing``)."""
+    return session.scalar(select(Shipment.id).where(_of(target), Shipment.printed_at.is_not(None))
+                          .limit(1)) is not None
+
+
+def waiting_shipment(session: Session, order_ref: str | ToShip) -> Shipment | None:
+    target = order_ref if isinstance(order_ref, ToShip) else find_to_ship(session, order_ref)
+    return session.scalar(select(Shipment).where(_of(target), Shipment.printed_at.is_(None)))
 
 
 def latest_shipment(session: Session, order_ref: str) -> Shipment | None:
     """The order's newest shipment (printed or not): what ``print label ORDER`` prints."""
-    order = find_order(session, order_ref)
-    return session.scalar(select(Shipment).where(Shipment.order_id == order.id)
+    target = find_to_ship(session, order_ref)
+    return session.scalar(select(Shipment).where(_of(target))
                           .order_by(Shipment.created_at.desc(), Shipment.id.desc()).limit(1))
 
 
 def create_shipment(session: Session, order_id: str, *, weight_grams: int, parcels: int,
                     service: str | Service, carrier: Carrier, staff_id: str | None = None,
-                    now: datetime | None = None) -> Shipment:
+                    ship_to: str | None = None, now: datetime | None = None) -> Shipment:
     """Book the order's parcels with ``carrier`` and keep what the label shows. Everything is
     checked before the carrier is asked; the same request again returns the label already
-    waiting (a retried click), other figures are refused until it is cancelled."""
+    waiting (a retried click), other figures are refused until it is cancelled. ``ship_to``
+    prints another address than the order's (a correction the customer phoned in)."""
     order = order_to_ship(session, order_id)
     parcels = _whole(parcels, "parcels", 1, MAX_PARCELS, "parcels")
     offered = {s.code: s for s in carrier.services()}
@@ -82,11 +109,20 @@ def create_shipment(session: Session, order_id: str, *, weight_grams: int, parce
                            f"({', '.join(offered)})", field="service")
     weight_grams = _whole(weight_grams, "weight_grams", parcels,
                           chosen.max_parcel_grams * parcels, "grams")
-    ship_to = address_lines(order.ship_to, field="ship_to")
-    store = session.get(Store, order.store_id)
+    if ship_to is not None:
+        lines = address_lines(ship_to, field="ship_to")
+    elif order.remote:
+        lines = remote_ship_to(session.get(RemoteOrder, order.id))
+    else:
+        lines = address_lines(session.get(Order, order.id).ship_to, field="ship_to")
+    if len("\n".join(lines)) > SHIP_TO_MAX:
+        raise InvalidInput(f"is {len(chr(10).join(lines))} characters long; a label keeps "
+                           f"at most {SHIP_TO_MAX}: give a shorter address to print",
+                           field="ship_to")
+    store = _store_of(session, order)
     ship_from = sender_lines(store.name, store.address)
-    _check_fits(ship_to, ship_from)
-    waiting = waiting_shipment(session, order.id)
+    _check_fits(lines, ship_from)
+    waiting = waiting_shipment(session, order)
     if waiting is not None:
         if (waiting.carrier, waiting.service, waiting.weight_grams, waiting.parcels) == \
                 (carrier.name, chosen.code, weight_grams, parcels):
@@ -96,12 +132,12 @@ def create_shipment(session: Session, order_id: str, *, weight_grams: int, parce
                             "before making another", field="order")
     tracking = carrier.create(Parcel(order.number, _shipments_made(session, order.id) + 1,
                                      chosen.code, weight_grams,
-                                     parcels, ship_to, ship_from))
+                                     parcels, lines, ship_from))
     now = now or utcnow()
-    shipment = Shipment(id=new_id(), order_id=order.id, carrier=carrier.name[:30],
-                        service=chosen.code, tracking_number=tracking.number,
-                        weight_grams=weight_grams, parcels=parcels, ship_to="\n".join(ship_to),
-                        created_at=now)
+    shipment = Shipment(id=new_id(), **order.where, order_number=order.number,
+                        carrier=carrier.name[:30], service=chosen.code,
+                        tracking_number=tracking.number, weight_grams=weight_grams,
+                        parcels=parcels, ship_to="\n".join(lines), created_at=now)
     session.add(shipment)
     audit.append(session, action="shipment.created", entity="order", entity_id=order.id,
                  actor_id=staff_id, details={"number": order.number, "carrier": carrier.name,
@@ -121,9 +157,17 @@ def _shipments_made(session: Session, order_id: str) -> int:
     created = session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "shipment.created", AuditEntry.entity == "order",
         AuditEntry.entity_id == order_id)) or 0
-    kept = session.scalar(select(func.count()).select_from(Shipment)
-                          .where(Shipment.order_id == order_id)) or 0
+    kept = session.scalar(select(func.count()).select_from(Shipment).where(
+        (Shipment.order_id == order_id) | (Shipment.remote_order_id == order_id))) or 0
     return max(created, kept)
+
+
+def _store_of(session: Session, order: ToShip) -> Store:
+    """The shop the parcel leaves from: a remote order is one of this till's store (the store
+    feed brings no other)."""
+    if order.remote:
+        return this_register(session)[0]
+    return session.get(Store, session.get(Order, order.id).store_id)
 
 
 def _check_fits(ship_to: tuple[str, ...], ship_from: tuple[str, ...]) -> None:
@@ -146,11 +190,10 @@ def cancel_shipment(session: Session, shipment_id: str, *, staff_id: str | None 
     if shipment.printed_at is not None:
         raise RuleViolation(f"the label {shipment.tracking_number} is printed: the parcel is "
                             "on its way", field="shipment")
-    order = session.get(Order, shipment.order_id)
-    audit.append(session, action="shipment.cancelled", entity="order", entity_id=order.id,
-                 actor_id=staff_id, details={"number": order.number,
-                                             "tracking_number": shipment.tracking_number},
-                 at=now or utcnow())
+    audit.append(session, action="shipment.cancelled", entity="order",
+                 entity_id=shipment.order_id or shipment.remote_order_id, actor_id=staff_id,
+                 details={"number": shipment.order_number,
+                          "tracking_number": shipment.tracking_number}, at=now or utcnow())
     session.delete(shipment)
     session.flush()
 
@@ -160,6 +203,8 @@ def mark_printed(session: Session, shipment_id: str, now: datetime | None = None
     """The label is printed: the order becomes ``shipped`` and the server is told, once (a
     reprint finds it printed and changes nothing)."""
     shipment = _shipment(session, shipment_id)
+    if shipment.remote_order_id is not None:
+        return _ship_remote(session, shipment, now or utcnow(), staff_id)
     if shipment.printed_at is not None:
         return shipment
     order = session.get(Order, shipment.order_id)
@@ -180,5 +225,62 @@ def mark_printed(session: Session, shipment_id: str, now: datetime | None = None
                  actor_id=staff_id, details={"number": order.number, "from": previous,
                                              "to": target.value,
                                              "tracking_number": shipment.tracking_number}, at=now)
+    session.flush()
+    return shipment
+
+
+def _status_change_queued(session: Session, order_id: str) -> bool:
+    return session.scalar(select(OutboxEntry.seq).where(
+        OutboxEntry.kind == MutationKind.ORDER_STATUS.value, OutboxEntry.entity_id == order_id)
+        .limit(1)) is not None
+
+
+def _ship_remote(session: Session, shipment: Shipment, now: datetime,
+                 staff_id: str | None) -> Shipment:
+    """A remote order's label is printed: the till's copy of the order goes to ``shipped``
+    (through ``processing`` if it was only ``confirmed``), each step an ``order.status`` based
+    on the server's version, the last one with the tracking number. If the server changed the
+    order meanwhile (cancelled online, say), the push comes back a conflict and the till takes
+    the server's view, with a notice for the staff."""
+    remote = session.get(RemoteOrder, shipment.remote_order_id)
+    if shipment.printed_at is not None:
+        # A reprint ships nothing again, unless the server did not keep the shipping (it had
+        # changed the order meanwhile and the till now shows its view): the parcel is labelled,
+        # so printing the label again asks once more.
+        if remote is None or remote.status not in SHIPPABLE_REMOTE \
+                or _status_change_queued(session, remote.id):
+            return shipment
+    elif remote is None:
+        raise NotFound(f"order {shipment.order_number} is no longer on this till: it was "
+                       "removed on the server", field="order")
+    else:
+        check_remote_shippable(remote)
+        shipment.printed_at = now
+    steps = [OrderStatus.PROCESSING, OrderStatus.SHIPPED] \
+        if remote.status == OrderStatus.CONFIRMED.value else [OrderStatus.SHIPPED]
+    view = remote_view(remote)
+    for step in steps:
+        previous = remote.status
+        target = check_transition(previous, step)
+        remote.status, remote.version = target.value, remote.version + 1
+        payload = {"order_id": remote.id, "number": remote.number, "from": previous,
+                   "to": target.value, "version": remote.version,
+                   "reason": f"label {shipment.tracking_number} printed"
+                   if target is OrderStatus.SHIPPED else "picked to ship"}
+        if target is OrderStatus.SHIPPED:
+            payload |= {"shipment_id": shipment.id, "carrier": shipment.carrier,
+                        "service": shipment.service,
+                        "tracking_number": shipment.tracking_number,
+                        "parcels": shipment.parcels, "weight_grams": shipment.weight_grams,
+                        "shipped_at": now.isoformat()}
+        outbox.enqueue(session, kind=MutationKind.ORDER_STATUS.value, entity_id=remote.id,
+                       payload=payload)
+        audit.append(session, action="order.status_changed", entity="order",
+                     entity_id=remote.id, actor_id=staff_id,
+                     details={"number": remote.number, "from": previous, "to": target.value,
+                              "tracking_number": shipment.tracking_number}, at=now)
+    view |= {"status": remote.status, "version": remote.version,
+             "tracking_number": shipment.tracking_number}
+    remote.data = json.dumps(view, sort_keys=True, separators=(",", ":"))
     session.flush()
     return shipment

@@ -50,13 +50,22 @@ class Invoice(IdMixin, Base):
 
 class Shipment(IdMixin, Base):
     """A parcel (or several) of an order sent to the customer: what its label shows. The order
-    becomes ``shipped`` when the label is printed (``printed_at``)."""
+    becomes ``shipped`` when the label is printed (``printed_at``).
+
+    The order is either one rung up on this till (``order_id``) or one the server showed it
+    (``remote_order_id``: an online order, or another register's sale to ship). The remote one
+    has no foreign key: the server's view may drop an order (erased, say) while its label,
+    already on a parcel, must stay."""
 
     __tablename__ = "shipments"
     __table_args__ = (CheckConstraint("parcels >= 1", name="parcels_positive"),
-                      CheckConstraint("weight_grams > 0", name="weight_positive"))
+                      CheckConstraint("weight_grams > 0", name="weight_positive"),
+                      CheckConstraint("(order_id IS NULL) <> (remote_order_id IS NULL)",
+                                      name="one_order"))
 
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    remote_order_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    order_number: Mapped[str] = mapped_column(String(40), default="")  # as the label prints it
     carrier: Mapped[str] = mapped_column(String(30))  # "house" (built in), or a carrier's name
     service: Mapped[str] = mapped_column(String(60))
     tracking_number: Mapped[str] = mapped_column(String(60), unique=True)
