@@ -23,13 +23,13 @@ from typing import Any, Iterable, Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, MutationKind, Status
+from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, Status
 from app.sales.identity import NEXT_DEVICE_SEQ_KEY, get_local, set_local
 from db.engine import LocalStore
 from db.models import OutboxEntry
 from sync.client import encode_json
 from sync.errors import ProtocolError, SyncError
-from sync.resolution import record_outcome
+from sync.resolution import VERSION_CHAINED, record_outcome
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +167,12 @@ def _fill_batch(store: LocalStore, items: list[_Item], result: PushResult) -> li
 
 
 def _edits_again(item: _Item, batch: list[_Item]) -> bool:
-    """A second edit of one product waits for the next batch: its base version counts the
-    first edit, so the server must not see it before this till knows whether the first was
-    kept (``sync.resolution`` drops it when not)."""
-    kind, product_id = item.envelope["kind"], item.envelope["entity_id"]
-    return kind == MutationKind.PRODUCT_UPDATE.value and any(
-        earlier.envelope["kind"] == kind and earlier.envelope["entity_id"] == product_id
+    """A second edit of one product (or status change of one order) waits for the next batch:
+    its base version counts the first, so the server must not see it before this till knows
+    whether the first was kept (``sync.resolution`` drops it when not)."""
+    kind, entity_id = item.envelope["kind"], item.envelope["entity_id"]
+    return kind in VERSION_CHAINED and any(
+        earlier.envelope["kind"] == kind and earlier.envelope["entity_id"] == entity_id
         for earlier in batch)
 
 

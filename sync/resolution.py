@@ -48,6 +48,9 @@ _ENTITY_OF_KIND = {
     MutationKind.ORDER_SHIPPED: Entity.ORDER.value,
 }
 _KNOWN = {s.value for s in Status} - {Status.DUPLICATE.value}
+#: kinds whose every change names the version it was made on, so a second change of one
+#: entity counts the first (``sync.push`` holds it back until the first is answered)
+VERSION_CHAINED = (MutationKind.PRODUCT_UPDATE.value, MutationKind.ORDER_STATUS.value)
 
 
 def record_outcome(session: Session, entry: OutboxEntry, result: dict) -> None:
@@ -176,17 +179,18 @@ def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data)
 
 def _drop_edits_based_on(session: Session, entry: OutboxEntry, name: str) -> None:
     """A product edit queued here behind ``entry`` counted it in its ``base_version``
-    (``app.catalog_edit``): the server did not keep ``entry``, so that base is a version it
-    never made from this till, and the number may even be one someone else's edit took. Such
-    an edit is not kept either (``sync.push`` never sends it before this answer is recorded);
-    the staff are told, and the product shows the server's version."""
-    if entry.kind != MutationKind.PRODUCT_UPDATE.value:
+    (``app.catalog_edit``), as a status change of an order counts the one before it: the
+    server did not keep ``entry``, so that base is a version it never made from this till, and
+    the number may even be one someone else's change took. Such a change is not kept either
+    (``sync.push`` never sends it before this answer is recorded); the staff are told, and the
+    product or order shows the server's version."""
+    if entry.kind not in VERSION_CHAINED:
         return
     later = session.scalars(select(OutboxEntry).where(
         OutboxEntry.kind == entry.kind, OutboxEntry.entity_id == entry.entity_id,
         OutboxEntry.seq > entry.seq).order_by(OutboxEntry.seq)).all()
     for edit in later:
-        add_issue(session, kind="conflict", entity=Entity.PRODUCT.value,
+        add_issue(session, kind="conflict", entity=_entity(edit),
                   entity_id=edit.entity_id, mutation_id=edit.mutation_id,
                   mutation_kind=edit.kind,
                   message=f"Your change to {name} was not kept: it was made on top of an "

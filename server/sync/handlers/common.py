@@ -132,3 +132,27 @@ def carried_movements(ctx: Context, kind: str, flags: list[str]) -> list[Carried
             continue
         found.append(CarriedMovement(item["id"][:MAX_ID], item["variant_id"][:MAX_ID], quantity))
     return found
+
+
+def tracking_number(payload: dict, *, required: bool) -> str | None:
+    """A parcel's tracking number as a till sends it: printable ASCII, at most 60 characters."""
+    tracking = (text(payload.get("tracking_number"), "payload.tracking_number", max_length=60,
+                     required=required) or "").strip()
+    if not tracking:
+        if required:
+            raise Refused("payload.tracking_number: must not be empty")
+        return None
+    if not tracking.isascii() or not tracking.isprintable():
+        raise Refused("payload.tracking_number: must be printable ASCII")
+    return tracking
+
+
+def label_reason(ctx: Context, payload: dict) -> str:
+    """An order's history line for a label printed at a till: where, carrier, service, parcels."""
+    carrier = text(payload.get("carrier"), "payload.carrier", max_length=30) or "carrier"
+    service = text(payload.get("service"), "payload.service", max_length=60)
+    parcels = payload.get("parcels")
+    count = f", {parcels} parcel{'s' if parcels != 1 else ''}" if is_int(parcels) else ""
+    reason = (f"label printed at register {ctx.principal.register_id} "
+              f"({carrier} {service}{count})".replace(" )", ")"))
+    return reason[:200]

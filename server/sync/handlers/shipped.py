@@ -6,7 +6,7 @@ The sale is the till's own (born there, ``processing`` because it was paid but n
 over), so there is no version to check: the state machine is the rule. The same tracking
 number again (an outbox rebuilt after a crash sends it under a new mutation id) is
 ``applied`` and changes nothing; an order shipped under another number, an online order (its
-status travels as ``order.status``), or a move the state machine refuses (refunded at another
+status travels as ``order.status``, with the tracking number when a till labels it), or a move the state machine refuses (refunded at another
 till meanwhile) is ``rejected`` with its reason."""
 
 from __future__ import annotations
@@ -16,19 +16,13 @@ from app.domain.orders import OrderStatus, check_transition
 from app.domain.sync_protocol import Status
 from server.orders.lifecycle import change_status_in
 from server.sync.handlers.base import Context, Outcome, Refused
-from server.sync.handlers.common import identifier, is_int, text
+from server.sync.handlers.common import identifier, label_reason, tracking_number
 
 
 def order_shipped(ctx: Context) -> Outcome:
     payload = ctx.payload
     order_id = identifier(payload.get("order_id") or ctx.mutation.entity_id, "payload.order_id")
-    tracking = text(payload.get("tracking_number"), "payload.tracking_number", max_length=60,
-                    required=True).strip()
-    if not tracking.isascii() or not tracking.isprintable():
-        raise Refused("payload.tracking_number: must be printable ASCII")
-    carrier = text(payload.get("carrier"), "payload.carrier", max_length=30) or "carrier"
-    service = text(payload.get("service"), "payload.service", max_length=60)
-    parcels = payload.get("parcels")
+    tracking = tracking_number(payload, required=True)
     order = ctx.db.orders.find_one({"_id": order_id}, session=ctx.session)
     if order is None:
         raise Refused(f"payload.order_id: no order {order_id} on the server")
@@ -47,11 +41,9 @@ def order_shipped(ctx: Context) -> Outcome:
         check_transition(order["status"], OrderStatus.SHIPPED)
     except InvalidTransition as exc:
         raise Refused(f"payload.order_id: order {number}: {exc.message}") from None
-    count = f", {parcels} parcel{'s' if parcels != 1 else ''}" if is_int(parcels) else ""
-    reason = (f"label printed at register {ctx.principal.register_id} "
-              f"({carrier} {service}{count})".replace(" )", ")"))
+    reason = label_reason(ctx, payload)
     change_status_in(ctx.db, ctx.session, order_id=order_id, target=OrderStatus.SHIPPED,
-                     reason=reason[:200], version=order["version"], tracking_number=tracking,
+                     reason=reason, version=order["version"], tracking_number=tracking,
                      principal=ctx.principal, audit_id=ctx.derived_id("audit"), ip=None,
                      request_id=ctx.request_id)
     return Outcome(Status.APPLIED)
