@@ -5,7 +5,9 @@ ORDER is a sale's number (``S01-R01-000042``) or id; for a receipt or an invoice
 a refund's number, which draws the refund receipt or the credit note. An invoice is issued
 first if the sale has none (issuing is idempotent: printing it again shows the same number).
 A label prints the order's shipment, created first when the order has none (``--weight`` is
-then required); a label sent to a printer moves the order to ``shipped``.
+then required); a label sent to a printer moves the order to ``shipped``. Its ORDER is a sale
+of this till sent home, or an order the server showed this till (an online order of the store,
+or another register's sale to ship: ``S01-WEB-000042``), whose address comes from the server.
 
 ``--out`` saves the PDF (atomically; nothing is written when drawing fails); ``--printer``
 (default: the printer chosen for the document in the settings) goes through the print queue, so
@@ -39,11 +41,11 @@ DOCUMENTS = ("receipt", "invoice", "label", "zreport", "stock-sheet")
 #: documents whose every print is an original unless --copy says otherwise (a count sheet
 #: printed again next week is a new sheet, not a reprint)
 ALWAYS_ORIGINAL = ("stock_sheet",)
-LABEL_OPTIONS = ("weight", "parcels", "service")
+LABEL_OPTIONS = ("weight", "parcels", "service", "ship_to")
 #: the services' field names an error may name, as the options they come from
 OPTION_OF_FIELD = {"weight_grams": "weight", "buyer_name": "buyer",
                    "buyer_address": "buyer-address", "buyer_tax_number": "buyer-tax-number",
-                   "staff_id": "staff"}
+                   "staff_id": "staff", "ship_to": "ship-to"}
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -74,6 +76,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     cmd.add_argument("--weight", metavar="GRAMS", help="label: the parcel's weight in grams")
     cmd.add_argument("--parcels", metavar="N", help="label: how many parcels (default 1)")
     cmd.add_argument("--service", metavar="NAME", help="label: the carrier's service")
+    cmd.add_argument("--ship-to", metavar="ADDRESS",
+                     help="label: print this address instead of the order's (the name first; "
+                          "lines separated by commas or newlines)")
     cmd.add_argument("--mark-shipped", action="store_true",
                      help="label: with --out, the order is shipped too (a printed label does "
                           "it by itself)")
@@ -273,15 +278,15 @@ def _invoice(session: Session, ref: str, args: argparse.Namespace) -> Resolved:
 
 def _label(store: LocalStore, ref: str, args: argparse.Namespace) -> Resolved:
     from app.shipping import HouseCarrier, create_shipment, latest_shipment
+    from app.shipping.targets import find_to_ship
 
     weight = _whole(args.weight, "weight") if args.weight is not None else None
     parcels = _whole(args.parcels, "parcels") if args.parcels is not None else 1
     with store.write() as session:
-        order = _order(session, ref)
-        if order is None:
-            raise NotFound(f"no order {ref}", field="order")
+        order = find_to_ship(session, ref)  # this till's sale, or an order the server showed it
         shipment = latest_shipment(session, order.id)
-        given = [f"--{name}" for name in LABEL_OPTIONS if getattr(args, name) is not None]
+        given = [f"--{name.replace('_', '-')}" for name in LABEL_OPTIONS
+                 if getattr(args, name) is not None]
         if shipment is not None and given:
             raise InvalidInput(f"order {order.number} has its shipment already "
                                f"({shipment.tracking_number}): leave out {', '.join(given)} "
@@ -293,7 +298,7 @@ def _label(store: LocalStore, ref: str, args: argparse.Namespace) -> Resolved:
             carrier = HouseCarrier()
             service = args.service.strip() if args.service else carrier.services()[0].code
             shipment = create_shipment(session, order.id, weight_grams=weight, parcels=parcels,
-                                       service=service, carrier=carrier)
+                                       service=service, carrier=carrier, ship_to=args.ship_to)
         return Resolved("label", shipment.id, shipment.tracking_number, shipment.id)
 
 

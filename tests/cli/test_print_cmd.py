@@ -385,3 +385,96 @@ def test_stock_sheet_for_every_category_or_one_and_a_bad_one_refused(capsys, sho
     assert code == 1 and "no category no such shelf" in err
     code, _, err = run(capsys, shop, "stock-sheet", "--width", "58mm", "--out", str(out))
     assert code == 1 and "width" in err
+
+
+# -- an online order, as the server showed this till ---------------------------------------------
+def _pull_online(shop, number: str, *, status: str = "confirmed", address: dict | None = None):
+    from sync.apply import apply_entity
+
+    store = opened(shop)
+    try:
+        with store.write() as s:
+            from app.sales.identity import this_register
+
+            home, _ = this_register(s)
+            view = {"id": f"web-{number}", "number": number, "store_id": home.id,
+                    "channel": "online", "status": status, "version": 2, "currency": "EUR",
+                    "total": 1900, "lines": [], "payments": [],
+                    "shipping_address": address or {
+                        "name": "Grace Hopper", "line1": "7 Rue de la Loi", "line2": "",
+                        "city": "Bruxelles", "postcode": "1040", "region": "",
+                        "country": "BE", "phone": ""}}
+            assert apply_entity(s, "order", view["id"], "upsert", view, store_id=home.id,
+                                currency="EUR")
+    finally:
+        store.close()
+    return f"web-{number}"
+
+
+def _queued(shop) -> list[dict]:
+    from db.models import OutboxEntry
+
+    store = opened(shop)
+    try:
+        with store.read() as s:
+            return [json.loads(e.payload) for e in s.scalars(
+                select(OutboxEntry).where(OutboxEntry.kind == "order.status")
+                .order_by(OutboxEntry.seq))]
+    finally:
+        store.close()
+
+
+def test_an_online_orders_label_is_printed_from_its_address_and_ships_it(capsys, shop,
+                                                                          tmp_path):
+    order_id = _pull_online(shop, "S01-WEB-000101")
+    folder = tmp_path / "labels"
+    code, printed, err = run(capsys, shop, "label", "S01-WEB-000101", "--weight", "700",
+                             "--printer", f"file:{folder}")
+    assert (code, err) == (0, "") and printed["shipped"] is True
+    [made] = folder.glob("*.pdf")
+    doc = pdf.load(made.read_bytes())
+    found = dict(pdf.barcodes(doc.render(dpi=203)))
+    assert found == {"Code128": printed["number"], "QRCode": "S01-WEB-000101"}
+    text = doc.text(0)
+    assert "Grace Hopper" in text and "1040 Bruxelles" in text and "Corner Shop" in text
+    moves = [m for m in _queued(shop) if m["order_id"] == order_id]
+    assert [(m["from"], m["to"]) for m in moves] == [("confirmed", "processing"),
+                                                      ("processing", "shipped")]
+    assert moves[-1]["tracking_number"] == printed["number"]
+    # printed again: the same label, a copy, and nothing more to send
+    code, again, _ = run(capsys, shop, "label", "S01-WEB-000101", "--copy", "--out",
+                         str(tmp_path / "copy.pdf"))
+    assert code == 0 and again["number"] == printed["number"] and again["copy"] is True
+    assert len([m for m in _queued(shop) if m["order_id"] == order_id]) == 2
+
+
+def test_an_online_order_gets_the_address_given_on_the_command_line(capsys, shop, tmp_path):
+    _pull_online(shop, "S01-WEB-000102")
+    out = tmp_path / "l.pdf"
+    code, saved, err = run(capsys, shop, "label", "S01-WEB-000102", "--weight", "500",
+                           "--ship-to", "Grace Hopper, Office 3, 1040 Brussels", "--out",
+                           str(out))
+    assert (code, err) == (0, "")
+    assert "Office 3" in pdf.load(out.read_bytes()).text(0)
+    code, _, err = run(capsys, shop, "label", "S01-WEB-000102", "--ship-to", "Grace",
+                       "--out", str(tmp_path / "again.pdf"))
+    assert code == 1 and "--ship-to" in err and not (tmp_path / "again.pdf").exists()
+
+
+@pytest.mark.parametrize(("status", "says"), [("pending", "not paid yet"),
+                                              ("cancelled", "is cancelled")])
+def test_an_online_order_that_cannot_ship_is_refused_with_nothing_written(capsys, shop,
+                                                                          tmp_path, status,
+                                                                          says):
+    number = f"S01-WEB-0002{len(status):02d}"
+    _pull_online(shop, number, status=status)
+    out = tmp_path / "l.pdf"
+    code, _, err = run(capsys, shop, "label", number, "--weight", "500", "--out", str(out))
+    assert code == 1 and says in err and not out.exists()
+    store = opened(shop)
+    try:
+        with store.read() as s:
+            assert s.scalar(select(Shipment).where(
+                Shipment.remote_order_id == f"web-{number}")) is None
+    finally:
+        store.close()
