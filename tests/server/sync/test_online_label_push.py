@@ -12,15 +12,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from app.sales.identity import REGISTER_KEY, STORE_KEY, set_local
 from app.shipping import HouseCarrier, create_shipment, mark_printed
 from app.sync_issues import list_issues
-from db.models import RemoteOrder, Register, Store
+from db.models import RemoteOrder
 from server.orders.views import order_view
 from sync.apply import apply_entity
 from tests.server.orders.fixtures import (add, checkout, level, new_cart, pay, product, staff,
                                           store_of)
-from tests.server.sync.test_push_helpers import mutation, pair, pushed
+from tests.server.sync.test_push_helpers import local_till, mutation, pair, pushed
 from sync.push import push
 
 NOW = datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc)
@@ -41,14 +40,7 @@ def web_order(client, mongo, store):
     paid = pay(client, placed.json(), owner)
     assert (paid["status"], paid["version"]) == ("confirmed", 2)
     with store.write() as s:
-        s.add(Store(id=device.store_id, code=device.store_code, name="Corner Shop",
-                    currency="EUR", address="1 High Street, Bristol BS1 1AA"))
-        s.flush()
-        s.add(Register(id=device.register_id, store_id=device.store_id,
-                       code=device.register_code, name="Till"))
-        s.flush()
-        set_local(s, STORE_KEY, device.store_id)
-        set_local(s, REGISTER_KEY, device.register_id)
+        local_till(s, device)
         assert apply_entity(s, "order", paid["id"], "upsert",
                             order_view(db.orders.find_one({"_id": paid["id"]})),
                             store_id=device.store_id, currency="EUR")

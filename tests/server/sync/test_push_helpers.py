@@ -49,6 +49,22 @@ def pair(db: Database, store: dict[str, Any] | None = None, register: str = "R01
                 paired["store_code"], paired["register_code"])
 
 
+def local_till(session: Any, device: Till) -> None:
+    """The till's own store for ``device``: the same store and register ids as the server's,
+    the shop's name and address (a label's sender)."""
+    from app.sales.identity import REGISTER_KEY, STORE_KEY, set_local
+    from db.models import Register, Store
+
+    session.add(Store(id=device.store_id, code=device.store_code, name="Corner Shop",
+                      currency="EUR", address="1 High Street, Bristol BS1 1AA"))
+    session.flush()
+    session.add(Register(id=device.register_id, store_id=device.store_id,
+                         code=device.register_code, name="Till"))
+    session.flush()
+    set_local(session, STORE_KEY, device.store_id)
+    set_local(session, REGISTER_KEY, device.register_id)
+
+
 def staff(db: Database, role: str = "cashier", **fields: Any) -> str:
     user = create_user(db, email=f"{role}-{uuid.uuid4().hex[:8]}@example.com", role=role,
                        password="correct horse battery staple 9", verified=True,

@@ -14,15 +14,14 @@ from sqlalchemy import select
 from app.domain.tenders import TenderMethod
 from app.sales.cart import Cart
 from app.sales.checkout import Tender, checkout
-from app.sales.identity import REGISTER_KEY, STORE_KEY, set_local
 from app.shipping import HouseCarrier, create_shipment, mark_printed
 from app.sync_issues import list_issues
-from db.models import OutboxEntry, Register, StaffUser, Store
+from db.models import OutboxEntry, StaffUser
 from server.catalog.views import product_view
 from sync.apply import apply_entity
 from sync.resolution import record_outcome
-from tests.server.sync.test_push_helpers import (mutation, pair, pushed, stocked_product,
-                                                 till_order)
+from tests.server.sync.test_push_helpers import (local_till, mutation, pair, pushed,
+                                                 stocked_product, till_order)
 
 ADDRESS = "Ada Lovelace\n12 St James's Square\nLondon SW1Y 4JH"
 NOW = datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc)
@@ -36,14 +35,7 @@ def till(client, mongo, store):
     device = pair(db)
     product = stocked_product(db, device.store_id, name="Desk Lamp")
     with store.write() as s:
-        s.add(Store(id=device.store_id, code=device.store_code, name="Corner Shop",
-                    currency="EUR", address="1 High Street, Bristol BS1 1AA"))
-        s.flush()
-        s.add(Register(id=device.register_id, store_id=device.store_id,
-                       code=device.register_code, name="Till"))
-        s.flush()
-        set_local(s, STORE_KEY, device.store_id)
-        set_local(s, REGISTER_KEY, device.register_id)
+        local_till(s, device)
         s.add(StaffUser(id="cashier-1", name="Cashier", email="cashier@till", role="cashier"))
         assert apply_entity(s, "product", product["_id"], "upsert", product_view(product),
                             store_id=device.store_id, currency="EUR")
