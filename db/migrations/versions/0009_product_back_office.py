@@ -1,0 +1,25 @@
+"""products: images, in-house barcodes (the products helper)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-01 19:00:00
+
+Empty until its area needs a schema change (an empty one is dropped when the back office is
+merged, the next one then revising the one before).
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
