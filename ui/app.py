@@ -48,17 +48,29 @@ def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = No
     attach_printing(till, printing)
     window.add_screen("till", "Till", till)
     till.status_strip.screens_requested.connect(window.toggle_navigation)
-    window.add_screen("settings", "Settings", build_settings_screen(runner, settings, printing))
-    printing.start()  # after the till is wired: a receipt left half-printed reports to it
+    controller = None
     if paths is not None:
         from ui.sync_controller import DEFAULT_INTERVAL_S, SyncController
 
         controller = SyncController(store, paths, runner, parent=window,
                                     interval_s=sync_interval_s or DEFAULT_INTERVAL_S)
+    window.add_screen("back_office", "Back office", build_back_office_screen(
+        store, runner, settings, paths=paths, printing=printing, sync=controller))
+    window.add_screen("settings", "Settings", build_settings_screen(runner, settings, printing))
+    printing.start()  # after the till is wired: a receipt left half-printed reports to it
+    if controller is not None:
         window.attach_sync(controller)
         till.attach_sync(controller)
         controller.start()
     return window
+
+
+def build_back_office_screen(store: LocalStore, runner: TaskRunner, settings, *,  # noqa: ANN001
+                             paths: Paths | None = None, printing=None, sync=None):  # noqa: ANN001, ANN201
+    """The back office: its own PIN sign-in, then the pages the person's role opens."""
+    from ui.back_office.shell import BackOfficeScreen
+
+    return BackOfficeScreen(store, runner, settings, paths=paths, printing=printing, sync=sync)
 
 
 def build_print_worker(store: LocalStore, runner: TaskRunner, settings, parent):  # noqa: ANN001, ANN201

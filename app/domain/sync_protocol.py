@@ -116,6 +116,16 @@ class MutationKind(StrEnum):
     CART_RESUMED = "cart.resumed"
     RECEIPT_EMAIL = "receipt.email"
     ORDER_SHIPPED = "order.shipped"
+    # the back office's (issue 10); each kind's handler lives in the server module named
+    PRODUCT_CREATE = "product.create"  # server/sync/handlers/catalog_admin.py
+    CATEGORY_UPSERT = "category.upsert"  # catalog_admin
+    PRODUCT_IMAGE = "product.image"  # catalog_admin
+    STOCK_TRANSFER = "stock.transfer"  # stock_admin
+    STAFF_CREATE = "staff.create"  # people_admin
+    STAFF_UPDATE = "staff.update"  # people_admin
+    CUSTOMER_ERASE = "customer.erase"  # people_admin
+    STORE_UPDATE = "store.update"  # store_admin
+    TAX_CLASS_UPSERT = "tax_class.upsert"  # store_admin
 
 
 class Status(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from app.domain.sync_protocol import MutationKind
+from server.sync.handlers import catalog_admin, people_admin, stock_admin, store_admin
 from server.sync.handlers.base import Context, Outcome
 from server.sync.handlers.customers import customer_upsert
 from server.sync.handlers.order_status import order_status
@@ -32,6 +33,9 @@ HANDLERS: dict[str, Handler] = {
     MutationKind.RECEIPT_EMAIL.value: receipt_email,
     MutationKind.ORDER_SHIPPED.value: order_shipped,
 }
+# the back office's kinds, one module per area
+for _area in (catalog_admin, stock_admin, people_admin, store_admin):
+    HANDLERS.update(_area.HANDLERS)
 
 #: kinds whose runs are applied together: a till pushes mostly sales, and one at a time
 #: cost a dozen round trips each (see ``server.orders.till_batch``)
