@@ -2,11 +2,14 @@
 
 from db.models.documents import Invoice, PrintJob, Shipment
 from db.models.catalog import Barcode, Category, Product, TaxClass, TaxRate, Variant
+from db.models.product_admin import ProductSummary  # noqa: F401
 from db.models.people import CreditMovement, Customer, Register, StaffUser, Store
 from db.models.sales import (Coupon, CouponRedemption, Order, OrderLine, OrderLineTax, ParkedCart,
                              Payment, PaymentAttempt, Refund, RefundLine, RefundPayment)
 from db.models.shifts import CashMovement, Shift, TillFavourite, VoidRecord
 from db.models.stock import StockLevel, StockMovement
+import db.models.order_office  # noqa: F401,E402 - the order list's indexes
+from db.models.stock_admin import Delivery, DeliveryLine, StockCount, StockCountLine  # noqa: F401
 from db.models.system import (AuditEntry, AuditHead, DeferredChange, LocalSetting, OutboxEntry,
                               RemoteOrder, SyncIssue, SyncState)
 
