@@ -1,14 +1,22 @@
-"""products: images, in-house barcodes (the products helper)
+"""products: the back office's product list (summaries kept by triggers, list indexes)
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 19:00:00
 
-Empty until its area needs a schema change (an empty one is dropped when the back office is
-merged, the next one then revising the one before).
+``product_summaries`` holds per product its least SKU, its price range over the variants not
+archived and its number of variants, so that the back office sorts a million products by SKU
+or price through an index (an aggregate per product would read every variant at every page).
+Triggers on ``variants`` recompute a product's row from its variants whenever one is written:
+every value is recomputed, never added to, so a restore that empties and refills the tables
+in any order ends with the right rows. Indexes: products by (archived, name, id) — the list's
+default view, its count and its name order — and the few products with a low-stock threshold.
+
+A later migration that rebuilds ``variants`` (batch mode) drops these triggers with the old
+table: it must create them again, as ``upgrade`` does here.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0009'
@@ -16,10 +24,57 @@ down_revision = '0008'
 branch_labels = None
 depends_on = None
 
+_RECOMPUTE = (
+    "DELETE FROM product_summaries WHERE product_id = {id} AND NOT EXISTS "
+    "(SELECT 1 FROM variants WHERE product_id = {id}); "
+    "INSERT INTO product_summaries (product_id, sku, price_min, price_max, variant_count) "
+    "SELECT product_id, min(sku), min(CASE WHEN NOT archived THEN price END), "
+    "max(CASE WHEN NOT archived THEN price END), count(*) FROM variants "
+    "WHERE product_id = {id} GROUP BY product_id "
+    "ON CONFLICT (product_id) DO UPDATE SET sku = excluded.sku, "
+    "price_min = excluded.price_min, price_max = excluded.price_max, "
+    "variant_count = excluded.variant_count;")
+
+TRIGGERS = {
+    "product_summary_variant_insert": ("AFTER INSERT ON variants",
+                                       _RECOMPUTE.format(id="new.product_id")),
+    "product_summary_variant_update": (
+        "AFTER UPDATE OF sku, price, archived, product_id ON variants",
+        _RECOMPUTE.format(id="new.product_id") + _RECOMPUTE.format(id="old.product_id")),
+    "product_summary_variant_delete": ("AFTER DELETE ON variants",
+                                       _RECOMPUTE.format(id="old.product_id")),
+}
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'product_summaries',
+        sa.Column('product_id', sa.String(length=36), nullable=False),
+        sa.Column('sku', sa.String(length=64), nullable=True),
+        sa.Column('price_min', sa.Integer(), nullable=True),
+        sa.Column('price_max', sa.Integer(), nullable=True),
+        sa.Column('variant_count', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('product_id', name=op.f('pk_product_summaries')),
+    )
+    op.create_index('ix_product_summaries_sku', 'product_summaries', ['sku'])
+    op.create_index('ix_product_summaries_price', 'product_summaries', ['price_min'])
+    op.create_index('ix_products_archived_name', 'products', ['archived', 'name', 'id'])
+    op.create_index('ix_products_low_stock', 'products', ['low_stock_threshold'],
+                    sqlite_where=sa.text('low_stock_threshold IS NOT NULL'))
+    for name, (when, body) in TRIGGERS.items():
+        op.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
+    op.execute(
+        "INSERT INTO product_summaries (product_id, sku, price_min, price_max, variant_count) "
+        "SELECT product_id, min(sku), min(CASE WHEN NOT archived THEN price END), "
+        "max(CASE WHEN NOT archived THEN price END), count(*) FROM variants "
+        "GROUP BY product_id")
 
 
 def downgrade() -> None:
-    pass
+    for name in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_index('ix_products_low_stock', table_name='products')
+    op.drop_index('ix_products_archived_name', table_name='products')
+    op.drop_index('ix_product_summaries_price', table_name='product_summaries')
+    op.drop_index('ix_product_summaries_sku', table_name='product_summaries')
+    op.drop_table('product_summaries')

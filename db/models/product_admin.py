@@ -1,0 +1,35 @@
+"""The back office's product list reads: one summary row per product (its first SKU, its
+price range, how many variants it has), kept by triggers on ``variants`` (migration 0009), so
+that a million products sort by SKU or price through an index instead of an aggregate."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base
+
+
+class ProductSummary(Base):
+    # No foreign key: the triggers write it while its product is inserted or restored, in
+    # whatever order the restore copies tables; every value is recomputed from ``variants``.
+    __tablename__ = "product_summaries"
+
+    product_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sku: Mapped[str | None] = mapped_column(String(64))  # the least SKU of its variants
+    price_min: Mapped[int | None]  # over the variants not archived; NULL when all are
+    price_max: Mapped[int | None]
+    variant_count: Mapped[int] = mapped_column(default=0)
+
+
+Index("ix_product_summaries_sku", ProductSummary.sku)
+Index("ix_product_summaries_price", ProductSummary.price_min)
+
+# The list's own indexes on the catalogue (declared here, with the list that needs them):
+# active/archived then by name (the list's default view and its count), and the few products
+# with a low-stock threshold.
+from db.models.catalog import Product  # noqa: E402
+
+Index("ix_products_archived_name", Product.archived, Product.name, Product.id)
+Index("ix_products_low_stock", Product.low_stock_threshold,
+      sqlite_where=Product.low_stock_threshold.is_not(None))
