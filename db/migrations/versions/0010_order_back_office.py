@@ -4,11 +4,10 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01 19:00:00
 
-Empty until its area needs a schema change (an empty one is dropped when the back office is
-merged, the next one then revising the one before).
+The order list's indexes: every order (this till's and the server's) filtered by status and
+sorted by date (``db.models.order_office``).
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
 
 
 revision = '0010'
@@ -18,8 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index("ix_orders_status_created_at", "orders", ["status", "created_at"])
+    op.create_index("ix_remote_orders_created_at", "remote_orders", ["created_at"])
+    op.create_index("ix_remote_orders_status_created_at", "remote_orders",
+                    ["status", "created_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_remote_orders_status_created_at", table_name="remote_orders")
+    op.drop_index("ix_remote_orders_created_at", table_name="remote_orders")
+    op.drop_index("ix_orders_status_created_at", table_name="orders")
