@@ -164,48 +164,53 @@ def erase(db: Database, *, customer_id: str, principal: Principal, ip: str | Non
     """Erase a customer in one transaction; idempotent (an erased customer stays a
     tombstone). The audit entry names who did it, never what was erased."""
     audit_id = str(uuid.uuid4())
+    return customer_view(in_transaction(db, lambda s: erase_in(
+        db, s, customer_id=customer_id, principal=principal, ip=ip, request_id=request_id,
+        audit_id=audit_id)))
 
-    def work(s: ClientSession) -> Doc:
-        customer = require(db, customer_id, s)
-        if customer.get("erased"):
-            return customer
-        user = _user(db, customer, s)
-        emails = _addresses(customer, user)
-        orders = _orders(db, customer, emails, s)
-        order_ids = [o["_id"] for o in orders]
-        redemptions = _redemptions(db, customer_id, order_ids, s)
-        usage_ids = _usage_ids(customer_id, redemptions)
-        _scrub_orders(db, orders, s)
-        carts = _carts(db, user, emails, s)
-        if carts:
-            db.carts.delete_many({"_id": {"$in": [c["_id"] for c in carts]}}, session=s)
-        for redemption in redemptions:
-            db.coupon_redemptions.update_one({"_id": redemption["_id"]},
-                                             {"$set": {"customer_id": None}}, session=s)
-        if usage_ids:
-            db.coupon_usage.delete_many({"_id": {"$in": usage_ids}}, session=s)
-        if emails:
-            db.email_outbox.delete_many({"to": {"$in": emails}}, session=s)
-            db.customer_emails.delete_many({"_id": {"$in": emails}, "customer_id": customer_id},
-                                           session=s)
-        for entry in _audit_entries(db, customer, s):
-            db.audit_log.update_one({"_id": entry["_id"]},
-                                    {"$set": {"details": {"erased": True}, "ip": None}},
-                                    session=s)
-        if user is not None:
-            _scrub_account(db, user, s)
-        change_log.rewrite(db, {"entity": "customer", "entity_id": customer_id},
-                           {"$set": {"data": {"id": customer_id, "erased": True}}}, session=s)
-        tombstone = {"_id": customer_id, "erased": True, "user_id": None,
-                     "version": int(customer.get("version", 1)) + 1,
-                     "created_at": customer["created_at"], "updated_at": now_ms()}
-        db.customers.replace_one({"_id": customer_id}, tombstone, session=s)
-        append(db, CUSTOMERS_FEED, Change("customer", customer_id, op=DELETE,
-                                          version=tombstone["version"], data=None), session=s)
-        audit.record(db, actor=principal.actor, action="customer.erased", target=customer_id,
-                     ip=ip, request_id=request_id, session=s, audit_id=audit_id,
-                     details={"orders_anonymised": len(orders), "carts_deleted": len(carts),
-                              "account_scrubbed": user is not None})
-        return tombstone
 
-    return customer_view(in_transaction(db, work))
+def erase_in(db: Database, s: ClientSession, *, customer_id: str, principal: Principal,
+             ip: str | None, request_id: str | None, audit_id: str) -> Doc:
+    """The erase inside the caller's transaction ``s`` (the push's ``customer.erase`` runs it
+    in its batch's); returns the tombstone. It reads everything before its first write."""
+    customer = require(db, customer_id, s)
+    if customer.get("erased"):
+        return customer
+    user = _user(db, customer, s)
+    emails = _addresses(customer, user)
+    orders = _orders(db, customer, emails, s)
+    order_ids = [o["_id"] for o in orders]
+    redemptions = _redemptions(db, customer_id, order_ids, s)
+    usage_ids = _usage_ids(customer_id, redemptions)
+    _scrub_orders(db, orders, s)
+    carts = _carts(db, user, emails, s)
+    if carts:
+        db.carts.delete_many({"_id": {"$in": [c["_id"] for c in carts]}}, session=s)
+    for redemption in redemptions:
+        db.coupon_redemptions.update_one({"_id": redemption["_id"]},
+                                         {"$set": {"customer_id": None}}, session=s)
+    if usage_ids:
+        db.coupon_usage.delete_many({"_id": {"$in": usage_ids}}, session=s)
+    if emails:
+        db.email_outbox.delete_many({"to": {"$in": emails}}, session=s)
+        db.customer_emails.delete_many({"_id": {"$in": emails}, "customer_id": customer_id},
+                                       session=s)
+    for entry in _audit_entries(db, customer, s):
+        db.audit_log.update_one({"_id": entry["_id"]},
+                                {"$set": {"details": {"erased": True}, "ip": None}},
+                                session=s)
+    if user is not None:
+        _scrub_account(db, user, s)
+    change_log.rewrite(db, {"entity": "customer", "entity_id": customer_id},
+                       {"$set": {"data": {"id": customer_id, "erased": True}}}, session=s)
+    tombstone = {"_id": customer_id, "erased": True, "user_id": None,
+                 "version": int(customer.get("version", 1)) + 1,
+                 "created_at": customer["created_at"], "updated_at": now_ms()}
+    db.customers.replace_one({"_id": customer_id}, tombstone, session=s)
+    append(db, CUSTOMERS_FEED, Change("customer", customer_id, op=DELETE,
+                                      version=tombstone["version"], data=None), session=s)
+    audit.record(db, actor=principal.actor, action="customer.erased", target=customer_id,
+                 ip=ip, request_id=request_id, session=s, audit_id=audit_id,
+                 details={"orders_anonymised": len(orders), "carts_deleted": len(carts),
+                          "account_scrubbed": user is not None})
+    return tombstone
