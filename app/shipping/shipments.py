@@ -258,29 +258,42 @@ def _ship_remote(session: Session, shipment: Shipment, now: datetime,
         shipment.printed_at = now
     steps = [OrderStatus.PROCESSING, OrderStatus.SHIPPED] \
         if remote.status == OrderStatus.CONFIRMED.value else [OrderStatus.SHIPPED]
-    view = remote_view(remote)
     for step in steps:
-        previous = remote.status
-        target = check_transition(previous, step)
-        remote.status, remote.version = target.value, remote.version + 1
-        payload = {"order_id": remote.id, "number": remote.number, "from": previous,
-                   "to": target.value, "version": remote.version,
-                   "reason": f"label {shipment.tracking_number} printed"
-                   if target is OrderStatus.SHIPPED else "picked to ship"}
-        if target is OrderStatus.SHIPPED:
-            payload |= {"shipment_id": shipment.id, "carrier": shipment.carrier,
-                        "service": shipment.service,
-                        "tracking_number": shipment.tracking_number,
-                        "parcels": shipment.parcels, "weight_grams": shipment.weight_grams,
-                        "shipped_at": now.isoformat()}
-        outbox.enqueue(session, kind=MutationKind.ORDER_STATUS.value, entity_id=remote.id,
-                       payload=payload)
-        audit.append(session, action="order.status_changed", entity="order",
-                     entity_id=remote.id, actor_id=staff_id,
-                     details={"number": remote.number, "from": previous, "to": target.value,
-                              "tracking_number": shipment.tracking_number}, at=now)
-    view |= {"status": remote.status, "version": remote.version,
-             "tracking_number": shipment.tracking_number}
-    remote.data = json.dumps(view, sort_keys=True, separators=(",", ":"))
+        shipped = step is OrderStatus.SHIPPED
+        step_remote(session, remote, step, staff_id=staff_id, now=now,
+                    reason=f"label {shipment.tracking_number} printed" if shipped
+                    else "picked to ship",
+                    extra={"shipment_id": shipment.id, "carrier": shipment.carrier,
+                           "service": shipment.service,
+                           "tracking_number": shipment.tracking_number,
+                           "parcels": shipment.parcels, "weight_grams": shipment.weight_grams,
+                           "shipped_at": now.isoformat()} if shipped else None,
+                    noted={"tracking_number": shipment.tracking_number})
+    remote.data = json.dumps(remote_view(remote) | {"tracking_number": shipment.tracking_number},
+                             sort_keys=True, separators=(",", ":"))
     session.flush()
     return shipment
+
+
+def step_remote(session: Session, remote: RemoteOrder, step: OrderStatus, *, reason: str,
+                staff_id: str | None, now: datetime, extra: dict | None = None,
+                noted: dict | None = None) -> None:
+    """Move the till's copy of an order the server showed it one step along the state machine
+    (``InvalidTransition`` otherwise) and ask the server to do the same: an ``order.status``
+    whose ``version`` is the till's copy's after the step, so the server applies it only if
+    its order is still the one the till saw. ``extra`` goes into the payload, ``noted`` into
+    the audit entry."""
+    previous = remote.status
+    target = check_transition(previous, step)
+    remote.status, remote.version = target.value, remote.version + 1
+    payload = {"order_id": remote.id, "number": remote.number, "from": previous,
+               "to": target.value, "version": remote.version, "reason": reason[:200]}
+    outbox.enqueue(session, kind=MutationKind.ORDER_STATUS.value, entity_id=remote.id,
+                   payload=payload | (extra or {}))
+    audit.append(session, action="order.status_changed", entity="order",
+                 entity_id=remote.id, actor_id=staff_id,
+                 details={"number": remote.number, "from": previous, "to": target.value,
+                          **(noted or {})}, at=now)
+    remote.data = json.dumps(remote_view(remote) | {"status": remote.status,
+                                                    "version": remote.version},
+                             sort_keys=True, separators=(",", ":"))
