@@ -169,6 +169,14 @@ class Settings:
         self._save()
         return value
 
+    def update(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Set several settings at once: every value is checked before any is kept, and the
+        file is written once, so a form with one bad field changes nothing."""
+        values = {key: coerce(spec_for(key), value) for key, value in raw.items()}
+        self._values.update(values)
+        self._save()
+        return values
+
     def items(self) -> list[tuple[SettingSpec, Any]]:
         return [(spec, self._values.get(spec.key, spec.default)) for spec in SPECS]
 
