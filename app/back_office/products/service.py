@@ -1,0 +1,202 @@
+"""Creating products in the back office, offline if need be: the local rows are written at
+once with ids born here, and a ``product.create`` waits in the outbox for the server, which
+creates the product with the same ids (or refuses it, e.g. a SKU taken meanwhile by another
+till, as a sync issue). In-house items get the next free EAN-13 of the store's range 200.
+
+Money comes in minor units (``int``) or as the text the user typed (``"12.50"``), parsed
+exactly in the store's currency; never a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import audit, outbox
+from app.catalog_edit import clean_product_field
+from app.domain.barcodes import check_barcode, in_store_ean13
+from app.domain.errors import InvalidInput, NotFound, RuleViolation
+from app.domain.money import check_minor, parse_amount
+from app.domain.permissions import Permission
+from app.domain.sync_protocol import MutationKind
+from app.sales.identity import STORE_KEY, get_local
+from app.staff import active_staff
+from db.base import new_id, utcnow
+from db.models import Barcode, Category, Product, Store, TaxClass, Variant
+
+MAX_VARIANTS = 100  # the server's limits
+MAX_BARCODES = 20
+MAX_ATTRIBUTES = 10
+IN_HOUSE_PREFIX = "200"
+_IN_HOUSE_LOW, _IN_HOUSE_HIGH = IN_HOUSE_PREFIX + "0" * 10, "201" + "0" * 10
+
+
+@dataclass(frozen=True, slots=True)
+class NewVariant:
+    """One variant of a new product. ``price``/``cost``: minor units or typed text;
+    ``attributes``: ``(("size", "M"), ("colour", "Blue"))``; ``generate_ean13`` adds the next
+    free in-house EAN-13 to ``barcodes``."""
+
+    sku: str
+    price: int | str
+    cost: int | str = 0
+    name: str = ""
+    attributes: Sequence[tuple[str, str]] = ()
+    barcodes: Sequence[str] = ()
+    generate_ean13: bool = False
+
+
+def currency_of(session: Session) -> str:
+    store_id = get_local(session, STORE_KEY)
+    store = session.get(Store, store_id) if store_id else None
+    return store.currency if store else "EUR"
+
+
+def money_value(value: object, currency: str, field: str, *, allow_negative: bool = False) -> int:
+    if isinstance(value, str):
+        return parse_amount(value.strip(), currency, field=field, allow_negative=allow_negative)
+    return check_minor(value, field=field, allow_negative=allow_negative)
+
+
+def next_in_house_ean13(session: Session, taken: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    """The EAN-13 after the highest in-house one (prefix 200) held by any variant, skipping
+    ``taken`` (codes handed out in this transaction but not written yet)."""
+    highest = session.scalar(select(func.max(Barcode.code)).where(
+        Barcode.code >= _IN_HOUSE_LOW, Barcode.code < _IN_HOUSE_HIGH,
+        func.length(Barcode.code) == 13))
+    number = int(highest[3:12]) + 1 if highest else 1
+    code = in_store_ean13(number, prefix=IN_HOUSE_PREFIX)
+    while code in taken:
+        number += 1
+        code = in_store_ean13(number, prefix=IN_HOUSE_PREFIX)
+    return code
+
+
+def _sku(value: object, field: str) -> str:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 64 \
+            or not value.strip().isprintable():
+        raise InvalidInput("a SKU is 1 to 64 printable characters", field=field)
+    return value.strip()
+
+
+def _attributes(value: Sequence[tuple[str, str]], field: str) -> list[tuple[str, str]]:
+    pairs = list(value.items()) if isinstance(value, dict) else list(value)
+    if len(pairs) > MAX_ATTRIBUTES:
+        raise InvalidInput(f"holds more than {MAX_ATTRIBUTES} attributes", field=field)
+    out: list[tuple[str, str]] = []
+    for key, text in pairs:
+        if not isinstance(key, str) or not isinstance(text, str):
+            raise InvalidInput("an attribute is a name and a value, both text", field=field)
+        key, text = key.strip(), text.strip()
+        # kept locally as "size=M;colour=Blue": those two characters would split it
+        if not 1 <= len(key) <= 40 or len(text) > 100 or any(c in key + text for c in ";=") \
+                or "." in key or key.startswith("$") or not (key + text).isprintable():
+            raise InvalidInput(f"{key!r}: a name of 1 to 40 characters and a value of up to "
+                               "100, without ';', '=' (or '.' in the name)", field=field)
+        if key in dict(out):
+            raise InvalidInput(f"names {key!r} twice", field=field)
+        out.append((key, text))
+    return out
+
+
+def _reference(session: Session, model: type, ident: str | None, field: str) -> None:
+    if ident is not None and session.get(model, ident) is None:
+        raise NotFound(f"no {field.removesuffix('_id').replace('_', ' ')} {ident}", field=field)
+
+
+def _check_variants(session: Session, variants: Sequence[NewVariant], currency: str
+                    ) -> list[dict[str, Any]]:
+    if not isinstance(variants, (list, tuple)) or not 1 <= len(variants) <= MAX_VARIANTS:
+        raise InvalidInput(f"a product has 1 to {MAX_VARIANTS} variants", field="variants")
+    skus: set[str] = set()
+    codes: set[str] = set()
+    checked = []
+    for n, variant in enumerate(variants):
+        where = f"variants[{n}]"
+        if not isinstance(variant, NewVariant):
+            raise InvalidInput("must be a NewVariant", field=where)
+        sku = _sku(variant.sku, f"{where}.sku")
+        if sku in skus or session.scalar(select(Variant.id).where(Variant.sku == sku)):
+            raise RuleViolation(f"SKU {sku} is already used", field=f"{where}.sku")
+        skus.add(sku)
+        barcodes = []
+        for m, raw in enumerate(variant.barcodes):
+            code = check_barcode(raw, field=f"{where}.barcodes[{m}]")
+            if code in codes or session.get(Barcode, code) is not None:
+                raise RuleViolation(f"barcode {code} is already used",
+                                    field=f"{where}.barcodes[{m}]")
+            codes.add(code)
+            barcodes.append(code)
+        if variant.generate_ean13:
+            code = next_in_house_ean13(session, codes)
+            codes.add(code)
+            barcodes.append(code)
+        if len(barcodes) > MAX_BARCODES:
+            raise InvalidInput(f"holds more than {MAX_BARCODES} barcodes",
+                               field=f"{where}.barcodes")
+        attributes = _attributes(variant.attributes, f"{where}.attributes")
+        name = variant.name.strip() if isinstance(variant.name, str) else None
+        if name is None or len(name) > 200 or not name.isprintable():
+            raise InvalidInput("must be text of up to 200 characters", field=f"{where}.name")
+        checked.append({
+            "id": new_id(), "sku": sku, "name": name or " / ".join(v for _, v in attributes),
+            "attributes": attributes, "barcodes": barcodes,
+            "price": money_value(variant.price, currency, f"{where}.price"),
+            "cost": money_value(variant.cost, currency, f"{where}.cost")})
+    return checked
+
+
+def create_product(session: Session, *, staff_id: str, name: str, tax_class_id: str,
+                   variants: list[NewVariant], category_id: str | None = None, brand: str = "",
+                   description: str = "", low_stock_threshold_milli: int | None = None,
+                   sold_by_weight: bool = False, now: datetime | None = None) -> Product:
+    """A new product with its variants and barcodes, written locally and queued as
+    ``product.create``. Bad input: ``InvalidInput``/``NotFound`` naming the field; a SKU or
+    barcode already used here: ``RuleViolation``. Nothing is written unless all is right."""
+    staff = active_staff(session, staff_id, Permission.CATALOG_WRITE)
+    fields = {"name": clean_product_field("name", name),
+              "brand": clean_product_field("brand", brand),
+              "description": clean_product_field("description", description),
+              "low_stock_threshold_milli": clean_product_field("low_stock_threshold_milli",
+                                                               low_stock_threshold_milli)}
+    if not isinstance(sold_by_weight, bool):
+        raise InvalidInput("must be true or false", field="sold_by_weight")
+    if not isinstance(tax_class_id, str) or not tax_class_id:
+        raise InvalidInput("is required", field="tax_class_id")
+    _reference(session, TaxClass, tax_class_id, "tax_class_id")
+    _reference(session, Category, category_id, "category_id")
+    currency = currency_of(session)
+    checked = _check_variants(session, variants, currency)
+    now = now or utcnow()
+    product = Product(id=new_id(), name=fields["name"], brand=fields["brand"],
+                      description=fields["description"], category_id=category_id,
+                      tax_class_id=tax_class_id, sold_by_weight=sold_by_weight,
+                      low_stock_threshold=fields["low_stock_threshold_milli"], version=1,
+                      updated_at=now)
+    session.add(product)
+    session.flush()
+    for v in checked:
+        session.add(Variant(id=v["id"], product_id=product.id, sku=v["sku"], name=v["name"],
+                            attributes=";".join(f"{k}={val}" for k, val in v["attributes"]),
+                            price=v["price"], cost=v["cost"], version=1, updated_at=now))
+        session.flush()
+        for code in v["barcodes"]:
+            session.add(Barcode(code=code, variant_id=v["id"]))
+    session.flush()
+    payload = {"id": product.id, **fields, "category_id": category_id,
+               "tax_class_id": tax_class_id, "sold_by_weight": sold_by_weight,
+               "currency": currency, "staff_id": staff.id,
+               "variants": [{"id": v["id"], "sku": v["sku"], "name": v["name"],
+                             "attributes": dict(v["attributes"]), "barcodes": v["barcodes"],
+                             "price": v["price"], "cost": v["cost"]} for v in checked]}
+    outbox.enqueue(session, kind=MutationKind.PRODUCT_CREATE.value, entity_id=product.id,
+                   payload=payload)
+    audit.append(session, action="product.created", entity="product", entity_id=product.id,
+                 actor_id=staff.id, at=now,
+                 details={"name": product.name, "skus": [v["sku"] for v in checked]})
+    session.refresh(product)
+    return product
