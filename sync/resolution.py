@@ -46,6 +46,8 @@ _ENTITY_OF_KIND = {
     MutationKind.CART_RESUMED: Entity.PARKED_CART.value,
     MutationKind.RECEIPT_EMAIL: "receipt",
     MutationKind.ORDER_SHIPPED: Entity.ORDER.value,
+    MutationKind.STORE_UPDATE: "store",
+    MutationKind.TAX_CLASS_UPSERT: Entity.TAX_CLASS.value,
 }
 _KNOWN = {s.value for s in Status} - {Status.DUPLICATE.value}
 #: kinds whose every change names the version it was made on, so a second change of one
@@ -264,7 +266,7 @@ def _undo_customer_edit(session: Session, customer_id: str, payload: Data) -> bo
 def _entity(entry: OutboxEntry) -> str:
     try:
         return _ENTITY_OF_KIND[MutationKind(entry.kind)]
-    except ValueError:
+    except (ValueError, KeyError):  # a kind this table does not name yet: its own name
         return entry.kind
 
 
@@ -294,6 +296,8 @@ def _name(session: Session, entry: OutboxEntry, payload: Data, current: Data | N
         return _customer_name(session, entry.entity_id, payload)
     if kind in (MutationKind.ORDER_STATUS.value, MutationKind.ORDER_CREATED.value):
         return f"order {payload.get('number') or entry.entity_id}"
+    if kind == MutationKind.TAX_CLASS_UPSERT.value:
+        return f"tax class {payload.get('name') or entry.entity_id}"
     return f"{_entity(entry)} {entry.entity_id}"
 
 
