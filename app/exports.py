@@ -1,4 +1,4 @@
-"""CSV exports of the catalogue and stock levels, streamed (a million products fit in memory
+"""CSV exports of the catalogue, stock levels and customers, streamed (a million products fit in memory
 only as a file) and written atomically: a failed export leaves no half file behind."""
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, aliased
 
 from app.domain.money import format_amount
 from app.domain.quantity import format_quantity
-from db.models import Barcode, Category, Product, StockLevel, Store, TaxClass, Variant
+from db.models import Barcode, Category, Customer, Product, StockLevel, Store, TaxClass, Variant
 
 PRODUCT_COLUMNS = ["sku", "barcodes", "name", "variant", "attributes", "category", "brand",
                    "tax_class", "price", "cost", "sold_by_weight", "archived"]
 STOCK_COLUMNS = ["store", "sku", "name", "variant", "quantity"]
+#: the import matches a row by ``id`` (or by email when the id is left empty)
+CUSTOMER_COLUMNS = ["id", "name", "email", "phone", "address", "notes", "tax_number"]
 
 
 def _write_atomically(target: Path, header: list[str], rows: Iterable[list[str]]) -> int:
@@ -89,3 +91,18 @@ def export_stock(session: Session, target: Path) -> int:
     """Write the stock level of every variant in every store as CSV; returns the row count."""
     return _write_atomically(target, STOCK_COLUMNS, _stock_rows(session))
 
+
+
+def _customer_rows(session: Session) -> Iterator[list[str]]:
+    # Erased customers are left out: nothing personal is left of them to export.
+    query = (select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.address,
+                    Customer.notes, Customer.tax_number)
+             .where(Customer.erased.is_(False)).order_by(Customer.name, Customer.id)
+             .execution_options(yield_per=5000))
+    for row in session.execute(query):
+        yield ["" if value is None else value for value in row]
+
+
+def export_customers(session: Session, target: Path) -> int:
+    """Write every customer (not the erased) as CSV; returns the row count."""
+    return _write_atomically(target, CUSTOMER_COLUMNS, _customer_rows(session))

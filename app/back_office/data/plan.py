@@ -1,0 +1,136 @@
+"""What an import will do, worked out before anything is written: each row's action and the
+errors, counted for the preview. A kind's ``check`` builds a ``Plan``; its ``apply`` writes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from app.back_office.data.table import RowError
+from app.domain.decimals import scaled_int, to_decimal
+from app.domain.errors import DomainError, RuleViolation
+
+CREATE, UPDATE, UNCHANGED, REFUSED = "create", "update", "unchanged", "refused"
+SAMPLE_ROWS = 20
+#: the CLI and the page show this many errors, then a count of the rest
+SHOWN_ERRORS = 50
+
+Progress = Callable[[int, int], None]  # (rows written, rows to write)
+Cancelled = Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    row: int
+    action: str
+    cells: tuple[str, ...]  # one per ``Preview.columns``
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    kind: str
+    file: str
+    sha256: str
+    columns: tuple[str, ...]
+    rows: int  # records read (refused ones included)
+    create: int
+    update: int
+    unchanged: int
+    refused: int
+    errors: tuple[RowError, ...]
+    sample: tuple[SampleRow, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        return (f"{self.rows:,} rows: {self.create:,} to create, {self.update:,} to update, "
+                f"{self.unchanged:,} unchanged, {self.refused:,} refused")
+
+
+@dataclass
+class Plan:
+    """``actions`` are the kind's own records of what to write (only rows without errors)."""
+
+    kind: str
+    columns: tuple[str, ...]
+    errors: list[RowError] = field(default_factory=list)
+    actions: list[Any] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {CREATE: 0, UPDATE: 0,
+                                                             UNCHANGED: 0, REFUSED: 0})
+    sample: list[SampleRow] = field(default_factory=list)
+    rows: int = 0
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.errors.append(RowError(row, column, message))
+
+    def count(self, row: int, action: str, cells: dict[str, str]) -> None:
+        self.counts[action] += 1
+        if len(self.sample) < SAMPLE_ROWS:
+            self.sample.append(SampleRow(row, action,
+                                         tuple(cells.get(c, "") for c in self.columns)))
+
+    def preview(self, file: str, sha256: str) -> Preview:
+        errors = tuple(sorted(self.errors, key=lambda e: (e.row, e.column)))
+        return Preview(kind=self.kind, file=file, sha256=sha256, columns=self.columns,
+                       rows=self.rows, create=self.counts[CREATE], update=self.counts[UPDATE],
+                       unchanged=self.counts[UNCHANGED], refused=self.counts[REFUSED],
+                       errors=errors, sample=tuple(self.sample))
+
+
+class ImportRefused(RuleViolation):
+    """The file has errors: nothing was imported. ``preview`` lists them all."""
+
+    def __init__(self, preview: Preview) -> None:
+        shown = "; ".join(str(e) for e in preview.errors[:3])
+        more = len(preview.errors) - 3
+        super().__init__(f"{len(preview.errors)} error(s), nothing imported: {shown}"
+                         + (f" … and {more} more" if more > 0 else ""), field="file")
+        self.preview = preview
+
+
+class ImportCancelled(DomainError):
+    code = "cancelled"
+
+    def __init__(self) -> None:
+        super().__init__("the import was cancelled: nothing was imported", field="file")
+
+
+# cell parsing shared by the kinds --------------------------------------------------------------
+
+YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0", ""}
+
+
+def parse_flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise ValueError(f"{text[:40]!r} is not yes or no")
+
+
+def parse_count(text: str, *, by_weight: bool, limit: int) -> int:
+    """A counted quantity in milli-units: zero or more, whole unless sold by weight."""
+    value = to_decimal(text, field="quantity", what="a quantity")
+    milli = scaled_int(value, 3, field="quantity",
+                       too_precise=f"{text[:40]!r} has more than three decimal places")
+    if milli < 0:
+        raise ValueError("a count is what is on the shelf: zero or more")
+    if milli > limit:
+        raise ValueError("is absurdly large")
+    if not by_weight and milli % 1000:
+        raise ValueError("must be whole units: the item is sold by the piece")
+    return milli
+
+
+def message(exc: Exception) -> str:
+    """An error's words without the field name (the column says where)."""
+    return exc.message if isinstance(exc, DomainError) else str(exc)
+
+
+def chunks(values: list, size: int = 900):
+    """Slices small enough for SQLite's bound-parameter limit in an ``IN (…)``."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
