@@ -42,6 +42,7 @@ _ENTITY_OF_KIND = {
     MutationKind.ORDER_STATUS: Entity.ORDER.value, MutationKind.STOCK_MOVEMENT: "stock_movement",
     MutationKind.CUSTOMER_UPSERT: Entity.CUSTOMER.value,
     MutationKind.PRODUCT_UPDATE: Entity.PRODUCT.value,
+    MutationKind.PRODUCT_CREATE: Entity.PRODUCT.value,
     MutationKind.CART_PARKED: Entity.PARKED_CART.value,
     MutationKind.CART_RESUMED: Entity.PARKED_CART.value,
     MutationKind.RECEIPT_EMAIL: "receipt",
@@ -290,7 +291,7 @@ def _product_name(session: Session, product_id: str, current: Data | None) -> st
 
 def _name(session: Session, entry: OutboxEntry, payload: Data, current: Data | None) -> str:
     kind = entry.kind
-    if kind == MutationKind.PRODUCT_UPDATE.value:
+    if kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.PRODUCT_CREATE.value):
         return _product_name(session, entry.entity_id, current)
     if kind == MutationKind.CUSTOMER_UPSERT.value:
         return _customer_name(session, entry.entity_id, payload)
