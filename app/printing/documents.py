@@ -23,6 +23,7 @@ PRINTER_SETTING = {
     "refund_receipt": "printer.receipt", "shift_report": "printer.receipt",
     "invoice": "printer.invoice", "credit_note": "printer.invoice",
     "stock_sheet": "printer.invoice", "label": "printer.label",
+    "pick_list": "printer.invoice",  # ref: the orders' ids, comma separated
 }
 KINDS = tuple(PRINTER_SETTING)
 
@@ -74,6 +75,9 @@ def draw(session: Session, kind: str, ref: str, options: DocumentSettings, *,
     if kind == "shift_report":
         from app.printing.shift_report import render_shift_report
         return _call(render_shift_report, kind, copy, session, ref, width=options.width)
+    if kind == "pick_list":
+        from app.printing.pick_list import render_pick_list
+        return _call(render_pick_list, kind, copy, session, ref, paper=options.paper)
     from app.printing.stock_sheet import render_stock_sheet
     category = None if ref in ("", "all") else ref
     return _call(render_stock_sheet, kind, copy, session, paper=options.paper,

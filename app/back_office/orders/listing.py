@@ -1,0 +1,197 @@
+"""All orders in one list: the sales rung up on this till (``orders``) and the orders the
+server showed it (``remote_orders``: online orders, other registers' sales), read a page at a
+time as one ``UNION ALL`` in the chosen order.
+
+Filters go into each half of the union, so each half is read through its own index (status
+then date: migration 0010) and SQLite merges the two ordered halves instead of sorting the
+whole shop's history for one page. The count is the two halves' counts added up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from app.back_office.paging import Column, Row
+from app.domain.errors import InvalidInput
+from app.domain.money import format_amount
+from app.domain.orders import OrderStatus, parse_status
+from app.printing.figures import local_time
+from app.sales.identity import this_register
+from db.models import Customer, Order, RemoteOrder
+
+CHANNELS = ("till", "online")
+COLUMNS = (Column("number", "Number"), Column("date", "Date"),
+           Column("channel", "Channel", sortable=False),
+           Column("customer", "Customer", sortable=False),
+           Column("status", "Status", sortable=False),
+           Column("total", "Total", numeric=True), Column("paid", "Paid", numeric=True,
+                                                          sortable=False))
+#: tones the view styles rows by: orders that need nothing more, and orders waiting for the shop
+TONES = {OrderStatus.CANCELLED.value: "cancelled", OrderStatus.REFUNDED.value: "cancelled",
+         OrderStatus.CONFIRMED.value: "waiting", OrderStatus.PROCESSING.value: "waiting"}
+_SORTS = {"date": "created_at", "number": "number", "total": "total"}
+MAX_TEXT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """What the list shows: every field left empty shows everything."""
+
+    status: str = ""
+    channel: str = ""  # till | online
+    number: str = ""  # part of the order's number
+    customer: str = ""  # part of the customer's name or email
+    date_from: date | None = None  # the store's local days, both included
+    date_to: date | None = None
+
+    def checked(self) -> "OrderFilter":
+        """The same filter with its texts trimmed; a bad one raises naming its field."""
+        status = parse_status(self.status).value if self.status.strip() else ""
+        channel = self.channel.strip().lower()
+        if channel and channel not in CHANNELS:
+            raise InvalidInput(f"{self.channel!r} is not a channel ({', '.join(CHANNELS)})",
+                               field="channel")
+        for field in ("number", "customer"):
+            if len(getattr(self, field)) > MAX_TEXT:
+                raise InvalidInput(f"at most {MAX_TEXT} characters", field=field)
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidInput("the first day is after the last one", field="date_to")
+        return replace(self, status=status, channel=channel, number=self.number.strip(),
+                       customer=self.customer.strip().lower())
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _zone(name: str) -> ZoneInfo | timezone:
+    try:
+        return ZoneInfo(name) if name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+class OrdersSource:
+    """Every order, filtered by ``filter`` and in one order: a ``RowSource``."""
+
+    columns = COLUMNS
+
+    def __init__(self, filter: OrderFilter | None = None, *, order: str = "date",
+                 descending: bool = True) -> None:
+        if order not in _SORTS:
+            raise InvalidInput(f"cannot sort orders by {order!r} ({', '.join(_SORTS)})",
+                               field="order")
+        self.filter = (filter or OrderFilter()).checked()
+        self.order, self.descending = order, descending
+
+    def with_order(self, key: str, descending: bool) -> "OrdersSource":
+        return OrdersSource(self.filter, order=key, descending=descending)
+
+    def with_filter(self, filter: OrderFilter) -> "OrdersSource":
+        return OrdersSource(filter, order=self.order, descending=self.descending)
+
+    # -- the two halves -----------------------------------------------------------------------
+    def _bounds(self, session: Session) -> tuple[datetime | None, datetime | None]:
+        """The filter's days as UTC instants (the store's days, not the server's)."""
+        if self.filter.date_from is None and self.filter.date_to is None:
+            return None, None
+        zone = _zone(this_register(session)[0].timezone)
+
+        def instant(day: date) -> datetime:
+            return datetime.combine(day, time(), zone).astimezone(timezone.utc)
+
+        start = instant(self.filter.date_from) if self.filter.date_from else None
+        end = instant(self.filter.date_to + timedelta(days=1)) if self.filter.date_to else None
+        return start, end
+
+    def _local(self, session: Session, *, rows: bool) -> Select:
+        f = self.filter
+        if f.channel == "online":  # this till rings up no online orders
+            where: list[ColumnElement[bool]] = [false()]
+        else:
+            where = [Order.channel == f.channel] if f.channel else []
+        if f.status:
+            where.append(Order.status == f.status)
+        if f.number:
+            where.append(Order.number.like(_like(f.number), escape="\\"))
+        start, end = self._bounds(session)
+        if start:
+            where.append(Order.created_at >= start)
+        if end:
+            where.append(Order.created_at < end)
+        joined = bool(f.customer) or rows
+        if f.customer:
+            pattern = _like(f.customer)
+            where.append(or_(func.lower(Customer.name).like(pattern, escape="\\"),
+                             func.lower(Customer.email).like(pattern, escape="\\")))
+        columns = ([Order.id.label("id"), Order.number.label("number"),
+                    Order.created_at.label("created_at"), Order.channel.label("channel"),
+                    func.coalesce(Customer.name, "").label("customer"),
+                    Order.status.label("status"), Order.currency.label("currency"),
+                    Order.total.label("total"), Order.paid_total.label("paid")]
+                   if rows else [func.count().label("n")])
+        query = select(*columns).select_from(Order)
+        if joined:
+            query = query.outerjoin(Customer, Customer.id == Order.customer_id)
+        return query.where(*where)
+
+    def _remote(self, session: Session, *, rows: bool) -> Select:
+        f = self.filter
+        data = RemoteOrder.data
+        where = [RemoteOrder.channel == f.channel] if f.channel else []
+        if f.status:
+            where.append(RemoteOrder.status == f.status)
+        if f.number:
+            where.append(RemoteOrder.number.like(_like(f.number), escape="\\"))
+        start, end = self._bounds(session)
+        if start:
+            where.append(RemoteOrder.created_at >= start)
+        if end:
+            where.append(RemoteOrder.created_at < end)
+        name = func.json_extract(data, "$.shipping_address.name")
+        email = func.json_extract(data, "$.email")
+        if f.customer:
+            pattern = _like(f.customer)
+            where.append(or_(func.lower(name).like(pattern, escape="\\"),
+                             func.lower(email).like(pattern, escape="\\")))
+        columns = ([RemoteOrder.id, RemoteOrder.number, RemoteOrder.created_at,
+                    RemoteOrder.channel, func.coalesce(name, email, "").label("customer"),
+                    RemoteOrder.status, RemoteOrder.currency, RemoteOrder.total,
+                    func.coalesce(func.json_extract(data, "$.paid_total"), 0).label("paid")]
+                   if rows else [func.count().label("n")])
+        return select(*columns).select_from(RemoteOrder).where(*where)
+
+    # -- RowSource ----------------------------------------------------------------------------
+    def count(self, session: Session) -> int:
+        return sum(session.scalar(half(session, rows=False)) or 0
+                   for half in (self._local, self._remote))
+
+    def rows(self, session: Session, offset: int, limit: int) -> list[Row]:
+        both = union_all(self._local(session, rows=True),
+                         self._remote(session, rows=True)).subquery()
+        key = both.c[_SORTS[self.order]]
+        ordering = [key.desc() if self.descending else key.asc(),
+                    both.c.id.desc() if self.descending else both.c.id.asc()]
+        found = session.execute(select(both).order_by(*ordering).offset(offset).limit(limit))
+        zone = this_register(session)[0].timezone
+        return [Row(r.id, (r.number, _when(r.created_at, zone), r.channel, r.customer or "",
+                           r.status, format_amount(r.total, r.currency),
+                           format_amount(int(r.paid or 0), r.currency)),
+                    TONES.get(r.status, "")) for r in found]
+
+
+def _when(at: datetime | str | None, zone: str) -> str:
+    if at is None:
+        return ""
+    if isinstance(at, str):  # a union's column comes back as SQLite stored it
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return local_time(at, zone)
+
