@@ -1,0 +1,184 @@
+"""The stock lists of the back office, as ``RowSource``s read a page at a time: the levels of
+THIS store (a text, category and low-stock filter), the low-stock list, and the movement
+history of a product or one of its variants.
+
+Only this store's levels are here: the store feed a till pulls (``sync.apply.store_feed``)
+carries the levels of the till's own store, never another store's, so the back office cannot
+show them offline and does not pretend to. A level is the server's count plus this till's
+movements the server has not acknowledged yet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from app.back_office.paging import Column, Row
+from app.back_office.stock.quantities import shown
+from app.domain.errors import InvalidInput, NotFound
+from app.sales.identity import this_register
+from db.models import (Barcode, Category, Product, StaffUser, StockLevel, StockMovement, Store,
+                       Variant)
+
+ON_HAND = func.coalesce(StockLevel.quantity_milli, 0)
+
+
+def category_subtree(session: Session, category_id: str) -> set[str]:
+    """``category_id`` and every category under it (a loop in the tree cannot hang this)."""
+    children: dict[str | None, list[str]] = defaultdict(list)
+    known = set()
+    for cid, parent in session.execute(select(Category.id, Category.parent_id)):
+        children[parent].append(cid)
+        known.add(cid)
+    if category_id not in known:
+        raise NotFound(f"no category {category_id}", field="category")
+    found, todo = set(), [category_id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo += children[current]
+    return found
+
+
+def like_pattern(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def is_low():  # noqa: ANN201 - a SQL condition
+    """At or below the product's low-stock threshold (products without one are never low)."""
+    return and_(Product.low_stock_threshold.is_not(None), ON_HAND <= Product.low_stock_threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelsSource:
+    """Variants of this store's catalogue (not archived) with their level. ``text`` matches a
+    product name (anywhere), a SKU (its start) or a barcode (exactly)."""
+
+    text: str = ""
+    category_id: str | None = None
+    low_only: bool = False
+    order: str = "name"
+    descending: bool = False
+
+    columns = (Column("name", "Product"), Column("variant", "Variant"), Column("sku", "SKU"),
+               Column("on_hand", "On hand", numeric=True),
+               Column("threshold", "Low at", numeric=True))
+    _ORDERS = {"name": (Product.name, Variant.sku), "variant": (Variant.name, Variant.sku),
+               "sku": (Variant.sku,), "on_hand": (ON_HAND, Variant.sku),
+               "threshold": (Product.low_stock_threshold, Variant.sku)}
+
+    def _select(self, session: Session, *what) -> Select:  # noqa: ANN002
+        store, _ = this_register(session)
+        level = and_(StockLevel.variant_id == Variant.id, StockLevel.store_id == store.id)
+        query = (select(*what).select_from(Variant).join(Product, Product.id == Variant.product_id)
+                 .outerjoin(StockLevel, level)
+                 .where(Variant.archived.is_(False), Product.archived.is_(False)))
+        text = self.text.strip()
+        if text:
+            query = query.where(or_(Product.name.ilike(like_pattern(text), escape="\\"),
+                                    Variant.name.ilike(like_pattern(text), escape="\\"),
+                                    Variant.sku.ilike(like_pattern(text).removeprefix("%"), escape="\\"),
+                                    Variant.id.in_(select(Barcode.variant_id)
+                                                   .where(Barcode.code == text))))
+        if self.category_id is not None:
+            query = query.where(Product.category_id.in_(category_subtree(session,
+                                                                         self.category_id)))
+        if self.low_only:
+            query = query.where(is_low())
+        return query
+
+    def count(self, session: Session) -> int:
+        return session.scalar(self._select(session, func.count())) or 0
+
+    def rows(self, session: Session, offset: int, limit: int) -> list[Row]:
+        keys = self._ORDERS[self.order]
+        order = [k.desc() if self.descending else k for k in keys]
+        found = session.execute(
+            self._select(session, Variant.id, Product.name, Variant.name, Variant.sku,
+                         Product.sold_by_weight, ON_HAND, Product.low_stock_threshold)
+            .order_by(*order, Variant.id).offset(offset).limit(limit))
+        rows = []
+        for vid, product, variant, sku, weighed, on_hand, threshold in found:
+            low = threshold is not None and on_hand <= threshold
+            rows.append(Row(vid, (product, variant, sku, shown(on_hand, by_weight=weighed),
+                                  shown(threshold, by_weight=weighed)), "low" if low else ""))
+        return rows
+
+    def with_order(self, key: str, descending: bool) -> "LevelsSource":
+        if key not in self._ORDERS:
+            raise InvalidInput(f"cannot sort the stock levels by {key!r}", field="order")
+        return replace(self, order=key, descending=descending)
+
+
+def low_stock(text: str = "", category_id: str | None = None) -> LevelsSource:
+    """The low-stock list: variants at or below their product's threshold, lowest first."""
+    return LevelsSource(text=text, category_id=category_id, low_only=True, order="on_hand")
+
+
+def _zone(store: Store):  # noqa: ANN202
+    try:
+        return ZoneInfo(store.timezone) if store.timezone else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+@dataclass(frozen=True, slots=True)
+class MovementsSource:
+    """The ledger of this store for one variant (``variant_id``) or all variants of one
+    product (``product_id``), newest first: when, kind, quantity, reason, who, and whether the
+    server has acknowledged it yet."""
+
+    variant_id: str | None = None
+    product_id: str | None = None
+    descending: bool = True
+
+    columns = (Column("at", "When"), Column("sku", "SKU", sortable=False),
+               Column("kind", "Kind", sortable=False),
+               Column("quantity", "Quantity", numeric=True, sortable=False),
+               Column("reason", "Reason", sortable=False), Column("who", "Who", sortable=False),
+               Column("synced", "Synced", sortable=False))
+
+    def __post_init__(self) -> None:
+        if (self.variant_id is None) == (self.product_id is None):
+            raise InvalidInput("name a product or one of its variants", field="variant")
+
+    def _select(self, session: Session, *what) -> Select:  # noqa: ANN002
+        store, _ = this_register(session)
+        query = (select(*what).select_from(StockMovement)
+                 .join(Variant, Variant.id == StockMovement.variant_id)
+                 .where(StockMovement.store_id == store.id))
+        if self.variant_id is not None:
+            return query.where(StockMovement.variant_id == self.variant_id)
+        return query.where(Variant.product_id == self.product_id)
+
+    def count(self, session: Session) -> int:
+        return session.scalar(self._select(session, func.count())) or 0
+
+    def rows(self, session: Session, offset: int, limit: int) -> list[Row]:
+        store, _ = this_register(session)
+        zone = _zone(store)
+        order = StockMovement.at.desc() if self.descending else StockMovement.at
+        found = session.execute(
+            self._select(session, StockMovement.id, StockMovement.at, Variant.sku,
+                         StockMovement.kind, StockMovement.quantity_milli, StockMovement.reason,
+                         StaffUser.name, StockMovement.synced, Product.sold_by_weight)
+            .join(Product, Product.id == Variant.product_id)
+            .outerjoin(StaffUser, StaffUser.id == StockMovement.staff_id)
+            .order_by(order, StockMovement.id.desc() if self.descending else StockMovement.id)
+            .offset(offset).limit(limit))
+        return [Row(mid, (f"{at.astimezone(zone):%Y-%m-%d %H:%M}", sku, kind,
+                          shown(quantity, by_weight=weighed, signed=True), reason, who or "",
+                          "yes" if synced else "not yet"), "" if synced else "unsynced")
+                for mid, at, sku, kind, quantity, reason, who, synced, weighed in found]
+
+    def with_order(self, key: str, descending: bool) -> "MovementsSource":
+        if key != "at":
+            raise InvalidInput(f"movements are listed by time, not {key!r}", field="order")
+        return replace(self, descending=descending)
