@@ -17,11 +17,12 @@ from functools import lru_cache
 from sqlalchemy.orm import Session
 
 from app import audit, outbox
-from app.domain.errors import InvalidInput
+from app.back_office.settings.errors import FieldErrors
 from app.domain.permissions import Permission
 from app.domain.sync_protocol import MutationKind
 from app.sales.identity import this_register
 from app.staff import active_staff
+from db.engine import LocalStore
 
 #: field → the longest value the server takes
 LIMITS = {"name": 200, "address": 500, "tax_number": 64, "timezone": 64}
@@ -55,12 +56,11 @@ def store_details(session: Session) -> StoreDetails:
 
 
 def check_store_fields(values: Mapping[str, object]) -> dict[str, str]:
-    """The fields cleaned (names and numbers trimmed), or ``InvalidInput`` naming the first
-    field that is wrong; ``check_all`` gives every field's reason at once."""
+    """The fields cleaned (names and numbers trimmed), or ``FieldErrors`` (an ``InvalidInput``)
+    with every wrong field's reason."""
     errors = check_all(values)
     if errors:
-        field, reason = next(iter(errors.items()))
-        raise InvalidInput(reason, field=field)
+        raise FieldErrors(errors)
     return {field: _clean(field, value) for field, value in values.items()}
 
 
@@ -115,3 +115,15 @@ def update_store_details(session: Session, *, staff_id: str,
                  actor_id=staff_id, details={"from": replaced, "to": changed})
     session.flush()
     return store_details(session)
+
+
+def load_store_details(store: LocalStore) -> StoreDetails:
+    with store.read() as session:
+        return store_details(session)
+
+
+def save_store_details(store: LocalStore, *, staff_id: str,
+                       values: Mapping[str, object]) -> StoreDetails:
+    """:func:`update_store_details` in its own write transaction (for the page's worker)."""
+    with store.write() as session:
+        return update_store_details(session, staff_id=staff_id, values=values)

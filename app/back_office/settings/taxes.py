@@ -25,6 +25,7 @@ from app.domain.rates import format_percent, parse_percent
 from app.domain.sync_protocol import MutationKind
 from app.staff import active_staff
 from db.base import new_id
+from db.engine import LocalStore
 from db.models import OutboxEntry, TaxClass, TaxRate
 
 MAX_NAME = 100
@@ -154,3 +155,16 @@ def _view(session: Session, tax_class: TaxClass) -> TaxClassView:
     return TaxClassView(tax_class.id, tax_class.name, tax_class.version,
                         tuple(RateView(r.name, r.rate_ppm) for r in tax_class.rates),
                         tax_class.id in _waiting_ids(session))
+
+
+def load_tax_classes(store: LocalStore) -> list[TaxClassView]:
+    with store.read() as session:
+        return tax_classes(session)
+
+
+def store_tax_class(store: LocalStore, *, staff_id: str, name: str,
+                    rates: Sequence[RateInput], tax_class_id: str | None = None) -> TaxClassView:
+    """:func:`save_tax_class` in its own write transaction (for the page's worker)."""
+    with store.write() as session:
+        return save_tax_class(session, staff_id=staff_id, name=name, rates=rates,
+                              tax_class_id=tax_class_id)

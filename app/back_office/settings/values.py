@@ -13,6 +13,7 @@ from typing import Any
 
 from app import audit
 from app.config.secrets import SecretStoreUnavailable, get_secret, keyring_available, set_secret
+from app.back_office.settings.errors import FieldErrors
 from app.config.settings import Settings, coerce, spec_for
 from app.domain.errors import InvalidInput
 from app.domain.permissions import Permission
@@ -85,15 +86,6 @@ def check_server_url(value: str) -> str:
         raise InvalidInput(f"{value[:80]!r} is not a server address such as "
                            "https://tills.example.com or http://10.0.0.5:8000", field="server.url")
     return raw
-
-
-class FieldErrors(InvalidInput):
-    """Several fields refused at once: ``errors`` maps each to its reason."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        field, reason = next(iter(errors.items()))
-        super().__init__(reason, field=field)
-        self.errors = errors
 
 
 def save_values(store: LocalStore, settings: Settings, *, staff_id: str,
