@@ -1,4 +1,4 @@
-"""Store-level commands: ``init``, ``selfcheck``, ``audit verify``, ``export``."""
+"""Store-level commands: ``init``, ``selfcheck``, ``audit verify``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from app import __version__, demo, exports, integrity
+from app import __version__, demo, integrity
 from app.config.paths import Paths
 from app.config.secrets import keyring_available
 from app.domain.errors import InvalidInput
@@ -40,10 +40,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
 
     audit = add("audit", "the hash-chained audit journal", cmd_audit)
     audit.add_argument("action", choices=["verify"])
-
-    export = add("export", "write products or stock levels to CSV", cmd_export)
-    export.add_argument("what", choices=["products", "stock"])
-    export.add_argument("file", type=Path, metavar="FILE.csv")
+    # export (and import) live in app.cli.data_cmd
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -143,17 +140,3 @@ def cmd_audit(args: argparse.Namespace, paths: Paths) -> int:
     print(f"audit journal intact: {checked} entries verified")
     return 0
 
-
-def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
-    store = LocalStore.open(paths.store)
-    try:
-        with store.read() as session:
-            if args.what == "products":
-                shop, _ = this_register(session)
-                count = exports.export_products(session, args.file, currency=shop.currency)
-            else:
-                count = exports.export_stock(session, args.file)
-    finally:
-        store.close()
-    print(json.dumps({"file": str(args.file.resolve()), "rows": count}))
-    return 0
