@@ -38,7 +38,8 @@ def _data_dir_option(parser: argparse.ArgumentParser, *, top: bool) -> None:
 def build_parser(extra: Iterable[Registrar] = ()) -> argparse.ArgumentParser:
     """The whole command line; ``extra`` registrars add commands from outside ``app``
     (``main.py`` passes the sync commands)."""
-    from app.cli import backup_cmd, config_cmd, print_cmd, sale_cmd, store_cmd, stripe_cmd
+    from app.cli import (backup_cmd, config_cmd, data_cmd, print_cmd, sale_cmd, store_cmd,
+                         stripe_cmd)
 
     parser = argparse.ArgumentParser(
         prog="tillpoint",
@@ -60,6 +61,7 @@ def build_parser(extra: Iterable[Registrar] = ()) -> argparse.ArgumentParser:
                       help="do not start a local central server beside the client")
     demo.add_argument("--server-port", type=int, default=8700)
     store_cmd.register(add)
+    data_cmd.register(add)
     sale_cmd.register(add)
     config_cmd.register(add)
     backup_cmd.register(add)
