@@ -123,3 +123,16 @@ def test_bad_transfers_and_refusals_write_nothing(room):
             transfers.transfer(s, staff_id=staff, to_store_id=to_store, lines=lines)
         assert raised.value.field == field, (to_store, lines)
     assert room.written() == before and room.level(room.mug) == 10_000
+
+
+def test_the_count_sheet_prints_the_figures_frozen_at_the_start(room):
+    from app.back_office.stock.count_sheet import render_count_sheet
+    from tests.support.pdf import load
+
+    with room.store.write() as s:
+        count_id = counts.start_count(s, staff_id=room.clerk, variant_ids=[room.mug]).id
+        adjust(s, staff_id=room.clerk, variant_id=room.mug, quantity="-4", reason="damage")
+    with room.store.read() as s:
+        text = load(render_count_sheet(s, count_id, paper="A4")).text()
+    assert "1 chosen item" in text and room.mug_barcode in text and "Mug" in text
+    assert "10" in text.split("Mug", 1)[1] and "Gouda" not in text
