@@ -35,9 +35,10 @@ def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = No
     """The main window over an open store; screens plug into it here as they arrive. With
     ``paths`` it also syncs in the background (a till that is not paired just says so).
 
-    One print worker serves the window: the till's receipts, the Settings screen's test pages
-    and its list of what did not print all go through it (a printer prints one job at a time,
-    whoever sent it)."""
+    One print worker serves the window: the till's receipts, the test pages of the back
+    office's Settings and its list of what did not print all go through it (a printer prints
+    one job at a time, whoever sent it). Settings live in the back office, behind its PIN
+    sign-in (``settings:manage``): a cashier at the till never reaches them."""
     from app.config.settings import Settings
 
     window = MainWindow(store, runner)
@@ -56,7 +57,6 @@ def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = No
                                     interval_s=sync_interval_s or DEFAULT_INTERVAL_S)
     window.add_screen("back_office", "Back office", build_back_office_screen(
         store, runner, settings, paths=paths, printing=printing, sync=controller))
-    window.add_screen("settings", "Settings", build_settings_screen(runner, settings, printing))
     printing.start()  # after the till is wired: a receipt left half-printed reports to it
     if controller is not None:
         window.attach_sync(controller)
@@ -90,12 +90,6 @@ def attach_printing(till, printing) -> None:  # noqa: ANN001 - RegisterScreen, P
     till.print_problems = PrintProblems(printing, till, compact=True)
     layout = till.layout()
     layout.insertWidget(layout.indexOf(till.cards_taken) + 1, till.print_problems)
-
-
-def build_settings_screen(runner: TaskRunner, settings, printing):  # noqa: ANN001, ANN201
-    from ui.settings.screen import SettingsScreen
-
-    return SettingsScreen(runner, settings, printing)
 
 
 def build_till_screen(store: LocalStore, runner: TaskRunner, paths: Paths | None = None, *,

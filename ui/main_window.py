@@ -60,7 +60,6 @@ DEFAULT_SCREENS: tuple[tuple[str, str, str], ...] = (
     ("till", "Till", "The till screen plugs in here: scan, cart, tenders."),
     ("back_office", "Back office", "The back office plugs in here: products, stock, customers."),
     ("reports", "Reports", "Reports plug in here: sales, tax, stock valuation."),
-    ("settings", "Settings", "Settings plug in here: printers, card reader, pairing."),
 )
 
 

@@ -79,19 +79,21 @@ def test_ctrl_number_switches_screens(qtbot, shop, runner):
     assert stack.currentWidget() is not till_page
     assert nav.currentRow() == 1 and window.navigation_shown()
 
-    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
-    assert window.current_screen_key() == "settings"
-    assert "Settings" in stack.currentWidget().accessibleName()
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_screen_key() == "reports"
+    assert "Reports" in stack.currentWidget().accessibleName()
 
 
-def test_navigation_lists_the_four_screens_the_till_first_and_real(qtbot, shop, runner):
+def test_navigation_lists_the_three_screens_the_till_first_and_real(qtbot, shop, runner):
     from ui.till.register_screen import RegisterScreen
 
     window = _open(qtbot, shop, runner)
     nav = window.findChild(QListWidget, "navigation")
 
+    # Settings are a page of the back office (behind its PIN sign-in), not a screen a
+    # cashier at the till could open
     assert [nav.item(i).text() for i in range(nav.count())] == [
-        "Till", "Back office", "Reports", "Settings"]
+        "Till", "Back office", "Reports"]
     till = window.screen("till")
     assert isinstance(till, RegisterScreen)  # the register replaced its placeholder
     assert till.current_page_name() == "signin"
@@ -109,7 +111,7 @@ def test_a_real_screen_replaces_its_placeholder_in_place(qtbot, shop, runner):
     window.add_screen("reports", "Reports", reports)
     window.show_screen("reports")
 
-    assert nav.count() == 4
+    assert nav.count() == 3
     assert window.screen("reports") is reports
     assert window.findChild(QStackedWidget, "screens").currentWidget() is reports
     assert window.current_screen_key() == "reports"

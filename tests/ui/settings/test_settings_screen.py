@@ -139,16 +139,18 @@ def test_what_did_not_print_is_listed_with_retry_and_discard(qtbot, screen, work
     assert gone.id not in {job.id for job in queue.jobs()}
 
 
-def test_the_window_shows_settings_and_prints_through_one_worker(qtbot, shop, runner):
+def test_the_window_prints_through_one_worker_and_settings_live_in_the_back_office(
+        qtbot, shop, runner):
     from ui.app import build_window
     from ui.printing.problems import PrintProblems
 
     window = build_window(shop, runner)
     qtbot.addWidget(window)
-    screen = window.screen("settings")
+    with pytest.raises(ValueError):
+        window.screen("settings")  # no screen of its own: a page of the back office
+    back_office = window.screen("back_office")
     till = window.screen("till")
-    assert isinstance(screen, SettingsScreen)
-    assert till.payment_page.receipts.worker is screen.worker
+    assert till.payment_page.receipts.worker is back_office._printing
     assert isinstance(till.print_problems, PrintProblems)
     assert till.layout().indexOf(till.print_problems) == till.layout().indexOf(
         till.cards_taken) + 1
