@@ -24,6 +24,7 @@ PRINTER_SETTING = {
     "invoice": "printer.invoice", "credit_note": "printer.invoice",
     "stock_sheet": "printer.invoice", "label": "printer.label",
     "pick_list": "printer.invoice",  # ref: the orders' ids, comma separated
+    "shelf_labels": "printer.invoice",  # ref: the variants' ids, comma separated (A4 sheets)
 }
 KINDS = tuple(PRINTER_SETTING)
 
@@ -75,6 +76,9 @@ def draw(session: Session, kind: str, ref: str, options: DocumentSettings, *,
     if kind == "shift_report":
         from app.printing.shift_report import render_shift_report
         return _call(render_shift_report, kind, copy, session, ref, width=options.width)
+    if kind == "shelf_labels":
+        from app.printing.shelf_labels import render_shelf_labels
+        return _call(render_shelf_labels, kind, copy, session, ref, paper=options.paper)
     if kind == "pick_list":
         from app.printing.pick_list import render_pick_list
         return _call(render_pick_list, kind, copy, session, ref, paper=options.paper)
