@@ -184,7 +184,8 @@ def _local(session: Session, order: Order) -> OrderDetail:
     zone, cur = _zone(session), order.currency
     customer = session.get(Customer, order.customer_id) if order.customer_id else None
     refused = ""
-    if order.status not in {s.value for s in RETURNABLE} or order.refunded_total >= order.paid_total:
+    returnable_status = order.status in {s.value for s in RETURNABLE}
+    if not returnable_status or order.refunded_total >= order.paid_total:
         refused = (f"order {order.number} is {order.status}: nothing to refund"
                    if order.status != OrderStatus.REFUNDED.value
                    else f"order {order.number} is refunded in full")

@@ -59,7 +59,10 @@ def _view(remote: RemoteOrder) -> dict:
     return view if isinstance(view, dict) else {}
 
 
-def _lines_to_pick(session: Session, order_id: str) -> tuple[PickOrder, list[tuple[str, str, str, int]]]:
+PickLine = tuple[str, str, str, int]  # variant id, SKU, name, quantity in thousandths
+
+
+def _lines_to_pick(session: Session, order_id: str) -> tuple[PickOrder, list[PickLine]]:
     """The order's number and name, and its lines as (variant_id, sku, name, quantity)."""
     order = session.get(Order, order_id)
     if order is not None:
