@@ -12,8 +12,10 @@ from typing import Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from app.domain.errors import InvalidInput
 from app.domain.money import format_amount
 from app.domain.quantity import format_quantity
+from app.sales.identity import this_register
 from db.models import Barcode, Category, Customer, Product, StockLevel, Store, TaxClass, Variant
 
 PRODUCT_COLUMNS = ["sku", "barcodes", "name", "variant", "attributes", "category", "brand",
@@ -106,3 +108,21 @@ def _customer_rows(session: Session) -> Iterator[list[str]]:
 def export_customers(session: Session, target: Path) -> int:
     """Write every customer (not the erased) as CSV; returns the row count."""
     return _write_atomically(target, CUSTOMER_COLUMNS, _customer_rows(session))
+
+
+EXPORTS = ("products", "stock", "customers")
+
+
+def export(store, what: str, target: Path) -> int:  # noqa: ANN001 - db.engine.LocalStore
+    """``what`` (products, stock or customers) written to ``target`` from a read transaction
+    of ``store``; returns the row count."""
+    if what not in EXPORTS:
+        raise InvalidInput(f"{what!r} is not something to export ({', '.join(EXPORTS)})",
+                           field="what")
+    with store.read() as session:
+        if what == "products":
+            shop, _ = this_register(session)
+            return export_products(session, target, currency=shop.currency)
+        if what == "stock":
+            return export_stock(session, target)
+        return export_customers(session, target)

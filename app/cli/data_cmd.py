@@ -22,11 +22,10 @@ from app.back_office.data import service
 from app.back_office.data.plan import SHOWN_ERRORS, ImportRefused, Preview
 from app.config.paths import Paths
 from app.domain.errors import NotFound
-from app.sales.identity import this_register
 from db.engine import LocalStore
 from db.models import StaffUser
 
-KINDS = ("products", "stock", "customers")
+KINDS = exports.EXPORTS
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -47,14 +46,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
 def cmd_export(args: argparse.Namespace, paths: Paths) -> int:
     store = LocalStore.open(paths.store)
     try:
-        with store.read() as session:
-            if args.what == "products":
-                shop, _ = this_register(session)
-                count = exports.export_products(session, args.file, currency=shop.currency)
-            elif args.what == "stock":
-                count = exports.export_stock(session, args.file)
-            else:
-                count = exports.export_customers(session, args.file)
+        count = exports.export(store, args.what, args.file)
     finally:
         store.close()
     print(json.dumps({"file": str(args.file.resolve()), "rows": count}))
