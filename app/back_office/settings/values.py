@@ -129,7 +129,7 @@ def key_state() -> tuple[bool | None, str]:
 
 def check_key(key: str) -> str:
     text = key.strip()
-    if not text.startswith(KEY_PREFIXES) or len(text) < 16 or not text.isascii() \
+    if not text.startswith(KEY_PREFIXES) or len(text) <= 8 or not text.isascii() \
             or any(c.isspace() for c in text):
         raise InvalidInput("is not a Stripe secret or restricted key (sk_live_…, sk_test_…, "
                            "rk_live_…, rk_test_…)", field="stripe.secret_key")

@@ -63,7 +63,7 @@ def test_the_owners_store_details_reach_the_server(client, till):
     results = pushed(client, device, [mutation(device, "store.update", p, entity_id=p["id"])
                                       for p in (forged, bad, other)])
     assert [r["status"] for r in results] == ["rejected"] * 3
-    assert results[0]["reason"] == (f"staff_id: a manager may not do this (stores:manage)")
+    assert results[0]["reason"] == "staff_id: a manager may not do this (stores:manage)"
     assert results[1]["reason"].startswith("payload.fields.timezone:")
     assert "is not this device's store" in results[2]["reason"]
     assert db.stores.find_one({"_id": device.store_id})["name"] == "Corner Shop Bristol"
