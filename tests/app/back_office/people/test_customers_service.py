@@ -8,7 +8,6 @@ queued once; edits refused afterwards; nothing written when refused)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -18,75 +17,18 @@ from app.back_office.customers import gdpr
 from app.back_office.customers.detail import customer_detail
 from app.back_office.customers.listing import CustomerSource
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
-from app.domain.tenders import TenderMethod
-from app.sales.cart import Cart
-from app.sales.checkout import Tender, checkout
-from app.shipping import HouseCarrier, create_shipment
-from db.models import (AuditEntry, CreditMovement, Customer, Order, OutboxEntry, PrintJob,
-                       RemoteOrder, Shipment)
-from tests.support import catalog
-
-ADDRESS = "Ada Lovelace\n12 St James's Square\nLondon SW1Y 4JH"
-NOW = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)
-
+from db.models import AuditEntry, Customer, Order, OutboxEntry, PrintJob, RemoteOrder, Shipment
+from tests.app.back_office.people.shop import ADDRESS, copy_shop, people_shop
 
 @pytest.fixture(scope="module")
 def shop_file(tmp_path_factory):
-    """One shop for the module, copied per test: staff, two customers, Ada's sale shipped to
-    her (with a label and its PDF kept), an online order of hers the server showed, credit."""
-    from db.engine import LocalStore
-    from app.setup import initialise
-
-    path = tmp_path_factory.mktemp("people") / "tillpoint.sqlite3"
-    store = LocalStore.open(path)
-    ids = {}
-    with store.write() as s:
-        initialise(s, store_name="Test Shop", currency="EUR")
-        for role in ("manager", "moderator", "support", "cashier"):
-            ids[role] = catalog.staff(s, role=role).id
-        variant = catalog.product(s, "Desk Lamp", 2500, stock_milli=10_000)
-        ada = customers.create_customer(s, staff_id=ids["cashier"], name="Ada Lovelace",
-                                        email="ada@example.com", phone="+32 470 12 34 56",
-                                        address="12 St James's Square")
-        customers.create_customer(s, staff_id=ids["cashier"], name="Charles Babbage",
-                                  email="charles@example.com")
-        ids["ada"] = ada.id
-        cart = Cart(customer_id=ada.id)
-        cart.add(variant.id, 2000)
-        order = checkout(s, cart=cart, tenders=[Tender(TenderMethod.CASH)],
-                         staff_id=ids["cashier"], ship_to=ADDRESS, now=NOW)
-        ids["order"] = order.id
-        shipment = create_shipment(s, order.id, weight_grams=900, parcels=1,
-                                   service="standard", carrier=HouseCarrier())
-        s.add(PrintJob(printer="file:/tmp", kind="label", document_ref=shipment.id,
-                       pdf=b"%PDF-1.4 label for Ada", status="done"))
-        s.add(RemoteOrder(id="web-1", number="W-000042", channel="online", status="confirmed",
-                          version=3, currency="EUR", total=1999,
-                          created_at=datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc),
-                          data=json.dumps({"id": "web-1", "customer_id": ada.id,
-                                           "email": "ada@example.com", "total": 1999,
-                                           "shipping_address": {"name": "Ada Lovelace"},
-                                           "refunded_total": 500})))
-        s.add(CreditMovement(customer_id=ada.id, amount=1500, kind="issue"))
-        s.query(OutboxEntry).delete()  # what the till pushed long ago
-    store.close()
-    return path, ids
+    return people_shop(tmp_path_factory.mktemp("people") / "tillpoint.sqlite3")
 
 
 @pytest.fixture
 def shop(store, shop_file):
-    import sqlite3
-
     path, ids = shop_file
-    source = sqlite3.connect(path)
-    target = store.writer.raw_connection()
-    try:
-        source.backup(target.driver_connection)
-    finally:
-        target.close()
-        source.close()
-    store.reader.dispose()
-    return store, ids
+    return copy_shop(path, store), ids
 
 
 def test_the_list_searches_name_email_and_phone_digits_and_counts_every_order(shop):

@@ -1,0 +1,1 @@
+"""The Customers page of the back office (``page``) and its detail panel (``panel``)."""
