@@ -160,13 +160,13 @@ class VarianceLine:
     name: str
     by_weight: bool
     expected_milli: int
-    counted_milli: int | None
+    counted_milli: int
     moved_since_milli: int  # what the ledger moved since the count started
     value: int  # the difference at cost, in minor units (negative: stock lost)
 
     @property
     def difference_milli(self) -> int:
-        return 0 if self.counted_milli is None else self.counted_milli - self.expected_milli
+        return self.counted_milli - self.expected_milli
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +175,8 @@ class VarianceReport:
     scope: str
     status: str
     currency: str
-    lines: tuple[VarianceLine, ...]  # differing or not counted lines only
+    lines: tuple[VarianceLine, ...]  # the counted lines that differ (a full count's rest is
+    # not listed: it may be a million lines, and what was not counted is not posted)
     counted: int
     total_lines: int
 
@@ -192,8 +193,9 @@ def _value(difference_milli: int, cost: int) -> int:
 
 
 def variance_report(session: Session, count_id: str) -> VarianceReport:
-    """Expected (at the start), counted, the difference and its value at cost, for every line
-    that differs or was not counted; and how much the ledger moved since the start."""
+    """Expected (at the start), counted, the difference and its value at cost, for every
+    counted line that differs, with how much the ledger moved since the start; and how many
+    lines are counted of how many."""
     count = session.get(StockCount, count_id) if isinstance(count_id, str) else None
     if count is None:
         raise NotFound(f"no stock count {count_id!r}", field="count")
@@ -205,16 +207,14 @@ def variance_report(session: Session, count_id: str) -> VarianceReport:
                func.coalesce(StockLevel.quantity_milli, 0))
         .select_from(StockCountLine).join(Variant, Variant.id == StockCountLine.variant_id)
         .join(Product, Product.id == Variant.product_id).outerjoin(StockLevel, now)
-        .where(StockCountLine.count_id == count.id,
-               or_(StockCountLine.counted_milli.is_(None),
-                   StockCountLine.counted_milli != StockCountLine.expected_milli))
+        .where(StockCountLine.count_id == count.id, StockCountLine.counted_milli.is_not(None),
+               StockCountLine.counted_milli != StockCountLine.expected_milli)
         .order_by(Product.name, Variant.sku))
     lines = []
     for vid, sku, product, variant, weighed, expected, counted, cost, on_hand in found:
         name = f"{product} {variant}".strip() if variant else product
-        diff = 0 if counted is None else counted - expected
         lines.append(VarianceLine(vid, sku, name, weighed, expected, counted, on_hand - expected,
-                                  _value(diff, cost)))
+                                  _value(counted - expected, cost)))
     total = session.scalar(select(func.count()).where(StockCountLine.count_id == count.id)) or 0
     counted = session.scalar(select(func.count()).where(
         StockCountLine.count_id == count.id, StockCountLine.counted_milli.is_not(None))) or 0

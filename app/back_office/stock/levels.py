@@ -182,3 +182,20 @@ class MovementsSource:
         if key != "at":
             raise InvalidInput(f"movements are listed by time, not {key!r}", field="order")
         return replace(self, descending=descending)
+
+
+def category_choices(session: Session) -> list[tuple[str, str]]:
+    """(id, "Drinks › Beer") of every category, by path: for the filters and count scopes."""
+    rows = {cid: (parent, name) for cid, parent, name in
+            session.execute(select(Category.id, Category.parent_id, Category.name))}
+
+    def path(cid: str) -> str:
+        names, seen = [], set()
+        while cid in rows and cid not in seen:
+            seen.add(cid)
+            parent, name = rows[cid]
+            names.append(name)
+            cid = parent
+        return " › ".join(reversed(names))
+
+    return sorted(((cid, path(cid)) for cid in rows), key=lambda item: item[1].casefold())

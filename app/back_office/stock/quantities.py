@@ -51,3 +51,22 @@ def shown(milli: int | None, *, by_weight: bool, signed: bool = False) -> str:
     if signed and milli > 0:
         text = f"+{text}"
     return f"{text} kg" if by_weight else text
+
+
+def parse_lines(text: str, *, field: str = "lines") -> list[tuple[str, str]]:
+    """Lines typed or pasted as ``CODE QUANTITY`` (a barcode or SKU, a space or tab, a
+    quantity; a code alone means 1), blank lines skipped: for delivery notes and transfers.
+    The quantity is checked by the service, which knows the item."""
+    found = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        parts = raw.replace("\t", " ").split()
+        if not parts:
+            continue
+        if len(parts) > 2:
+            raise InvalidInput(f"line {n}: write a code and a quantity, nothing more",
+                               field=field)
+        found.append((parts[0], parts[1] if len(parts) == 2 else "1"))
+    if not found:
+        raise InvalidInput("write one item a line: its barcode or SKU, then the quantity",
+                           field=field)
+    return found

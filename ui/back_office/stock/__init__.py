@@ -1,0 +1,1 @@
+"""The Stock page of the back office (``page.StockPage``) and its tabs."""
