@@ -4,7 +4,8 @@ time as one ``UNION ALL`` in the chosen order.
 
 Filters go into each half of the union, so each half is read through its own index (status
 then date: migration 0010) and SQLite merges the two ordered halves instead of sorting the
-whole shop's history for one page. The count is the two halves' counts added up.
+whole shop's history for one page. The count is the two halves' counts added up. Figures:
+``python -m tests.perf.bench_order_list``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, union_all
+from sqlalchemy import (ColumnElement, Select, false, func, literal_column, or_, select,
+                        union_all)
 from sqlalchemy.orm import Session
 
 from app.back_office.paging import Column, Row
@@ -173,12 +175,14 @@ class OrdersSource:
                    for half in (self._local, self._remote))
 
     def rows(self, session: Session, offset: int, limit: int) -> list[Row]:
-        both = union_all(self._local(session, rows=True),
-                         self._remote(session, rows=True)).subquery()
-        key = both.c[_SORTS[self.order]]
-        ordering = [key.desc() if self.descending else key.asc(),
-                    both.c.id.desc() if self.descending else both.c.id.asc()]
-        found = session.execute(select(both).order_by(*ordering).offset(offset).limit(limit))
+        # ORDER BY on the compound itself, never on a subquery of it: SQLite then merges the
+        # two halves, each read in order through its index and stopped at the page's end
+        # (1 ms for a page of 1.2 million orders), where a subquery is read whole and sorted
+        key, tie = literal_column(_SORTS[self.order]), literal_column("id")
+        ordering = [key.desc(), tie.desc()] if self.descending else [key.asc(), tie.asc()]
+        found = session.execute(union_all(self._local(session, rows=True),
+                                          self._remote(session, rows=True))
+                                .order_by(*ordering).offset(offset).limit(limit))
         zone = this_register(session)[0].timezone
         return [Row(r.id, (r.number, _when(r.created_at, zone), r.channel, r.customer or "",
                            r.status, format_amount(r.total, r.currency),
