@@ -69,6 +69,19 @@ class SettingsForm(QWidget):
         self.fields[key], self.errors[key] = field, error
         return field
 
+    def add_pair(self, label: str, first: tuple[str, str, QWidget],
+                 second: tuple[str, str, QWidget]) -> None:
+        """Two fields on one row (a rate's name and its percentage), each with its reason."""
+        row = QHBoxLayout()
+        for key, accessible, field in (first, second):
+            field.setObjectName(f"field_{key}")
+            field.setAccessibleName(accessible)
+            error = MessageLabel(f"error_{key}")
+            row.addWidget(field, 2)
+            row.addWidget(error, 1)
+            self.fields[key], self.errors[key] = field, error
+        self.layout_.addRow(label, row)
+
     def values(self) -> dict[str, str]:
         return {key: value_of(field) for key, field in self.fields.items()}
 

@@ -46,8 +46,8 @@ class TaxesSection(Section):
             percent = QLineEdit()
             percent.setPlaceholderText("%")
             percent.setMaximumWidth(90)
-            self.form.add(f"rates[{n}].name", f"Rate {n + 1}", rate_name)
-            self.form.add(f"rates[{n}].percent", f"Rate {n + 1} %", percent)
+            self.form.add_pair(f"Rate {n + 1}", (f"rates[{n}].name", f"Rate {n + 1} name", rate_name),
+                               (f"rates[{n}].percent", f"Rate {n + 1} percentage", percent))
         self.save_button = QPushButton("Save tax class")
         self.save_button.setObjectName("saveTaxClass")
         self.save_button.clicked.connect(self.save)
