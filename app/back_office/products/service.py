@@ -200,3 +200,44 @@ def create_product(session: Session, *, staff_id: str, name: str, tax_class_id: 
                  details={"name": product.name, "skus": [v["sku"] for v in checked]})
     session.refresh(product)
     return product
+
+
+def save_edit(session: Session, *, staff_id: str, product_id: str, fields: dict[str, Any],
+              threshold: str | None = None, variants: dict[str, tuple[str, str]] | None = None
+              ) -> Product:
+    """The product form's Save: product ``fields`` as ``update_product`` takes them, the
+    low-stock threshold as typed ("" for none), and each variant's price and cost as typed
+    (``{variant_id: ("29.90", "12.00")}``), parsed exactly in the store's currency."""
+    from app.catalog_edit import update_product
+    from app.domain.quantity import parse_quantity
+
+    changes = dict(fields)
+    if threshold is not None:
+        changes["low_stock_threshold_milli"] = (
+            parse_quantity(threshold.strip(), field="low_stock_threshold_milli")
+            if threshold.strip() else None)
+    currency = currency_of(session)
+    edits = [{"id": variant_id,
+              "price": money_value(price, currency, f"variants[{n}].price"),
+              "cost": money_value(cost, currency, f"variants[{n}].cost")}
+             for n, (variant_id, (price, cost)) in enumerate((variants or {}).items())]
+    return update_product(session, staff_id=staff_id, product_id=product_id, changes=changes,
+                          variant_changes=edits)
+
+
+def variant_from_form(n: int, sku: str, options: str, price: str, cost: str, barcodes: str,
+                      generate_ean13: bool) -> NewVariant:
+    """A variant as the new-product form types it: options ``"size=M, colour=Blue"``, barcodes
+    separated by commas or spaces."""
+    pairs = []
+    for part in (p.strip() for p in options.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise InvalidInput(f"{part!r}: write options as name=value, e.g. size=M",
+                               field=f"variants[{n}].attributes")
+        pairs.append((key.strip(), value.strip()))
+    codes = tuple(c for c in barcodes.replace(",", " ").split() if c)
+    return NewVariant(sku=sku, price=price.strip() or "0", cost=cost.strip() or "0",
+                      attributes=tuple(pairs), barcodes=codes, generate_ean13=generate_ean13)
