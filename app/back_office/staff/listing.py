@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.back_office.paging import Column, Row
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, NotFound
 from db.models import StaffUser
 
 COLUMNS = (Column("name", "Name"), Column("email", "Email"), Column("role", "Role"),
@@ -40,3 +40,21 @@ class StaffSource:
         if key not in _ORDER:
             raise InvalidInput(f"cannot sort staff by {key!r}", field="order")
         return replace(self, order=key, descending=descending)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    id: str
+    name: str
+    email: str
+    role: str
+    active: bool
+    has_pin: bool
+
+
+def staff_member(session: Session, staff_id: str) -> StaffMember:
+    found = session.get(StaffUser, staff_id)
+    if found is None:
+        raise NotFound(f"no member of staff {staff_id}", field="staff")
+    return StaffMember(found.id, found.name, found.email, found.role, found.active,
+                       bool(found.pin_hash))

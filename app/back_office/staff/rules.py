@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import RuleViolation
-from app.domain.permissions import Role, parse_role
+from app.domain.permissions import STAFF_ROLES, Role, parse_role
 from db.models import StaffUser
 
 
@@ -45,3 +45,9 @@ def check_owner_remains(session: Session, target: StaffUser) -> None:
     if not others:
         raise RuleViolation(f"{target.name or target.email} is the last active owner: make "
                             "someone else an owner first", field="staff")
+
+
+def assignable_roles(actor_role: str) -> tuple[str, ...]:
+    """The roles ``actor_role`` may give (what the Staff page offers)."""
+    return tuple(r.value for r in STAFF_ROLES
+                 if r is not Role.OWNER or actor_role == Role.OWNER.value)

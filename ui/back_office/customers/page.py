@@ -28,7 +28,7 @@ from ui.back_office.paged_model import PagedTableModel
 
 def reason(error: BaseException) -> str:
     if isinstance(error, DomainError):
-        return f"{error.field}: {error}" if error.field else str(error)
+        return str(error)  # "field: what is wrong" when a field is to blame
     return f"it did not work: {error}"
 
 
