@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 
+import pymongo
 import pytest
 from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
@@ -20,10 +21,11 @@ from sqlalchemy import select
 from app.config.settings import Settings
 from app.domain.errors import RuleViolation
 from db.models import OutboxEntry, TaxClass
+from server.devices import service as devices
 from sync.pairing import pair
 from tests.support import catalog
 from tests.support.file_keyring import file_keyring  # noqa: F401
-from tests.support.tills import issue_code, shared_server  # noqa: F401
+from tests.support.tills import shared_server  # noqa: F401
 from tests.ui.back_office.test_shell import sign_in
 from ui.back_office import pages
 from ui.back_office.shell import BackOfficeScreen
@@ -58,6 +60,19 @@ def _page(qtbot, store, runner, settings, staff_id, printing=None):  # noqa: ANN
     return widget
 
 
+def _code(server, register: str) -> str:  # noqa: ANN001 - a ServerProcess
+    """A one-time code from the server's own service on its database (what
+    ``tillpoint-server pairing-code`` runs, without starting a process for it)."""
+    env = server.env
+    client = pymongo.MongoClient(env["TILLPOINT_MONGODB_URI"])
+    try:
+        return devices.issue_pairing_code(client[env["TILLPOINT_MONGODB_DB"]], store_code=None,
+                                          register_code=register, minutes=5, actor="test",
+                                          ip=None)["code"]
+    finally:
+        client.close()
+
+
 def _save(qtbot, section, button, done: str) -> None:  # noqa: ANN001
     button.click()
     qtbot.waitUntil(lambda: section.status.text().startswith(done), timeout=WAIT_MS)
@@ -66,7 +81,7 @@ def _save(qtbot, section, button, done: str) -> None:  # noqa: ANN001
 def test_the_owner_sets_up_the_shop(qtbot, runner, store, tmp_path, shared_server,  # noqa: F811
                                     file_keyring, fake_stripe, monkeypatch,  # noqa: F811
                                     test_output):
-    first = pair(store, server=shared_server.base_url, code=issue_code(shared_server, "R7"))
+    first = pair(store, server=shared_server.base_url, code=_code(shared_server, "R7"))
     with store.write() as s:
         owner = catalog.staff(s, role="owner").id
     settings = Settings(tmp_path / "settings.toml")
@@ -166,7 +181,7 @@ def test_the_owner_sets_up_the_shop(qtbot, runner, store, tmp_path, shared_serve
     pairing.form.fields["code"].setText("not-a-code")
     _save(qtbot, pairing, pairing.pair_button, "Not paired")
     assert "is not a pairing code" in pairing.form.errors["code"].text()
-    pairing.form.fields["code"].setText(issue_code(shared_server, "R7"))
+    pairing.form.fields["code"].setText(_code(shared_server, "R7"))
     _save(qtbot, pairing, pairing.pair_button, "Paired.")
     assert pairing.state.device_id != first.device_id
     assert pairing.form.fields["code"].text() == ""
