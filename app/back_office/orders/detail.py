@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.back_office.orders import invoicing
 from app.domain.errors import NotFound
 from app.domain.money import format_amount
 from app.domain.orders import RETURNABLE, OrderStatus, allowed_moves
@@ -105,6 +106,8 @@ class OrderDetail:
     moves: tuple[str, ...]  # the statuses it may be moved to by hand (never refunded)
     to_ship: bool  # an order that leaves with a label
     refund_refused: str  # why it cannot be refunded here, "" when it can
+    invoice: str = ""  # the sale's invoice number, once issued
+    invoice_refused: str = ""  # why it gets no invoice here ("" when it can)
 
     @property
     def can_refund(self) -> bool:
@@ -215,7 +218,8 @@ def _local(session: Session, order: Order) -> OrderDetail:
         format_amount(order.refunded_total, cur),
         order.ship_to if order.fulfilment == "ship" else "", tracking, lines, payments,
         refunds, tuple(_journal(session, order.id, zone)), shipments,
-        hand_moves(order.status), order.fulfilment == "ship", refused)
+        hand_moves(order.status), order.fulfilment == "ship", refused,
+        invoice=invoicing.invoice_number(session, order.id))
 
 
 def _view(remote: RemoteOrder) -> dict[str, Any]:
@@ -275,4 +279,5 @@ def _remote(session: Session, remote: RemoteOrder) -> OrderDetail:
         tuple(history + [HistoryView(h.at, h.what, h.who, (h.reason + " (this till)").strip())
                          for h in here]),
         _shipments(session, remote.id), hand_moves(remote.status),
-        isinstance(address, dict), refused)
+        isinstance(address, dict), refused,
+        invoice_refused=invoicing.invoice_refused(session, remote.id))

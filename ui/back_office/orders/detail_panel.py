@@ -45,6 +45,7 @@ class OrderDetailPanel(QWidget):
     pack_requested = Signal()
     label_requested = Signal(int, int)
     refund_requested = Signal(object, str)  # a dict with int keys: not a QVariantMap
+    invoice_requested = Signal()
 
     def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +53,7 @@ class OrderDetailPanel(QWidget):
         self.detail: OrderDetail | None = None
         self.may_update = context.user.may(Permission.ORDERS_UPDATE)
         self.may_refund = context.user.may(Permission.REFUND)
+        self.may_invoice = context.user.may(Permission.SELL)  # what issuing an invoice takes
         layout = QVBoxLayout(self)
         self.heading = QLabel("Choose an order")
         self.heading.setObjectName("orderHeading")
@@ -59,6 +61,14 @@ class OrderDetailPanel(QWidget):
         self.figures.setWordWrap(True)
         layout.addWidget(self.heading)
         layout.addWidget(self.figures)
+        documents = QHBoxLayout()
+        self.invoice_button = QPushButton("Print invoice")
+        self.invoice_button.clicked.connect(self.invoice_requested.emit)
+        self.invoice_note = QLabel("")
+        self.invoice_note.setWordWrap(True)
+        documents.addWidget(self.invoice_button)
+        documents.addWidget(self.invoice_note, 1)
+        layout.addLayout(documents)
 
         self.moves = QWidget()
         self.moves_row = QHBoxLayout(self.moves)
@@ -133,6 +143,8 @@ class OrderDetailPanel(QWidget):
             self.fulfilment.setVisible(False)
             self.refund_box.setVisible(False)
             self.refund_note.setText("")
+            self.invoice_button.setVisible(False)
+            self.invoice_note.setText("")
             return
         where = "online" if detail.channel == "online" else "till"
         self.heading.setText(f"{detail.number} · {detail.status} · {where}")
@@ -158,6 +170,10 @@ class OrderDetailPanel(QWidget):
         self.pack_button.setEnabled(detail.status == "confirmed")
         self.refund_box.setVisible(self.may_refund and detail.can_refund)
         self.refund_note.setText(detail.refund_refused if self.may_refund else "")
+        self.invoice_button.setVisible(self.may_invoice and not detail.invoice_refused)
+        self.invoice_button.setText(f"Print invoice {detail.invoice}" if detail.invoice
+                                    else "Issue and print invoice")
+        self.invoice_note.setText(detail.invoice_refused if self.may_invoice else "")
 
     def _show_lines(self, detail: OrderDetail) -> None:
         _fill(self.lines, [(str(l.line_no), l.sku, l.name, l.quantity, l.unit_price, l.total,

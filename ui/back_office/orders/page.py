@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLay
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from app.back_office.orders import detail as details
-from app.back_office.orders import fulfilment, refunds, status
+from app.back_office.orders import fulfilment, invoicing, refunds, status
 from app.back_office.orders.listing import CHANNELS, OrderFilter, OrdersSource
 from app.domain.errors import DomainError
 from app.domain.orders import OrderStatus
@@ -95,6 +95,7 @@ class OrdersPage(QWidget):
         self.panel.pack_requested.connect(self.pack)
         self.panel.label_requested.connect(self.print_label)
         self.panel.refund_requested.connect(self.refund)
+        self.panel.invoice_requested.connect(self.print_invoice)
         self.acted.connect(self.panel.say)
         self.refused.connect(self.panel.say)
         if context.printing is not None:
@@ -257,6 +258,22 @@ class OrdersPage(QWidget):
         if job_id in self._label_jobs:
             self.refused.emit(f"the label did not print ({reason}): the order is not shipped; "
                               "retry it from the printing problems")
+
+    def print_invoice(self) -> None:
+        detail, printing = self.panel.detail, self.context.printing
+        if detail is None:
+            return
+        if printing is None:
+            self.refused.emit("printing is not running in this window: print the invoice with "
+                              f"`tillpoint print invoice {detail.number}`")
+            return
+
+        def issued(invoice: tuple[str, str]) -> str:
+            printing.submit_document("invoice", invoice[0], owner=self,
+                                     on_refused=lambda e: self.refused.emit(_reason(e)))
+            return f"invoice {invoice[1]} sent to the printer"
+
+        self._write(invoicing.invoice_for, "orders: invoice", order_id=detail.id, done=issued)
 
     def print_pick_list(self) -> None:
         ids, printing = self.chosen_ids(), self.context.printing

@@ -13,11 +13,14 @@ from sqlalchemy import func, select
 
 from app.back_office.orders.detail import ONLINE_REFUND, load_detail
 from app.back_office.orders.fulfilment import book_label, pack, pick_list
+from app.back_office.orders.invoicing import WEB_INVOICE, invoice_for
 from app.back_office.orders.listing import OrderFilter, OrdersSource
 from app.back_office.orders.refunds import refund_order
 from app.back_office.orders.status import change_order_status
 from app.domain.errors import InvalidInput, InvalidTransition, RuleViolation
 from app.printing.documents import DocumentSettings, draw
+from app.setup import initialise
+from db.engine import LocalStore
 from db.models import AuditEntry, Order, OutboxEntry, RemoteOrder
 from tests.app.back_office.orders.orders_shop import build, line, pull_online
 from tests.support import pdf
@@ -26,6 +29,16 @@ from tests.support import pdf
 @pytest.fixture
 def shop(blank_shop):
     return build(blank_shop)
+
+
+@pytest.fixture(scope="module")
+def read_shop(tmp_path_factory):
+    """One shop for the tests that only read it."""
+    store = LocalStore.open(tmp_path_factory.mktemp("orders") / "tillpoint.sqlite3")
+    with store.write() as session:
+        initialise(session, store_name="Test Shop", currency="EUR")
+    yield build(store)
+    store.close()
 
 
 def listed(shop, **filters) -> list[str]:
@@ -44,7 +57,8 @@ def queued(store) -> list[dict]:
                                    .order_by(OutboxEntry.seq))]
 
 
-def test_the_list_holds_both_kinds_of_order_and_filters_each(shop):
+def test_the_list_holds_both_kinds_of_order_and_filters_each(read_shop):
+    shop = read_shop
     everything = listed(shop)
     assert set(everything) == {shop.sale_number, "S01-WEB-000042", "S01-WEB-000043"}
     assert everything[-1] == "S01-WEB-000043"  # newest first: the pending one is oldest
@@ -67,7 +81,8 @@ def test_the_list_holds_both_kinds_of_order_and_filters_each(shop):
     assert bad.value.field == "date_to"
 
 
-def test_the_list_sorts_and_pages(shop):
+def test_the_list_sorts_and_pages(read_shop):
+    shop = read_shop
     source = OrdersSource(order="total", descending=False)
     with shop.store.read() as s:
         totals = [row.cells[5] for row in source.rows(s, 0, 10)]
@@ -80,7 +95,8 @@ def test_the_list_sorts_and_pages(shop):
         source.with_order("customer", True)
 
 
-def test_the_detail_of_a_till_sale_and_of_an_online_order(shop):
+def test_the_detail_of_a_till_sale_and_of_an_online_order(read_shop):
+    shop = read_shop
     with shop.store.read() as s:
         sale = load_detail(s, shop.sale)
         online = load_detail(s, shop.online)
@@ -209,3 +225,23 @@ def test_the_pick_list_adds_up_items_over_orders_and_its_barcodes_scan(shop):
         assert expected in text
     codes = {value for kind, value in pdf.barcodes(page.render(0, 200))}
     assert codes == {shop.pen_code, shop.ink_code}
+
+
+def test_a_till_sale_is_invoiced_once_and_an_online_order_not_at_all(shop):
+    store, staff = shop.store, shop.staff
+    with pytest.raises(RuleViolation) as online, store.write() as s:
+        invoice_for(s, order_id=shop.online, staff_id=staff["manager"])
+    assert online.value.message == WEB_INVOICE
+    with pytest.raises(RuleViolation) as support, store.write() as s:
+        invoice_for(s, order_id=shop.sale, staff_id=staff["support"])
+    assert support.value.field == "staff"
+    with store.write() as s:
+        first = invoice_for(s, order_id=shop.sale, staff_id=staff["manager"])
+    with store.write() as s:
+        assert invoice_for(s, order_id=shop.sale, staff_id=staff["manager"]) == first
+        detail = load_detail(s, shop.sale)
+        online_detail = load_detail(s, shop.online)
+        drawn = draw(s, "invoice", first[0], DocumentSettings(paper="A4"))
+    assert first[1].startswith("INV-S01-R01-") and detail.invoice == first[1]
+    assert online_detail.invoice_refused == WEB_INVOICE and detail.invoice_refused == ""
+    assert first[1] in pdf.load(drawn).text(0)

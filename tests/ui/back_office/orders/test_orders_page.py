@@ -49,9 +49,10 @@ def choose(qtbot, page: OrdersPage, number: str) -> None:
 
 def test_a_manager_packs_an_online_order_and_its_printed_label_ships_it(qtbot, runner,
                                                                         orders_shop, tmp_path):
-    folder = tmp_path / "labels"
+    folder, sheets = tmp_path / "labels", tmp_path / "a4"
     settings = Settings(tmp_path / "settings.toml")
     settings.set("printer.label", f"file:{folder}")
+    settings.set("printer.invoice", f"file:{sheets}")
     worker = PrintWorker(runner, orders_shop.store, settings)
     with qtbot.waitSignal(worker.started, timeout=WAIT_MS):
         worker.start()
@@ -59,8 +60,22 @@ def test_a_manager_packs_an_online_order_and_its_printed_label_ships_it(qtbot, r
     with qtbot.waitSignal(page.model.counted, timeout=WAIT_MS):
         page.channel_filter.setCurrentIndex(page.channel_filter.findData("online"))
     assert page.model.known_count == 2
+    qtbot.waitUntil(lambda: page.model.row(1) is not None, timeout=WAIT_MS)
+    page.table.selectAll()
+    with qtbot.waitSignal(page.refused, timeout=WAIT_MS) as refused:
+        page.pick_button.click()  # the pending one is not paid: nothing is picked for it
+    assert "S01-WEB-000043 is pending" in refused.args[0]
     choose(qtbot, page, "000042")
     panel = page.panel
+    with qtbot.waitSignal(worker.delivered, timeout=WAIT_MS):
+        page.pick_button.click()
+    [sheet] = list(sheets.iterdir())
+    picked = pdf.load(sheet.read_bytes())
+    assert "Pick list" in picked.text(0) and "Ink bottle" in picked.text(0)
+    assert {code for _, code in pdf.barcodes(picked.render(0, 200))} == {
+        orders_shop.pen_code, orders_shop.ink_code}
+    assert not panel.invoice_button.isVisibleTo(page)
+    assert "web shop" in panel.invoice_note.text()
     assert panel.heading.text() == "S01-WEB-000042 · confirmed · online"
     assert set(panel.move_buttons) == {"processing", "cancelled"}
     assert panel.fulfilment.isVisibleTo(page) and not panel.refund_box.isVisibleTo(page)
@@ -98,6 +113,7 @@ def test_support_moves_orders_but_is_offered_no_refund(qtbot, runner, orders_sho
     panel = page.panel
     assert not panel.refund_box.isVisibleTo(page) and panel.return_spins == {}
     assert panel.refund_note.text() == ""
+    assert not panel.invoice_button.isVisibleTo(page)  # issuing one takes sale:sell
     assert page.pick_button.isVisibleTo(page)
     choose(qtbot, page, "000043")
     assert set(panel.move_buttons) == {"confirmed", "cancelled"}
@@ -113,6 +129,7 @@ def test_a_manager_refunds_a_line_and_a_stock_clerk_has_no_orders_page(qtbot, ru
     choose(qtbot, page, orders_shop.sale_number)
     panel = page.panel
     assert panel.refund_box.isVisibleTo(page) and panel.move_buttons == {}
+    assert panel.invoice_button.isVisibleTo(page)
     panel.set_return(1, 1)
     panel.refund_reason.setText("leaks")
     with qtbot.waitSignal(page.detail_shown, timeout=WAIT_MS):
