@@ -165,6 +165,8 @@ def _journal(session: Session, order_id: str, zone: str) -> list[HistoryView]:
         details = json.loads(entry.details or "{}")
         if entry.action == "order.status_changed":
             what = f"{details.get('from')} → {details.get('to')}"
+        elif entry.action == "sale.refunded":
+            what = f"refund {details.get('refund')}"
         else:
             what = entry.action.replace("_", " ").replace(".", " ")
             if details.get("tracking_number"):

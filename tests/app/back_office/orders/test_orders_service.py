@@ -198,6 +198,8 @@ def test_refunds_need_sale_refund_and_are_for_this_tills_sales(shop):
     assert [(r.amount, r.reason) for r in detail.refunds] == [("2.50", "broken")]
     assert "card refund pending" in detail.refunds[0].paid_back
     assert detail.lines[0].returnable_milli == 1000
+    assert (detail.history[-1].what, detail.history[-1].reason) == (
+        f"refund {done.number}", "broken")
 
 
 def test_the_pick_list_adds_up_items_over_orders_and_its_barcodes_scan(shop):
