@@ -106,6 +106,7 @@ def run_if_due(paths: Paths, settings, now: datetime | None = None) -> DailyResu
                       now=now)
 
 
-def back_up_now(paths: Paths, settings, now: datetime | None = None) -> BackupReport:  # noqa: ANN001
+def back_up_now(paths: Paths, settings,  # noqa: ANN001 - app.config.settings.Settings
+                now: datetime | None = None) -> BackupReport:
     """A backup by hand into the backup folder (never rotated away)."""
     return backup(paths.store, default_backup_file(backup_folder(paths, settings), now))

@@ -10,17 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import canonical_json
-from app.back_office.data.plan import (CREATE, REFUSED, UNCHANGED, UPDATE, Cancelled, ImportCancelled,
-                                       Plan, Progress, chunks, message)
+from app.back_office.data.plan import (CREATE, REFUSED, UNCHANGED, UPDATE, Cancelled,
+                                       ImportCancelled, Plan, Progress, bulk_insert, bulk_update,
+                                       chunks, message)
 from app.back_office.data.table import Table
 from app.customers import FIELDS, clean_field, wire_value
 from app.domain.errors import DomainError
-from app.exports import CUSTOMER_COLUMNS
 from app.domain.sync_protocol import MutationKind
+from app.exports import CUSTOMER_COLUMNS
 from db.base import new_id, utcnow
 from db.models import Customer, OutboxEntry
 
@@ -133,18 +134,12 @@ def apply(session: Session, plan: Plan, *, staff_id: str, progress: Progress | N
         new = [{"id": u.customer_id, "created_at": at, "updated_at": at, "version": 1,
                 "erased": False, **u.fields} for u in part if u.base is None]
         if new:
-            session.execute(insert(Customer), new)
-        by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for u in part:
-            if u.base is not None:  # one executemany per set of changed fields
-                by_fields.setdefault(tuple(sorted(u.fields)), []).append(
-                    {"_id": u.customer_id, **{f"_{k}": v for k, v in u.fields.items()}})
-        for names, rows in by_fields.items():
-            statement = (update(Customer).where(Customer.id == bindparam("_id"))
-                         .values({**{name: bindparam(f"_{name}") for name in names},
-                                  "updated_at": at}))
-            session.connection().execute(statement, rows)
-        session.execute(insert(OutboxEntry), [_outbox_row(u, staff_id, at) for u in part])
+            bulk_insert(session, Customer.__table__, new)
+        bulk_update(session, Customer.__table__, [{"id": u.customer_id, **u.fields,
+                                                   "updated_at": at}
+                                                  for u in part if u.base is not None])
+        bulk_insert(session, OutboxEntry.__table__,
+                    [_outbox_row(u, staff_id, at) for u in part])
         done += len(part)
         if progress is not None:
             progress(done, total)

@@ -134,3 +134,54 @@ def chunks(values: list, size: int = 900):
     """Slices small enough for SQLite's bound-parameter limit in an ``IN (…)``."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def bulk_insert(session, table, rows: list[dict]) -> None:  # noqa: ANN001 - Session, Table
+    """``INSERT`` many rows of one shape straight through the driver's ``executemany``: an
+    import writes 100,000 rows at a time, and SQLAlchemy's per-row statement machinery would
+    cost more than SQLite itself. Values are converted as the columns' types would (a
+    timestamp through its own type, once per distinct value)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = {}
+    for name in names:
+        processor = table.c[name].type.bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    cache: dict = {}
+
+    def convert(name: str, value):  # noqa: ANN001, ANN202
+        processor = processors.get(name)
+        if processor is None or value is None:
+            return value
+        key = (name, value)
+        if key not in cache:
+            cache[key] = processor(value)
+        return cache[key]
+
+    converted = [tuple(convert(n, row[n]) if n in processors else row[n] for n in names)
+                 for row in rows]
+    columns = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})',
+                               converted)
+
+
+def bulk_update(session, table, rows: list[dict], *, key: str = "id") -> None:  # noqa: ANN001
+    """``UPDATE … WHERE key = ?`` for many rows, each a dict of ``key`` and the columns to set
+    (rows with other columns are grouped apart), through the driver as ``bulk_insert``."""
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(n for n in row if n != key)), []).append(row)
+    connection = session.connection()
+    for names, group in groups.items():
+        processors = {n: p for n in names
+                      if (p := table.c[n].type.bind_processor(connection.dialect)) is not None}
+        values = [tuple(processors[n](row[n]) if n in processors and row[n] is not None
+                        else row[n] for n in names) + (row[key],) for row in group]
+        assignments = ", ".join(f'"{n}" = ?' for n in names)
+        connection.exec_driver_sql(f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = ?',
+                                   values)

@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.audit import canonical_json
-from app.back_office.data.plan import (CREATE, REFUSED, UNCHANGED, UPDATE, Cancelled, ImportCancelled,
-                                       Plan, Progress, chunks, message, parse_flag)
+from app.back_office.data.plan import (CREATE, REFUSED, UNCHANGED, UPDATE, Cancelled,
+                                       ImportCancelled, Plan, Progress, bulk_insert, bulk_update,
+                                       chunks, message, parse_flag)
 from app.back_office.data.table import Table
 from app.catalog_edit import MAX_TEXT
 from app.domain.barcodes import check_barcode
@@ -111,17 +112,17 @@ def _current(session: Session, skus: list[str], currency: str) -> dict[str, _Cur
             .outerjoin(Category, Product.category_id == Category.id)
             .outerjoin(parent, Category.parent_id == parent.id)
             .where(Variant.sku.in_(part)))
+        by_id: dict[str, _Current] = {}
         for (sku, vid, pid, version, name, brand, price, cost, p_arch, v_arch, v_name, attrs,
              category, parent_name, tax_class, by_weight) in rows:
             path = f"{parent_name} > {category}" if parent_name else (category or "")
-            found[sku] = _Current(vid, pid, version, name, brand, price, cost, p_arch, v_arch,
-                                  v_name, attrs, path, tax_class, by_weight)
-        by_id = {c.variant_id: c for c in found.values()}
+            found[sku] = by_id[vid] = _Current(vid, pid, version, name, brand, price, cost,
+                                               p_arch, v_arch, v_name, attrs, path, tax_class,
+                                               by_weight)
         codes: dict[str, list[str]] = {}
-        for variant_id, code in session.execute(
+        for variant_id, code in session.execute(  # this chunk's variants' barcodes
                 select(Barcode.variant_id, Barcode.code)
-                .where(Barcode.variant_id.in_([v for v in by_id if v in by_id]))
-                .order_by(Barcode.code)):
+                .where(Barcode.variant_id.in_(list(by_id))).order_by(Barcode.code)):
             codes.setdefault(variant_id, []).append(code)
         for variant_id, listed in codes.items():
             by_id[variant_id].barcodes = ";".join(listed)
@@ -283,7 +284,8 @@ def _changes(existing: _Current, name: str | None, brand: str | None, price: int
         variant["price"] = price
     if cost is not None and cost != existing.cost:
         variant["cost"] = cost
-    if archived is not None and archived != (existing.product_archived or existing.variant_archived):
+    shown_archived = existing.product_archived or existing.variant_archived
+    if archived is not None and archived != shown_archived:
         # The export writes "archived" when the product or the variant is: "no" brings both
         # back, "yes" archives the variant (its product's other variants stay on sale).
         if archived:
@@ -370,22 +372,12 @@ def _apply_updates(session: Session, updates: list[ProductUpdate], staff_id: str
     if not updates:
         return
     at = utcnow()
-    connection = session.connection()
-    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for u in updates:
-        by_fields.setdefault(tuple(sorted(u.fields)), []).append(
-            {"_id": u.product_id, **{f"_{k}": v for k, v in u.fields.items()}})
-    for names, rows in by_fields.items():
-        connection.execute(update(Product).where(Product.id == bindparam("_id"))
-                           .values({**{n: bindparam(f"_{n}") for n in names}, "updated_at": at}),
-                           rows)
-    variants = [{"_id": vid, "_price": v["price"], "_cost": v["cost"], "_archived": v["archived"]}
-                for u in updates for vid, v in u.variants.items()]
-    if variants:
-        connection.execute(update(Variant).where(Variant.id == bindparam("_id"))
-                           .values(price=bindparam("_price"), cost=bindparam("_cost"),
-                                   archived=bindparam("_archived"), updated_at=at), variants)
-    connection.execute(OutboxEntry.__table__.insert(), [
+    bulk_update(session, Product.__table__,
+                [{"id": u.product_id, **u.fields, "updated_at": at} for u in updates])
+    bulk_update(session, Variant.__table__,
+                [{"id": vid, **v, "updated_at": at}
+                 for u in updates for vid, v in u.variants.items()])
+    bulk_insert(session, OutboxEntry.__table__, [
         {"mutation_id": new_id(), "kind": MutationKind.PRODUCT_UPDATE.value,
          "entity_id": u.product_id, "created_at": at, "attempts": 0,
          "payload": canonical_json({"id": u.product_id, "base_version": u.base_version,

@@ -12,17 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.back_office.data.plan import (CREATE, REFUSED, UNCHANGED, UPDATE, Cancelled, ImportCancelled,
-                                       Plan, Progress, chunks, message, parse_count)
+from app.audit import canonical_json
+from app.back_office.data.plan import (CREATE, REFUSED, UNCHANGED, UPDATE, Cancelled,
+                                       ImportCancelled, Plan, Progress, bulk_insert, chunks,
+                                       message, parse_count)
 from app.back_office.data.table import Table
 from app.domain.errors import DomainError
 from app.domain.quantity import MAX_QUANTITY_MILLI
 from app.domain.sync_protocol import MutationKind
-from app.audit import canonical_json
 from app.exports import STOCK_COLUMNS
 from db.base import new_id, utcnow
 from db.models import OutboxEntry, Product, StockLevel, StockMovement, Store, Variant
@@ -122,14 +122,14 @@ def apply(session: Session, plan: Plan, *, store: Store, staff_id: str, reason: 
         movements = [{"id": new_id(), "store_id": store.id, "variant_id": c.variant_id,
                       "quantity_milli": c.delta_milli, "kind": "count", "reason": reason,
                       "staff_id": staff_id, "at": at, "synced": False} for c in part]
-        session.execute(insert(StockMovement), movements)
-        upsert = sqlite_insert(StockLevel)
-        session.execute(upsert.on_conflict_do_update(
-            index_elements=[StockLevel.store_id, StockLevel.variant_id],
-            set_={"quantity_milli": StockLevel.quantity_milli + upsert.excluded.quantity_milli}),
-            [{"store_id": store.id, "variant_id": m["variant_id"],
-              "quantity_milli": m["quantity_milli"]} for m in movements])
-        session.execute(insert(OutboxEntry), [
+        bulk_insert(session, StockMovement.__table__, movements)
+        # the level moves with its movement, as record_movement moves it
+        session.connection().exec_driver_sql(
+            "INSERT INTO stock_levels (store_id, variant_id, quantity_milli) VALUES (?, ?, ?) "
+            "ON CONFLICT (store_id, variant_id) DO UPDATE "
+            "SET quantity_milli = stock_levels.quantity_milli + excluded.quantity_milli",
+            [(store.id, m["variant_id"], m["quantity_milli"]) for m in movements])
+        bulk_insert(session, OutboxEntry.__table__, [
             {"mutation_id": new_id(), "kind": MutationKind.STOCK_MOVEMENT.value,
              "entity_id": m["id"], "created_at": at, "attempts": 0,
              "payload": canonical_json({"id": m["id"], "store_id": store.id,

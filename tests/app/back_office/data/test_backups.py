@@ -35,7 +35,8 @@ def test_one_backup_a_day_and_only_its_own_files_rotate(blank_shop, tmp_path):
         assert result.taken is not None
         taken.append(result.taken.file)
         assert not is_due(folder, now + timedelta(hours=9))  # later that day
-        assert take_daily(blank_shop.path, folder, keep=3, now=now + timedelta(hours=1)).taken is None
+        again = take_daily(blank_shop.path, folder, keep=3, now=now + timedelta(hours=1))
+        assert again.taken is None
     assert [b.path for b in list_backups(folder) if b.automatic] == taken[:1:-1]
     assert by_hand.read_bytes() == b"kept" and other.read_text() == "mine"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
@@ -88,7 +89,8 @@ def test_a_backup_taken_during_sales_restores_every_committed_sale_whole(blank_s
             for order in s.scalars(select(Order)):
                 lines = s.scalar(select(func.count()).select_from(OrderLine)
                                  .where(OrderLine.order_id == order.id))
-                paid = s.scalar(select(func.sum(Payment.amount)).where(Payment.order_id == order.id))
+                paid = s.scalar(select(func.sum(Payment.amount))
+                                .where(Payment.order_id == order.id))
                 moved = s.scalar(select(func.count()).select_from(StockMovement)
                                  .where(StockMovement.order_id == order.id))
                 queued = s.scalar(select(func.count()).select_from(OutboxEntry).where(

@@ -50,7 +50,8 @@ def test_counted_stock_posts_the_differences(shop, people, write_csv):
                              .join(StockLevel, StockLevel.variant_id == Variant.id)
                              .where(Variant.sku.in_(["D0000001", "D0000002"]))).all())
         assert now == {"D0000001": 0, "D0000002": 107_000}
-        movements = s.scalars(select(StockMovement).where(StockMovement.reason == "import count.csv")
+        movements = s.scalars(select(StockMovement)
+                              .where(StockMovement.reason == "import count.csv")
                               .order_by(StockMovement.quantity_milli)).all()
         assert [m.kind for m in movements] == ["count", "count"]
     sent = _queued(shop, "stock.movement")
