@@ -16,14 +16,21 @@ branch_labels = None
 depends_on = None
 
 
+INDEXES = (
+    ("ix_orders_list_date", "orders", ["created_at", "id", "number"]),
+    ("ix_orders_list_status", "orders", ["status", "created_at", "id"]),
+    ("ix_orders_list_total", "orders", ["total", "id"]),
+    ("ix_remote_orders_list_date", "remote_orders", ["created_at", "id", "number"]),
+    ("ix_remote_orders_list_status", "remote_orders", ["status", "created_at", "id"]),
+    ("ix_remote_orders_list_total", "remote_orders", ["total", "id"]),
+)
+
+
 def upgrade() -> None:
-    op.create_index("ix_orders_status_created_at", "orders", ["status", "created_at"])
-    op.create_index("ix_remote_orders_created_at", "remote_orders", ["created_at"])
-    op.create_index("ix_remote_orders_status_created_at", "remote_orders",
-                    ["status", "created_at"])
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_remote_orders_status_created_at", table_name="remote_orders")
-    op.drop_index("ix_remote_orders_created_at", table_name="remote_orders")
-    op.drop_index("ix_orders_status_created_at", table_name="orders")
+    for name, table, _ in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
