@@ -1,13 +1,13 @@
-"""customers and staff (the customers-and-staff helper)
+"""customers and staff: the customer list's index
 
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01 19:00:00
 
-Empty until its area needs a schema change (an empty one is dropped when the back office is
-merged, the next one then revising the one before).
+``customers(name, id)`` for the back office's customer list (its default order, read a page at
+a time); ``db.models.people_indexes`` declares it.
 """
-from alembic import op  # noqa: F401
+from alembic import op
 import sqlalchemy as sa  # noqa: F401
 
 
@@ -18,8 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index('ix_customers_name_id', 'customers', ['name', 'id'])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_customers_name_id', table_name='customers')
