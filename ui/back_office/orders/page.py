@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea,
                                QSplitter, QTableView, QVBoxLayout, QWidget)
@@ -29,6 +29,10 @@ from ui.back_office.orders.detail_panel import OrderDetailPanel
 from ui.back_office.paged_model import PagedTableModel
 
 NO_DATE = QDate(2000, 1, 1)  # the date boxes' "any day"
+#: typing waits this long for the next key before the list is read again: each new filter
+#: is a count on the one database worker, and a customer search over a million orders is
+#: not free (``python -m tests.perf.bench_order_list``)
+TYPING_MS = 250
 
 
 def _reason(error: BaseException) -> str:
@@ -125,8 +129,12 @@ class OrdersPage(QWidget):
             box.setSpecialValueText(word)
             box.setDate(NO_DATE)
             box.dateChanged.connect(self.apply_filters)
-        self.number_filter.textChanged.connect(self.apply_filters)
-        self.customer_filter.textChanged.connect(self.apply_filters)
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_MS)
+        self._typing.timeout.connect(self.apply_filters)
+        self.number_filter.textChanged.connect(lambda _text: self._typing.start())
+        self.customer_filter.textChanged.connect(lambda _text: self._typing.start())
         self.status_filter.currentIndexChanged.connect(self.apply_filters)
         self.channel_filter.currentIndexChanged.connect(self.apply_filters)
         self.filter_message = QLabel("")
@@ -142,6 +150,7 @@ class OrdersPage(QWidget):
         return None if chosen == NO_DATE else date(chosen.year(), chosen.month(), chosen.day())
 
     def apply_filters(self) -> None:
+        self._typing.stop()
         wanted = OrderFilter(status=self.status_filter.currentData() or "",
                              channel=self.channel_filter.currentData() or "",
                              number=self.number_filter.text(),
