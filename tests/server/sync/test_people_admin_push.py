@@ -11,7 +11,6 @@ from __future__ import annotations
 from itertools import count
 
 import pytest
-from sqlalchemy import select
 
 from app import customers
 from app.back_office.customers.gdpr import erase_customer
