@@ -3,12 +3,14 @@ errors, counted for the preview. A kind's ``check`` builds a ``Plan``; its ``app
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from app.back_office.data.table import RowError
 from app.domain.decimals import scaled_int, to_decimal
 from app.domain.errors import DomainError, RuleViolation
+from app.domain.money import check_minor, exponent, parse_amount
 
 CREATE, UPDATE, UNCHANGED, REFUSED = "create", "update", "unchanged", "refused"
 SAMPLE_ROWS = 20
@@ -111,11 +113,17 @@ def parse_flag(text: str) -> bool:
     raise ValueError(f"{text[:40]!r} is not yes or no")
 
 
+_PLAIN_WHOLE = re.compile(r"[0-9]{1,12}")
+
+
 def parse_count(text: str, *, by_weight: bool, limit: int) -> int:
     """A counted quantity in milli-units: zero or more, whole unless sold by weight."""
-    value = to_decimal(text, field="quantity", what="a quantity")
-    milli = scaled_int(value, 3, field="quantity",
-                       too_precise=f"{text[:40]!r} has more than three decimal places")
+    if _PLAIN_WHOLE.fullmatch(text):  # the usual "12": what the strict parse would make of it
+        milli = int(text) * 1000
+    else:
+        value = to_decimal(text, field="quantity", what="a quantity")
+        milli = scaled_int(value, 3, field="quantity",
+                           too_precise=f"{text[:40]!r} has more than three decimal places")
     if milli < 0:
         raise ValueError("a count is what is on the shelf: zero or more")
     if milli > limit:
@@ -123,6 +131,21 @@ def parse_count(text: str, *, by_weight: bool, limit: int) -> int:
     if not by_weight and milli % 1000:
         raise ValueError("must be whole units: the item is sold by the piece")
     return milli
+
+
+_PLAIN_AMOUNT = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,3}))?")
+
+
+def parse_money(text: str, currency: str, *, field: str) -> int:
+    """``app.domain.money.parse_amount`` (not negative), with a fast path for the plain
+    "12.34" an export writes: the same value or the same refusal, at a tenth of the cost."""
+    match = _PLAIN_AMOUNT.fullmatch(text)
+    places = exponent(currency)
+    if match is None or len(match.group(2) or "") > places:
+        return parse_amount(text, currency, field=field)
+    fraction = (match.group(2) or "").ljust(places, "0")
+    minor = int(match.group(1)) * 10 ** places + (int(fraction) if fraction else 0)
+    return check_minor(minor, field=field)
 
 
 def message(exc: Exception) -> str:

@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session, aliased
 from app.audit import canonical_json
 from app.back_office.data.plan import (CREATE, REFUSED, UNCHANGED, UPDATE, Cancelled,
                                        ImportCancelled, Plan, Progress, bulk_insert, bulk_update,
-                                       chunks, message, parse_flag)
+                                       chunks, message, parse_flag, parse_money)
 from app.back_office.data.table import Table
 from app.catalog_edit import MAX_TEXT
 from app.domain.barcodes import check_barcode
-from app.domain.errors import DomainError
-from app.domain.money import parse_amount
+from app.domain.errors import DomainError, RuleViolation
 from app.domain.sync_protocol import MutationKind
 from app.exports import PRODUCT_COLUMNS
 from db.base import new_id, utcnow
@@ -159,7 +158,7 @@ def _money(plan: Plan, number: int, cells: dict[str, str], column: str,
     if column not in cells:
         return None
     try:
-        return parse_amount(cells[column], currency, field=column)
+        return parse_money(cells[column], currency, field=column)
     except DomainError as exc:
         plan.error(number, column, message(exc))
         return None
@@ -261,7 +260,9 @@ def _check_fixed(plan: Plan, number: int, cells: dict[str, str], existing: _Curr
         if column not in cells:
             continue
         given = cells[column].strip()
-        if column == "barcodes":
+        if given == value:
+            continue
+        if column == "barcodes":  # the same codes in another order are the same
             given = ";".join(sorted(c.strip() for c in given.split(";") if c.strip()))
             value = ";".join(sorted(value.split(";"))) if value else ""
         if given != value:
@@ -397,9 +398,12 @@ def _creator():  # noqa: ANN202 - (create_product, NewVariant) or None
 
 def _create(session: Session, new: NewProduct, staff_id: str) -> None:
     create_product, NewVariant = _creator()
-    create_product(session, staff_id=staff_id, name=new.name, tax_class_id=new.tax_class_id,
-                   category_id=new.category_id, brand=new.brand,
-                   sold_by_weight=new.sold_by_weight,
-                   variants=[NewVariant(sku=new.sku, price=new.price, cost=new.cost,
-                                        name=new.variant_name, attributes=new.attributes,
-                                        barcodes=new.barcodes)])
+    try:
+        create_product(session, staff_id=staff_id, name=new.name, tax_class_id=new.tax_class_id,
+                       category_id=new.category_id, brand=new.brand,
+                       sold_by_weight=new.sold_by_weight,
+                       variants=[NewVariant(sku=new.sku, price=new.price, cost=new.cost,
+                                            name=new.variant_name, attributes=new.attributes,
+                                            barcodes=new.barcodes)])
+    except DomainError as exc:  # a rule the check above does not know: still the row's fault
+        raise RuleViolation(f"row {new.row}: {exc}", field="file") from None

@@ -56,6 +56,14 @@ def _bad_bytes(value: str) -> str | None:
     return " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in found[:3])
 
 
+def _bad_bytes_anywhere(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: a byte surrogateescape kept
+        return True
+    return False
+
+
 def _header_delimiter(first_line: str, known: set[str]) -> str:
     """The delimiter under which the header names the most known columns (commas first)."""
     best, best_hits = ",", -1
@@ -96,6 +104,8 @@ def read_table(path: Path, *, columns: tuple[str, ...], required: tuple[str, ...
     table.columns = tuple(header)
     width = len(header)
     number = 1
+    # one C-speed pass tells whether any byte was not UTF-8; only then is each value looked at
+    clean = _bad_bytes_anywhere(text) is False
     for record in reader:
         number += 1
         if not record or (len(record) == 1 and not record[0].strip()):
@@ -106,6 +116,9 @@ def read_table(path: Path, *, columns: tuple[str, ...], required: tuple[str, ...
                             f"stray '{delimiter}' or quote?"))
             continue
         row = dict(zip(header, record))
+        if clean:
+            table.rows.append((number, row))
+            continue
         bad = [(name, _bad_bytes(value)) for name, value in row.items()]
         bad = [(name, found) for name, found in bad if found]
         if bad:

@@ -116,3 +116,21 @@ def test_prices_and_names_change_as_one_product_update_each(shop, people, write_
     path.write_text(f"sku,price\n{first.sku},18.00\n")
     service.run_import(shop, "products", path, staff_id=people["manager"])
     assert _queued(shop, "product.update")[1]["base_version"] == base + 1
+
+
+def test_new_skus_become_new_products_through_the_products_service(shop, people, write_csv):
+    path = write_csv("new.csv", (
+        "sku,barcodes,name,variant,attributes,category,brand,tax_class,price,cost\n"
+        "JAM-1,4006381333931,Fig Jam,,,Groceries > Pantry,Maison Lune,Reduced,4.20,1.90\n"
+        "TEE-XL,,Trail Tee XL,XL / Red,size=XL;colour=Red,,,Standard,25.00,9.00\n"))
+    result = service.run_import(shop, "products", path, staff_id=people["manager"])
+    assert (result.preview.create, result.written) == (2, 2)
+    created = {p["variants"][0]["sku"]: p for p in _queued(shop, "product.create")}
+    assert created["JAM-1"]["variants"][0]["barcodes"] == ["4006381333931"]
+    assert created["JAM-1"]["variants"][0]["price"] == 420
+    assert created["TEE-XL"]["variants"][0]["attributes"] == {"size": "XL", "colour": "Red"}
+    # exported again, the new products import back unchanged
+    with shop.read() as s:
+        exports.export_products(s, path, currency="EUR")
+    again = service.preview(shop, "products", path, staff_id=people["manager"])
+    assert again.ok and again.unchanged == again.rows

@@ -80,12 +80,20 @@ def test_customer_and_product_mistakes(shop, people, write_csv):
         "D0000003,Fresh Spinach,5.555,3.33,Groceries > Frozen,Reduced,no\n"      # 4 too precise
         "D0000004,Classic Baguette,24.21,-1,Bakery > Bread,Reduced,no\n"         # 5 negative cost
         "D0000005,Fresh Tart,1.00,0.50,Bakery > Nowhere,Reduced,no\n"            # 6 category change
-        "D0000006,Coastal Chai,1.00,0.50,,Luxury,maybe\n"))                      # 7 tax, flag
+        "D0000006,Coastal Chai,1.00,0.50,,Luxury,maybe\n"                        # 7 tax, flag
+        "NEW-1,New Jam,3.50,1.00,Groceries > Nowhere,Standard,no\n"               # 8 category
+        "NEW-2,New Jam,3.50,1.00,,Luxury,no\n"                                    # 9 tax class
+        "NEW-3,,3.50,1.00,,Standard,no\n"))                                       # 10 no name
     preview = service.preview(shop, "products", products, staff_id=people["manager"])
-    found = {(e.row, e.column) for e in preview.errors}
-    assert {(3, "price"), (4, "price"), (5, "cost"), (6, "category"), (7, "category"),
-            (7, "tax_class"), (7, "archived")} <= found
-    assert preview.unchanged == 1 and preview.update == 0
+    found = {(e.row, e.column): e.message for e in preview.errors}
+    assert set(found) == {(3, "price"), (4, "price"), (5, "cost"), (6, "category"),
+                          (7, "category"), (7, "tax_class"), (7, "archived"), (8, "category"),
+                          (9, "tax_class"), (10, "name")}
+    assert "'7.9x' is not an amount" in found[(3, "price")]
+    assert "an import does not change it" in found[(6, "category")]
+    assert "'Groceries > Nowhere' is not a category" in found[(8, "category")]
+    assert "'Luxury' is not a tax class (Reduced, Standard, Zero)" == found[(9, "tax_class")]
+    assert (preview.unchanged, preview.update, preview.create, preview.refused) == (1, 0, 0, 8)
 
 
 def test_a_missing_or_unknown_column_refuses_the_file(shop, people, write_csv):
