@@ -43,6 +43,7 @@ _ENTITY_OF_KIND = {
     MutationKind.CUSTOMER_UPSERT: Entity.CUSTOMER.value,
     MutationKind.PRODUCT_UPDATE: Entity.PRODUCT.value,
     MutationKind.PRODUCT_CREATE: Entity.PRODUCT.value,
+    MutationKind.CATEGORY_UPSERT: Entity.CATEGORY.value,
     MutationKind.CART_PARKED: Entity.PARKED_CART.value,
     MutationKind.CART_RESUMED: Entity.PARKED_CART.value,
     MutationKind.RECEIPT_EMAIL: "receipt",
