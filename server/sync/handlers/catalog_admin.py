@@ -6,8 +6,13 @@ re-checks ``catalog:write`` for the member of staff who made it. A replay of the
 (same id, same variants) answers ``applied`` with the product as stored; another product under
 that id, or a SKU or barcode another product holds, is ``rejected`` with the reason.
 
-``category.upsert`` and ``product.image`` are not handled yet (the back office does not send
-them)."""
+``category.upsert``: a category created, renamed, moved or reordered at a till. A new one
+(no ``base_version``) is created with the till's id; a change applies only to the version it
+was based on (server wins: otherwise ``conflict`` with the server's category); a move under
+itself or its own subtree, or deeper than the tree allows, is ``rejected``; moving rewrites
+the subtree's paths, as the catalogue's own PATCH does, inside the push's transaction.
+
+``product.image`` is not handled (the back office does not send images yet)."""
 
 from __future__ import annotations
 
@@ -17,13 +22,16 @@ from pydantic import ValidationError
 
 from app.domain.permissions import Permission
 from app.domain.sync_protocol import Status
+from server.catalog import categories
+from server.catalog import repository as repo
 from server.catalog import service as catalog
 from server.catalog.schemas import ProductCreate
-from server.catalog.views import product_view
+from server.catalog.views import category_change, category_view, product_view
+from server.changes import log as change_log
 from server.common.versioning import now_ms
 from server.errors import ApiError
 from server.sync.handlers.base import Context, Doc, Outcome, Refused
-from server.sync.handlers.common import identifier, require_staff
+from server.sync.handlers.common import identifier, is_int, require_staff, text
 
 PRODUCT_FIELDS = ("name", "description", "brand", "category_id", "tax_class_id",
                   "sold_by_weight", "low_stock_threshold_milli")
@@ -100,4 +108,75 @@ def product_create(ctx: Context) -> Outcome:
     return Outcome(Status.APPLIED, current=product_view(product))
 
 
-HANDLERS: dict[str, Any] = {"product.create": product_create}
+def _parent_path(ctx: Context, parent_id: str | None, moving: str | None) -> list[str]:
+    try:
+        return categories._parent_path(ctx.db, parent_id, moving, ctx.session)
+    except ApiError as exc:
+        raise Refused(exc.message) from None
+
+
+def category_upsert(ctx: Context) -> Outcome:
+    payload = ctx.payload
+    category_id = identifier(payload.get("id") or ctx.mutation.entity_id, "payload.id")
+    name = text(payload.get("name"), "payload.name", max_length=200, required=True).strip()
+    parent_id = payload.get("parent_id")
+    if parent_id is not None:
+        parent_id = identifier(parent_id, "payload.parent_id")
+    position = payload.get("position", 0)
+    if not is_int(position) or abs(position) > 1_000_000:
+        raise Refused("payload.position: must be a whole number")
+    base_version = payload.get("base_version")
+    if base_version is not None and (not is_int(base_version) or base_version < 1):
+        raise Refused("payload.base_version: must be the version the change was based on, "
+                      "or null for a new category")
+    principal = require_staff(ctx, Permission.CATALOG_WRITE)
+    current = ctx.db.categories.find_one({"_id": category_id}, session=ctx.session)
+    if current is None and base_version is not None:
+        raise Refused(f"payload.id: no category {category_id} on the server")
+    if current is not None and base_version is None:
+        if (current["name"], current.get("parent_id")) == (name, parent_id):
+            return Outcome(Status.APPLIED, current=category_view(current))  # a replay
+        raise Refused(f"payload.id: another category already has the id {category_id}")
+    if current is not None and int(current["version"]) != base_version:
+        return Outcome(Status.CONFLICT, reason=(
+            f"the category was changed on the server meanwhile (version {current['version']}; "
+            f"this change was based on version {base_version})"),
+            current=category_view(current))
+    moving = current is None or parent_id != current.get("parent_id")
+    path = _parent_path(ctx, parent_id, category_id if current is not None else None) \
+        if moving else current.get("path", [])
+    now = now_ms()
+    below = repo.descendants(ctx.db, category_id, ctx.session) if current and moving else []
+    if any(len(path) + 1 + len(c["path"]) - c["path"].index(category_id) - 1
+           > categories.MAX_DEPTH for c in below):
+        raise Refused(f"payload.parent_id: the subtree would be deeper than "
+                      f"{categories.MAX_DEPTH} levels")
+    # every check is done: the writes follow
+    if current is None:
+        after = {"_id": category_id, "name": name, "slug": categories.slugify(name),
+                 "parent_id": parent_id, "path": path, "sort": position, "archived": False,
+                 "version": 1, "created_at": now, "updated_at": now}
+        ctx.db.categories.insert_one(after, session=ctx.session)
+    else:
+        after = {**current, "name": name, "parent_id": parent_id, "path": path,
+                 "sort": position, "version": int(current["version"]) + 1, "updated_at": now}
+        repo.replace_if_version(ctx.db, "categories", after, int(current["version"]),
+                                ctx.session)
+    if moving and parent_id is not None:  # a concurrent move of the parent conflicts
+        ctx.db.categories.update_one({"_id": parent_id}, {"$inc": {"children_rev": 1}},
+                                     session=ctx.session)
+    categories._record(ctx.db, ctx.session, after, actor=principal.actor,
+                       action="category.created" if current is None else "category.updated",
+                       audit_id=ctx.derived_id("audit"), ip=None, request_id=ctx.request_id)
+    for child in below:
+        rest = child["path"][child["path"].index(category_id):]
+        moved = {**child, "path": path + rest, "version": int(child["version"]) + 1,
+                 "updated_at": now}
+        repo.replace_if_version(ctx.db, "categories", moved, int(child["version"]), ctx.session)
+        change_log.append(ctx.db, change_log.CATALOG_FEED, category_change(moved),
+                          session=ctx.session)
+    return Outcome(Status.APPLIED, current=category_view(after))
+
+
+HANDLERS: dict[str, Any] = {"product.create": product_create,
+                            "category.upsert": category_upsert}

@@ -88,3 +88,47 @@ def test_a_taken_sku_or_staff_without_catalog_write_is_rejected(client, office):
     result = pushed(client, device, [mutation(device, "product.create", other)])[0]
     assert result["status"] == "rejected" and "catalog:write" in result["reason"]
     assert db.products.find_one({"_id": "till-born-1"}) is None
+
+
+def test_categories_made_and_moved_at_the_till_reach_the_server_tree(client, office):
+    from app.back_office.products.categories import save_category
+    from app.domain.errors import RuleViolation
+    from server.catalog.categories import update_category
+    from server.catalog.schemas import CategoryPatch
+
+    store, db, device, manager, _ = office
+    with store.write() as s:
+        drinks = save_category(s, staff_id=manager, name="Drinks").id
+        tea = save_category(s, staff_id=manager, name="Tea", parent_id=drinks).id
+        hot = save_category(s, staff_id=manager, name="Hot", parent_id=tea).id
+    with pytest.raises(RuleViolation) as cycle, store.write() as s:
+        save_category(s, staff_id=manager, name="Drinks", parent_id=hot, category_id=drinks)
+    assert cycle.value.field == "parent_id"
+    pusher = InProcess(client, device)
+    push(store, pusher)
+    assert pusher.sent == [[("category.upsert", "applied")] * 3]
+    assert db.categories.find_one({"_id": hot})["path"] == [drinks, tea]
+    # Tea moves to the top at the till: its subtree's paths follow on the server
+    with store.write() as s:
+        save_category(s, staff_id=manager, name="Tea & Infusions", category_id=tea)
+        save_category(s, staff_id=manager, name="Tea & Infusions", category_id=tea,
+                      parent_id=None)
+    push(store, pusher)
+    assert pusher.sent[1:] == [[("category.upsert", "applied")] * 2], pusher.sent
+    stored = db.categories.find_one({"_id": tea})
+    assert (stored["name"], stored["parent_id"], stored["version"]) == ("Tea & Infusions",
+                                                                        None, 3)
+    assert db.categories.find_one({"_id": hot})["path"] == [tea]
+    # the server renames Drinks meanwhile: the till's rename, based on version 1, conflicts
+    update_category(db, category_id=drinks, body=CategoryPatch(version=1, name="Beverages"),
+                    actor="test")
+    with store.write() as s:
+        save_category(s, staff_id=manager, name="Soft drinks", category_id=drinks)
+    push(store, pusher)
+    assert pusher.sent[-1] == [("category.upsert", "conflict")]
+    assert db.categories.find_one({"_id": drinks})["name"] == "Beverages"
+    # a cycle made by hand (not through the service) is refused by the server too
+    looped = pushed(client, device, [mutation(device, "category.upsert", {
+        "id": tea, "name": "Tea", "parent_id": hot, "position": 0, "base_version": 3,
+        "staff_id": manager})])[0]
+    assert looped["status"] == "rejected" and "cannot move under itself" in looped["reason"]
