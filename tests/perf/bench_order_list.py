@@ -173,8 +173,10 @@ def run(orders: int = FULL_ORDERS, remote: int = FULL_REMOTE, rounds: int = FULL
     for name in ("page_first", "status_confirmed", "one_week", "page_middle"):
         p50 = figures[name]["p50_ms"]
         verdict = "meets" if p50 < TARGET_MS else "MISSES"
-        print(f"{name}: p50 {p50:.1f} ms (raw one-table page {figures['raw_page']['p50_ms']:.1f}"
-              f" ms) vs target < {TARGET_MS:.0f} ms: {verdict} the target", file=out)
+        raw = "raw_page_middle" if name == "page_middle" else "raw_page"
+        print(f"{name}: p50 {p50:.1f} ms (raw one-table page at the same offset "
+              f"{figures[raw]['p50_ms']:.1f} ms) vs target < {TARGET_MS:.0f} ms: {verdict} the "
+              "target", file=out)
     return {**built, "figures": figures}
 
 
