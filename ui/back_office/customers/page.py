@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QScrollArea, QSplitter, QTableView, QVBoxLayout,
                                QWidget)
@@ -25,6 +25,9 @@ from ui.back_office.context import PageContext
 from ui.back_office.customers.panel import CustomerPanel
 from ui.back_office.paged_model import PagedTableModel
 
+#: a search waits this long for the next key before the list is counted again (each new
+#: search is a count on the one database worker: a phone search over 100,000 customers ~0.4 s)
+TYPING_MS = 250
 
 def reason(error: BaseException) -> str:
     if isinstance(error, DomainError):
@@ -52,7 +55,11 @@ class CustomersPage(QWidget):
         self.search.setObjectName("customerSearch")
         self.search.setPlaceholderText("Search by name, email or phone")
         self.search.setAccessibleName("Search customers")
-        self.search.textChanged.connect(self.apply_search)
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_MS)
+        self._typing.timeout.connect(lambda: self.apply_search(self.search.text()))
+        self.search.textChanged.connect(lambda _text: self._typing.start())
         self.count_label = QLabel("")
         top.addWidget(self.search, 1)
         top.addWidget(self.count_label)
