@@ -27,6 +27,7 @@ from app.domain.permissions import Permission
 from app.printing.documents import DocumentSettings, draw
 from ui.back_office.context import PageContext
 from ui.back_office.paged_model import PagedTableModel
+from ui.back_office.products.categories_dialog import CategoriesDialog
 from ui.back_office.products.dialogs import BulkPriceDialog, NewProductDialog
 from ui.back_office.products.form import ProductForm
 
@@ -55,7 +56,7 @@ class ProductsPage(QWidget):
         self.can_write = context.user.may(Permission.CATALOG_WRITE)
         self.choices = details.Choices((), ())
         self.currency = "EUR"
-        self.dialog: NewProductDialog | BulkPriceDialog | None = None
+        self.dialog: NewProductDialog | BulkPriceDialog | CategoriesDialog | None = None
         self._product_id: str | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(self._filters())
@@ -117,18 +118,20 @@ class ProductsPage(QWidget):
         self.count_label = QLabel("")
         self.new_button = QPushButton("New product…")
         self.bulk_button = QPushButton("Change prices…")
+        self.categories_button = QPushButton("Categories…")
         self.labels_button = QPushButton("Print shelf labels")
         self.save_labels_button = QPushButton("Labels as PDF…")
         self.new_button.clicked.connect(self.open_new_product)
         self.bulk_button.clicked.connect(self.open_bulk_price)
+        self.categories_button.clicked.connect(self.open_categories)
         self.labels_button.clicked.connect(self.print_labels)
         self.save_labels_button.clicked.connect(self._ask_labels_file)
-        for button in (self.new_button, self.bulk_button):
+        for button in (self.new_button, self.bulk_button, self.categories_button):
             button.setVisible(self.can_write)
         row.addWidget(self.count_label)
         row.addStretch(1)
-        for button in (self.new_button, self.bulk_button, self.labels_button,
-                       self.save_labels_button):
+        for button in (self.new_button, self.bulk_button, self.categories_button,
+                       self.labels_button, self.save_labels_button):
             row.addWidget(button)
         return row
 
@@ -156,10 +159,16 @@ class ProductsPage(QWidget):
 
     def _choices(self, found: tuple[details.Choices, str]) -> None:
         self.choices, self.currency = found
+        chosen = self.category_filter.currentData()
         self.category_filter.blockSignals(True)
+        while self.category_filter.count() > 1:
+            self.category_filter.removeItem(1)
         for category_id, path in self.choices.categories:
             self.category_filter.addItem(path, category_id)
+        self.category_filter.setCurrentIndex(max(0, self.category_filter.findData(chosen)))
         self.category_filter.blockSignals(False)
+        if isinstance(self.dialog, CategoriesDialog):
+            self.dialog.show_choices(self.choices)
         self.choices_loaded.emit()
 
     def _failed(self, error: BaseException) -> None:
@@ -289,6 +298,28 @@ class ProductsPage(QWidget):
         self.context.runner.run(read, kind="db", label="products: price preview", owner=self,
                                 on_success=dialog.show_preview,
                                 on_failure=lambda e: dialog.refused(_reason(e)))
+
+    def open_categories(self) -> None:
+        if not self.can_write:
+            return
+        dialog = CategoriesDialog(self.choices, self)
+        dialog.save_requested.connect(lambda cid, name, parent: self._save_category(
+            dialog, cid, name, parent))
+        self.dialog = dialog
+        dialog.open()
+
+    def _save_category(self, dialog: CategoriesDialog, category_id: str, name: str,
+                       parent_id: str) -> None:
+        from app.back_office.products.categories import save_category
+
+        def done(category: Any) -> str:
+            self._load_choices()  # the filter's and the dialog's lists show the new tree
+            said = f"category {category.name} saved (the server is told at the next sync)"
+            dialog.say(said)
+            return said
+
+        self._write(save_category, "products: category", done=done, on_refused=dialog.say,
+                    name=name, category_id=category_id or None, parent_id=parent_id or None)
 
     # -- labels -------------------------------------------------------------------------------
     def _label_ref(self, then: Callable[[str], None]) -> None:

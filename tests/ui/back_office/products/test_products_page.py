@@ -104,6 +104,26 @@ def test_a_manager_searches_edits_creates_changes_prices_and_prints_labels(
         assert kinds == ["product.update", "product.create"] + ["product.update"] * 3
         assert json.loads(s.scalars(select(OutboxEntry.payload)).first())["fields"] == {}
 
+    # a category, then one under it, through the tree's dialog; the filter lists both
+    page.open_categories()
+    tree = page.dialog
+    tree.name_field.setText("Drinks")
+    with qtbot.waitSignal(page.choices_loaded):
+        tree.save_button.click()
+    tree.start_new()
+    tree.name_field.setText("Tea")
+    tree.parent_box.setCurrentIndex(tree.parent_box.findText("Drinks"))
+    with qtbot.waitSignal(page.choices_loaded):
+        tree.save_button.click()
+    assert [page.category_filter.itemText(i) for i in range(page.category_filter.count())] == [
+        "Every category", "Drinks", "Drinks › Tea"]
+    tree.tree.setCurrentRow(0)
+    tree.parent_box.setCurrentIndex(tree.parent_box.findText("Drinks › Tea"))
+    with qtbot.waitSignal(page.refused):
+        tree.save_button.click()
+    assert "parent_id" in tree.message.text()
+    tree.accept()
+
     # the labels of every product shown, as a PDF
     qtbot.waitUntil(lambda: page.model.row(2) is not None)
     page.table.selectAll()
@@ -120,6 +140,7 @@ def test_a_stock_clerk_reads_and_prints_but_changes_nothing(qtbot, shop_for_offi
     page = _page(qtbot, store, runner, tmp_path, users["stock_clerk"])
     qtbot.waitUntil(lambda: page.count_label.text() == "3 products")
     assert not page.new_button.isVisible() and not page.bulk_button.isVisible()
+    assert not page.categories_button.isVisible()
     assert page.labels_button.isVisible()
     _choose(qtbot, page)
     assert page.form.name_field.isReadOnly() and not page.form.save_button.isVisible()
@@ -128,6 +149,7 @@ def test_a_stock_clerk_reads_and_prints_but_changes_nothing(qtbot, shop_for_offi
     assert not flags & Qt.ItemFlag.ItemIsEditable
     page.open_new_product()
     page.open_bulk_price()
+    page.open_categories()
     assert page.dialog is None
     page.save({"name": "Renamed"}, "", {})  # even if asked, the page does not write
     with store.read() as s:
