@@ -2,7 +2,7 @@
 
 from db.models.documents import Invoice, PrintJob, Shipment
 from db.models.catalog import Barcode, Category, Product, TaxClass, TaxRate, Variant
-from db.models.product_admin import ProductSummary  # noqa: F401
+from db.models.product_admin import ProductImage, ProductSummary  # noqa: F401
 from db.models.people import CreditMovement, Customer, Register, StaffUser, Store
 import db.models.people_indexes  # noqa: F401,E402 - the customer list's indexes
 from db.models.sales import (Coupon, CouponRedemption, Order, OrderLine, OrderLineTax, ParkedCart,

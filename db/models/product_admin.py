@@ -1,13 +1,16 @@
 """The back office's product list reads: one summary row per product (its first SKU, its
 price range, how many variants it has), kept by triggers on ``variants`` (migration 0009), so
-that a million products sort by SKU or price through an index instead of an aggregate."""
+that a million products sort by SKU or price through an index instead of an aggregate; and the
+products' images kept locally."""
 
 from __future__ import annotations
 
-from sqlalchemy import Index, String
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base
+from db.base import Base, utcnow
 
 
 class ProductSummary(Base):
@@ -33,3 +36,19 @@ from db.models.catalog import Product  # noqa: E402
 Index("ix_products_archived_name", Product.archived, Product.name, Product.id)
 Index("ix_products_low_stock", Product.low_stock_threshold,
       sqlite_where=Product.low_stock_threshold.is_not(None))
+
+
+class ProductImage(Base):
+    """A product's picture as the back office keeps it: already checked and downscaled (so it
+    fits a push), content-addressed (``id`` is the SHA-256 of ``data``)."""
+
+    __tablename__ = "product_images"
+
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int]
+    height: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    position: Mapped[int] = mapped_column(default=0)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

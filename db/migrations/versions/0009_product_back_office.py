@@ -1,4 +1,4 @@
-"""products: the back office's product list (summaries kept by triggers, list indexes)
+"""products: the back office's product list (summaries kept by triggers, list indexes), images
 
 Revision ID: 0009
 Revises: 0008
@@ -11,6 +11,8 @@ Triggers on ``variants`` recompute a product's row from its variants whenever on
 every value is recomputed, never added to, so a restore that empties and refills the tables
 in any order ends with the right rows. Indexes: products by (archived, name, id) — the list's
 default view, its count and its name order — and the few products with a low-stock threshold.
+``product_images`` keeps each product's pictures (checked, downscaled) as the back office added
+them, until the server has them too.
 
 A later migration that rebuilds ``variants`` (batch mode) drops these triggers with the old
 table: it must create them again, as ``upgrade`` does here.
@@ -61,6 +63,20 @@ def upgrade() -> None:
     op.create_index('ix_products_archived_name', 'products', ['archived', 'name', 'id'])
     op.create_index('ix_products_low_stock', 'products', ['low_stock_threshold'],
                     sqlite_where=sa.text('low_stock_threshold IS NOT NULL'))
+    op.create_table(
+        'product_images',
+        sa.Column('product_id', sa.String(length=36), nullable=False),
+        sa.Column('id', sa.String(length=64), nullable=False),
+        sa.Column('content_type', sa.String(length=40), nullable=False),
+        sa.Column('width', sa.Integer(), nullable=False),
+        sa.Column('height', sa.Integer(), nullable=False),
+        sa.Column('data', sa.LargeBinary(), nullable=False),
+        sa.Column('position', sa.Integer(), nullable=False),
+        sa.Column('added_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['product_id'], ['products.id'],
+                                name=op.f('fk_product_images_product_id_products')),
+        sa.PrimaryKeyConstraint('product_id', 'id', name=op.f('pk_product_images')),
+    )
     for name, (when, body) in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
     op.execute(
@@ -73,6 +89,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_table('product_images')
     op.drop_index('ix_products_low_stock', table_name='products')
     op.drop_index('ix_products_archived_name', table_name='products')
     op.drop_index('ix_product_summaries_price', table_name='product_summaries')
