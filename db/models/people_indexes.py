@@ -1,6 +1,6 @@
-"""The index the back office's customer list reads through (migration 0011): customers by name
-(the list's default order, a page at a time, found in the index rather than by sorting every
-customer: 100,000 customers, first page 106 ms without it, 30 ms with it)."""
+"""The index the back office's customer list reads through (migration 0011): the customers not
+erased by name, then id (the list's default order and its tie-break): a page's ids are found in
+the index alone, without sorting every customer or reading the rows an offset skips."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from sqlalchemy import Index
 
 from db.models.people import Customer
 
-Index("ix_customers_name_id", Customer.name, Customer.id)
+Index("ix_customers_list_name", Customer.erased, Customer.name, Customer.id)

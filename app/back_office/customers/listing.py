@@ -100,15 +100,21 @@ class CustomerSource:
     def rows(self, session: Session, offset: int, limit: int) -> list[Row]:
         key = _ORDER[self.order]
         ordered = key.desc() if self.descending else key.asc()
-        found = session.execute(self._query(Customer.id).add_columns(
-            Customer.name, Customer.email, Customer.phone)
-            .order_by(ordered, Customer.id).offset(offset).limit(limit)).all()
-        bought = purchases_of(session, [r.id for r in found])
+        # the page's ids first, from the index alone (ix_customers_list_name covers the
+        # default order), then only those rows: an offset deep in the list skips index
+        # entries, not table rows
+        ids = list(session.scalars(self._query(Customer.id).order_by(ordered, Customer.id)
+                                   .offset(offset).limit(limit)))
+        found = {r.id: r for r in session.execute(
+            select(Customer.id, Customer.name, Customer.email, Customer.phone)
+            .where(Customer.id.in_(ids)))}
+        bought = purchases_of(session, ids)
         rows = []
-        for r in found:
-            count, last = bought.get(r.id, (0, None))
-            rows.append(Row(r.id, (r.name, r.email or "", r.phone or "", str(count),
-                                   last.strftime("%Y-%m-%d") if last else "")))
+        for customer_id in ids:
+            r = found[customer_id]
+            count, last = bought.get(customer_id, (0, None))
+            rows.append(Row(customer_id, (r.name, r.email or "", r.phone or "", str(count),
+                                          last.strftime("%Y-%m-%d") if last else "")))
         return rows
 
     def with_order(self, key: str, descending: bool) -> "CustomerSource":

@@ -4,8 +4,9 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01 19:00:00
 
-``customers(name, id)`` for the back office's customer list (its default order, read a page at
-a time); ``db.models.people_indexes`` declares it.
+``customers(erased, name, id)`` for the back office's customer list (the customers not erased,
+in its default order, a page's ids found in the index alone); ``db.models.people_indexes``
+declares it.
 """
 from alembic import op
 import sqlalchemy as sa  # noqa: F401
@@ -18,8 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_customers_name_id', 'customers', ['name', 'id'])
+    op.create_index('ix_customers_list_name', 'customers', ['erased', 'name', 'id'])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_customers_name_id', table_name='customers')
+    op.drop_index('ix_customers_list_name', table_name='customers')
