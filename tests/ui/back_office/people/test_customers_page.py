@@ -16,6 +16,7 @@ from app.domain.permissions import Permission
 from db.models import Customer
 from tests.app.back_office.people.shop import copy_shop, people_shop
 from ui.back_office.context import PageContext
+from ui.back_office.pages import build_page
 from ui.back_office.customers.page import CustomersPage
 
 
@@ -29,7 +30,10 @@ def shop_file(tmp_path_factory):
 
 def open_page(qtbot, store, runner, tmp_path, ids, role: str) -> CustomersPage:
     user = BackOfficeUser(ids[role], role, role)
-    page = CustomersPage(PageContext(store, runner, Settings(tmp_path / "settings.toml"), user))
+    # built as the shell builds it (ui.back_office.pages.FACTORIES)
+    page = build_page("customers", PageContext(store, runner, Settings(tmp_path / "settings.toml"),
+                                             user))
+    assert isinstance(page, CustomersPage)
     qtbot.addWidget(page)
     qtbot.waitUntil(lambda: page.model.rowCount() == 2)
     return page

@@ -17,6 +17,7 @@ from db.base import utcnow
 from db.models import StaffUser
 from tests.support import catalog
 from ui.back_office.context import PageContext
+from ui.back_office.pages import build_page
 from ui.back_office.staff.page import StaffPage
 
 
@@ -30,7 +31,10 @@ def team(blank_shop):
 
 def open_page(qtbot, store, runner, tmp_path, ids, role: str) -> StaffPage:
     user = BackOfficeUser(ids[role], f"{role} person", role)
-    page = StaffPage(PageContext(store, runner, Settings(tmp_path / "settings.toml"), user))
+    # built as the shell builds it (ui.back_office.pages.FACTORIES)
+    page = build_page("staff", PageContext(store, runner, Settings(tmp_path / "settings.toml"),
+                                             user))
+    assert isinstance(page, StaffPage)
     qtbot.addWidget(page)
     qtbot.waitUntil(lambda: page.model.rowCount() >= 4)
     return page
