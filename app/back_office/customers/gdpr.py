@@ -14,7 +14,10 @@ documents kept in the print queue (receipts, labels, invoices of their orders) a
 ``customer.erase`` is queued: the server erases its records too (orders, account, carts, mails)
 and tells every till. Issued invoices keep the buyer's details as issued: tax law requires
 them (GDPR Art. 17(3)(b)). The journal is append-only and never held their values (it names
-fields only), so it stays as it is. Erasing twice is a no-op.
+fields only), so it stays as it is. Erasing twice is a no-op. Changes already queued for
+the server (a new customer, a sale with their address) stay queued: they are pushed before the
+erase, in order, and the server's erase then scrubs them with the rest; dropping them here would
+leave such a sale on the server with nobody to erase it for.
 """
 
 from __future__ import annotations
