@@ -97,7 +97,7 @@ def _category_paths(session: Session) -> dict[str, str | None]:
     return paths
 
 
-def _current(session: Session, skus: list[str], currency: str) -> dict[str, _Current]:
+def _current(session: Session, skus: list[str]) -> dict[str, _Current]:
     parent = aliased(Category)
     found: dict[str, _Current] = {}
     for part in chunks(skus):
@@ -188,7 +188,7 @@ def check(session: Session, table: Table, *, currency: str) -> Plan:
     plan = Plan("products", table.columns)
     plan.rows = len(table.rows)
     skus = sorted({c.get("sku", "").strip() for _, c in table.rows} - {""})
-    current = _current(session, skus, currency)
+    current = _current(session, skus)
     pending = _pending(session, sorted({c.product_id for c in current.values()}))
     categories = _category_paths(session)
     tax_classes = dict(session.execute(select(TaxClass.name, TaxClass.id)).all())
@@ -226,6 +226,9 @@ def check(session: Session, table: Table, *, currency: str) -> Plan:
         else:
             new = _new_product(plan, number, cells, sku, name, brand, price, cost, by_weight,
                                categories, tax_classes, barcodes_seen, session)
+            if archived:
+                plan.error(number, "archived", "a new product is created on sale: archive it "
+                                               "once it is there")
         if len(plan.errors) > errors_before:
             plan.count(number, REFUSED, cells)
             continue

@@ -6,10 +6,12 @@ failure half-way leaves the store as it was.
 Permissions: an import is a bulk change, so it needs ``settings:manage`` (owner, manager: the
 page's) AND the kind's own (``catalog:write``, ``stock:write``, ``customers:write``), checked
 for the preview and again inside the transaction that writes (a cashier may add a customer at
-the till, never a file of them). Each import is one entry in the
-audit journal (the file's name and SHA-256, the counts); each change travels to the server as
-the mutation the same edit by hand would queue (``product.update``/``product.create``,
-``stock.movement``, ``customer.upsert``).
+the till, never a file of them).
+
+An import that changes something is one entry in the audit journal (the file's name and
+SHA-256, the counts), not one per row: a file of 100,000 rows would otherwise be 100,000
+entries. Each change travels to the server as the mutation the same edit by hand would queue
+(``product.update``/``product.create``, ``stock.movement``, ``customer.upsert``).
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ def run_import(store: LocalStore, kind_name: str, path: Path | str, *, staff_id:
         if not result.ok:
             raise ImportRefused(result)
         written = _apply(session, kind, plan, staff.id, path, progress, cancelled)
+        if not written:
+            return ImportResult(result, 0)  # nothing changed: nothing to journal either
         audit.append(session, action=f"import.{kind.name}", entity="import", entity_id=None,
                      actor_id=staff.id,
                      details={"file": path.name, "sha256": digest, "rows": result.rows,
