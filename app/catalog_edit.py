@@ -137,10 +137,15 @@ def _variant_changes(product: Product, variant_changes: Iterable[Mapping[str, An
     return out
 
 
+#: queued changes of a product that each bump its version on the server
+VERSIONED_KINDS = (MutationKind.PRODUCT_UPDATE.value, MutationKind.PRODUCT_IMAGE.value)
+
+
 def pending_updates(session: Session, product_id: str) -> int:
-    """This till's edits of the product the server has not acknowledged yet."""
+    """This till's edits of the product (images added count: each is a new version on the
+    server) the server has not acknowledged yet."""
     return session.scalar(select(func.count()).select_from(OutboxEntry).where(
-        OutboxEntry.kind == MutationKind.PRODUCT_UPDATE.value,
+        OutboxEntry.kind.in_(VERSIONED_KINDS),
         OutboxEntry.entity_id == product_id)) or 0
 
 

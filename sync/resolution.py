@@ -44,6 +44,7 @@ _ENTITY_OF_KIND = {
     MutationKind.PRODUCT_UPDATE: Entity.PRODUCT.value,
     MutationKind.PRODUCT_CREATE: Entity.PRODUCT.value,
     MutationKind.CATEGORY_UPSERT: Entity.CATEGORY.value,
+    MutationKind.PRODUCT_IMAGE: Entity.PRODUCT.value,
     MutationKind.CART_PARKED: Entity.PARKED_CART.value,
     MutationKind.CART_RESUMED: Entity.PARKED_CART.value,
     MutationKind.RECEIPT_EMAIL: "receipt",
@@ -124,7 +125,8 @@ def _settle_movements(session: Session, ids: list[str], *, counted: bool) -> Non
 
 
 def _after_applied(session: Session, entry: OutboxEntry, payload: Data, result: Data) -> None:
-    if entry.kind == MutationKind.PRODUCT_UPDATE.value:
+    # an added image bumps the product's version on the server too (its edits count it)
+    if entry.kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.PRODUCT_IMAGE.value):
         current = result.get("current")
         if isinstance(current, dict):
             _apply_current(session, entry, current)
@@ -292,7 +294,8 @@ def _product_name(session: Session, product_id: str, current: Data | None) -> st
 
 def _name(session: Session, entry: OutboxEntry, payload: Data, current: Data | None) -> str:
     kind = entry.kind
-    if kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.PRODUCT_CREATE.value):
+    if kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.PRODUCT_CREATE.value,
+                MutationKind.PRODUCT_IMAGE.value):
         return _product_name(session, entry.entity_id, current)
     if kind == MutationKind.CUSTOMER_UPSERT.value:
         return _customer_name(session, entry.entity_id, payload)
