@@ -12,10 +12,16 @@ was based on (server wins: otherwise ``conflict`` with the server's category); a
 itself or its own subtree, or deeper than the tree allows, is ``rejected``; moving rewrites
 the subtree's paths, as the catalogue's own PATCH does, inside the push's transaction.
 
-``product.image`` is not handled (the back office does not send images yet)."""
+``product.image``: a picture added at a till (already downscaled there), checked again and
+resized by the server's own image code, its blobs stored content-addressed (outside the
+transaction: a blob left by a rolled-back push is the same bytes a retry stores), and the
+product's image list grown by the catalogue's write (version bump, feed). The same picture
+again answers ``applied`` and changes nothing."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,6 +36,9 @@ from server.catalog.views import category_change, category_view, product_view
 from server.changes import log as change_log
 from server.common.versioning import now_ms
 from server.errors import ApiError
+from server.media import images as media
+from server.media.service import MAX_IMAGES, blob_key
+from server.media.storage import image_store
 from server.sync.handlers.base import Context, Doc, Outcome, Refused
 from server.sync.handlers.common import identifier, is_int, require_staff, text
 
@@ -178,5 +187,48 @@ def category_upsert(ctx: Context) -> Outcome:
     return Outcome(Status.APPLIED, current=category_view(after))
 
 
+def product_image(ctx: Context) -> Outcome:
+    payload = ctx.payload
+    product_id = identifier(payload.get("product_id") or ctx.mutation.entity_id,
+                            "payload.product_id")
+    content_type = text(payload.get("content_type"), "payload.content_type", max_length=40,
+                        required=True)
+    raw = payload.get("data")
+    if not isinstance(raw, str) or not raw:
+        raise Refused("payload.data: must be the image, base64-encoded")
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise Refused("payload.data: is not base64") from None
+    principal = require_staff(ctx, Permission.CATALOG_WRITE)
+    current = ctx.db.products.find_one({"_id": product_id}, session=ctx.session)
+    if current is None:
+        raise Refused(f"payload.product_id: no product {product_id} in the catalogue")
+    try:
+        image = media.process(data, content_type)
+    except ApiError as exc:
+        raise Refused(f"payload.data: {exc.message.removeprefix('body: ')}") from None
+    images = list(current.get("images", []))
+    if any(i["id"] == image.image_id for i in images):
+        return Outcome(Status.APPLIED, current=product_view(current))  # the same picture
+    if len(images) >= MAX_IMAGES:
+        raise Refused(f"payload.data: a product has at most {MAX_IMAGES} images")
+    store = image_store(ctx.db)
+    for size, rendition in (("full", image.full), ("thumb", image.thumb)):
+        store.put(blob_key(product_id, image.image_id, size), rendition.data,
+                  image.content_type)
+    images.append({"id": image.image_id, "content_type": image.content_type,
+                   "width": image.full.width, "height": image.full.height,
+                   "bytes": len(image.full.data),
+                   "thumb": {"width": image.thumb.width, "height": image.thumb.height}})
+    after = {**current, "images": images, "version": int(current["version"]) + 1,
+             "updated_at": now_ms()}
+    catalog.store_product_in(ctx.db, ctx.session, current, after, actor=principal.actor,
+                             action="product.image_added", ip=None, request_id=ctx.request_id,
+                             audit_id=ctx.derived_id("audit"))
+    return Outcome(Status.APPLIED, current=product_view(after))
+
+
 HANDLERS: dict[str, Any] = {"product.create": product_create,
-                            "category.upsert": category_upsert}
+                            "category.upsert": category_upsert,
+                            "product.image": product_image}

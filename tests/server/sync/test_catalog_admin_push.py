@@ -132,3 +132,31 @@ def test_categories_made_and_moved_at_the_till_reach_the_server_tree(client, off
         "id": tea, "name": "Tea", "parent_id": hot, "position": 0, "base_version": 3,
         "staff_id": manager})])[0]
     assert looped["status"] == "rejected" and "cannot move under itself" in looped["reason"]
+
+
+def test_an_image_added_at_the_till_reaches_the_image_store(client, office):
+    from app.back_office.products.images import add_image
+    from app.catalog_edit import update_product
+    from server.media.service import blob_key
+    from server.media.storage import image_store
+    from tests.app.back_office.products.test_images import photo
+
+    store, db, device, manager, vat = office
+    with store.write() as s:
+        pid = create_product(s, staff_id=manager, name="Lamp", tax_class_id=vat,
+                             variants=[NewVariant("LAMP-1", 1500)]).id
+        image = add_image(s, staff_id=manager, product_id=pid, data=photo())
+        update_product(s, staff_id=manager, product_id=pid, changes={"name": "Desk Lamp"})
+    pusher = InProcess(client, device)
+    push(store, pusher)
+    assert pusher.sent == [[("product.create", "applied"), ("product.image", "applied"),
+                            ("product.update", "applied")]]
+    stored = db.products.find_one({"_id": pid})
+    assert stored["name"] == "Desk Lamp" and stored["version"] == 3
+    assert [(i["id"], i["width"], i["height"]) for i in stored["images"]] == [
+        (image.image_id, 1200, 800)]
+    assert image_store(db).get(blob_key(pid, image.image_id, "thumb")) is not None
+    not_an_image = pushed(client, device, [mutation(device, "product.image", {
+        "product_id": pid, "image_id": "x", "content_type": "image/png",
+        "data": "R0lGODlhAQABAAAAACw=", "staff_id": manager})])[0]
+    assert not_an_image["status"] == "rejected" and "not an image" in not_an_image["reason"]
