@@ -146,7 +146,7 @@ def _header_problems(header: list[str], columns: tuple[str, ...],
     for name in required:
         if name not in seen:
             problems.append(RowError(1, name, "is missing: the file must have this column"))
-    if len(header) == 1 and not problems[1:] and any(d in header[0] for d in ";\t|"):
+    if len(header) == 1 and any(d in header[0] for d in "|:;\t, "):
         problems.insert(0, RowError(1, "", "the columns are not separated by commas, "
                                            "semicolons or tabs"))
     return problems

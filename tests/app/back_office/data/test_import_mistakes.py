@@ -101,6 +101,10 @@ def test_a_missing_or_unknown_column_refuses_the_file(shop, people, write_csv):
     preview = service.preview(shop, "stock", path, staff_id=people["manager"])
     assert [(e.row, e.column) for e in preview.errors] == [(1, "qty"), (1, "quantity")]
     assert "is missing" in preview.errors[1].message
+    piped = service.preview(shop, "stock", write_csv("piped.csv", "sku|quantity\nD0000001|3\n"),
+                            staff_id=people["manager"])
+    assert piped.errors[0].message == ("the columns are not separated by commas, semicolons "
+                                       "or tabs")
     empty = service.preview(shop, "stock", write_csv("empty.csv", ""),
                             staff_id=people["manager"])
     assert "the file is empty" in empty.errors[0].message
