@@ -23,10 +23,26 @@ class ProductSummary(Base):
     price_min: Mapped[int | None]  # over the variants not archived; NULL when all are
     price_max: Mapped[int | None]
     variant_count: Mapped[int] = mapped_column(default=0)
+    archived: Mapped[bool] = mapped_column(default=False)  # the product's, copied
 
 
-Index("ix_product_summaries_sku", ProductSummary.sku)
-Index("ix_product_summaries_price", ProductSummary.price_min)
+# the list's orders walk these without reading products: active (or archived) by SKU, by price
+Index("ix_product_summaries_sku", ProductSummary.archived, ProductSummary.sku,
+      ProductSummary.product_id)
+Index("ix_product_summaries_price", ProductSummary.archived, ProductSummary.price_min,
+      ProductSummary.product_id)
+
+
+class ProductTally(Base):
+    """How many products are active and archived, kept by triggers on ``products``: the list's
+    unfiltered count without counting a million index entries. Named to sort after
+    ``products``, so a restore (which empties and refills tables in name order) copies it
+    after the products, and the backup's figures are what stays."""
+
+    __tablename__ = "products_tally"
+
+    archived: Mapped[bool] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(default=0)
 
 # The list's own indexes on the catalogue (declared here, with the list that needs them):
 # active/archived then by name (the list's default view and its count), and the few products

@@ -8,7 +8,8 @@ in Python (what "load it all into the widget" costs).
 Builds a migrated local store of N products (default 1,000,000; one variant each, one barcode,
 a stock level, a threshold of 20 on 2 %, 10 % archived, 40 categories) in a temporary directory with
 bulk SQL (recursive CTEs inside SQLite), then indexes them for the till's search set-wise and
-fills the list's summaries once, as a pull of many pages ends up doing. Then each query of the
+fills the list's summaries and tally once (the migration's own statements), as a pull of many
+pages ends up doing. Then each query of the
 list (``ProductListSource``) is timed R times (median and worst, ms): count, first, middle and
 last page by name, first and middle page by SKU and by price, a category (with the categories
 below it), low stock, a word search and a SKU prefix. Each row's figure is a count plus one page
@@ -57,7 +58,8 @@ def build(path: Path, products: int) -> dict[str, float]:
     started = time.perf_counter()
     store_id = db.execute("SELECT value FROM local_settings WHERE key = 'store_id'").fetchone()[0]
     triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
-                          "tbl_name = 'variants' AND name LIKE 'product_summary_%'").fetchall()
+                          "(name LIKE 'product_summary_%' OR name LIKE 'products_tally_%')"
+                          ).fetchall()
     db.execute("BEGIN")
     for name, _ in triggers:  # filled set-wise below, as fast as the migration's backfill
         db.execute(f"DROP TRIGGER {name}")
@@ -89,9 +91,9 @@ def build(path: Path, products: int) -> dict[str, float]:
                "SELECT ?, id, ((rowid * 31) % 40) * 1000 FROM variants", (store_id,))
     times["rows_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    db.execute("INSERT INTO product_summaries (product_id, sku, price_min, price_max, "
-               "variant_count) SELECT product_id, min(sku), min(price), max(price), count(*) "
-               "FROM variants GROUP BY product_id")
+    migration = _migration()
+    db.execute(migration.FILL_SUMMARIES)
+    db.execute(migration.FILL_TALLY)
     for _, sql in triggers:
         db.execute(sql)
     times["summaries_s"] = time.perf_counter() - started
@@ -102,6 +104,16 @@ def build(path: Path, products: int) -> dict[str, float]:
     db.execute("ANALYZE")
     db.close()
     return times
+
+
+def _migration() -> Any:
+    """Migration 0009, whose statements fill the summaries and the tally set-wise."""
+    import importlib.util
+    path = Path(__file__).resolve().parents[2] / "db/migrations/versions/0009_product_back_office.py"
+    spec = importlib.util.spec_from_file_location("migration_0009", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
 def naive_page(session: Any, offset: int) -> int:

@@ -18,6 +18,7 @@ by triggers), stock (computed per product: a full sort, the slow one at a millio
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 
 from sqlalchemy import text as sql
@@ -45,8 +46,12 @@ COLUMNS = (
 _STOCK = ("(SELECT coalesce(sum(l.quantity_milli), 0) FROM variants AS sv "
           "JOIN stock_levels AS l ON l.variant_id = sv.id AND l.store_id = :store "
           "WHERE sv.product_id = p.id AND NOT sv.archived)")
-_ORDERS = {"name": "p.name {d}, p.id {d}", "sku": "s.sku {d}, p.id {d}",
-           "price": "s.price_min {d}, p.id {d}", "stock": f"{_STOCK} {{d}}, p.name, p.id"}
+_ORDERS = {"name": "p.name {d}, p.id {d}", "sku": "s.sku {d}, s.product_id {d}",
+           "price": "s.price_min {d}, s.product_id {d}",
+           "stock": f"{_STOCK} {{d}}, p.name, p.id"}
+#: orders read through the summaries' indexes: the summaries lead the join, and the
+#: active/archived filter is the summary's copy, so a page is found without reading products
+_BY_SUMMARY = ("sku", "price")
 
 
 def _after(prefix: str) -> str:
@@ -85,18 +90,23 @@ class ProductListSource:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     # -- SQL ----------------------------------------------------------------------------------
-    def _where(self, session: Session) -> tuple[list[str], dict[str, object]]:
+    def _where(self, session: Session, flag: str = "p") -> tuple[list[str], dict[str, object]]:
         where: list[str] = []
         params: dict[str, object] = {"store": self._store(session)}
+        # with a low-stock filter the few products with a threshold lead (their partial
+        # index), never the walk of every active product ("+" keeps the index unused)
+        archived = f"+{flag}.archived" if self.low_stock else f"{flag}.archived"
         if self.status == "active":
-            where.append("p.archived = 0")
+            where.append(f"{archived} = 0")
         elif self.status == "archived":
-            where.append("p.archived = 1")
+            where.append(f"{archived} = 1")
         if self.category_id:
-            where.append("p.category_id IN (WITH RECURSIVE below(id) AS (SELECT :category "
-                         "UNION SELECT c.id FROM categories AS c JOIN below "
-                         "ON c.parent_id = below.id) SELECT id FROM below)")
-            params["category"] = self.category_id
+            # the subtree's ids first (a few rows): the planner then reads products by them
+            params["categories"] = json.dumps([row[0] for row in session.execute(sql(
+                "WITH RECURSIVE below(id) AS (SELECT :category UNION SELECT c.id FROM "
+                "categories AS c JOIN below ON c.parent_id = below.id) SELECT id FROM below"),
+                {"category": self.category_id})])
+            where.append("p.category_id IN (SELECT value FROM json_each(:categories))")
         if self.low_stock:
             where.append(f"p.low_stock_threshold IS NOT NULL AND {_STOCK} <= "
                          "p.low_stock_threshold")
@@ -144,32 +154,43 @@ class ProductListSource:
     def _store(self, session: Session) -> str:
         return self.store_id or get_local(session, STORE_KEY) or ""
 
+    def _plain(self) -> bool:
+        return not (self.text.strip() or self.category_id or self.low_stock)
+
     def count(self, session: Session) -> int:
+        if self._plain():  # the tally the triggers keep: two rows, not a million entries
+            wanted = {"active": "archived = 0", "archived": "archived = 1", "all": "1"}
+            return int(session.execute(sql(
+                f"SELECT coalesce(sum(count), 0) FROM products_tally WHERE "
+                f"{wanted[self.status]}")).scalar_one())
         where, params = self._where(session)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         return int(session.execute(sql(f"SELECT count(*) FROM products AS p {clause}"),
                                    params).scalar_one())
 
+    def _page_ids(self, session: Session, offset: int, limit: int) -> list[str]:
+        """The ids of ``limit`` products from ``offset`` in the list's order, through the
+        order's index (products by name; the summaries by SKU or price)."""
+        by_summary = self.order in _BY_SUMMARY
+        where, params = self._where(session, "s" if by_summary else "p")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        order = _ORDERS[self.order].format(d="DESC" if self.descending else "ASC")
+        joined = ("product_summaries AS s CROSS JOIN products AS p ON p.id = s.product_id"
+                  if by_summary else
+                  "products AS p LEFT JOIN product_summaries AS s ON s.product_id = p.id")
+        return list(session.execute(sql(
+            f"SELECT p.id FROM {joined} {clause} ORDER BY {order} "
+            "LIMIT :limit OFFSET :offset"),
+            {**params, "limit": limit, "offset": offset}).scalars())
+
     def ids(self, session: Session, limit: int) -> list[str]:
         """The ids of the list's first ``limit`` products in its order (a bulk change's
         selection)."""
-        where, params = self._where(session)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        order = _ORDERS[self.order].format(d="DESC" if self.descending else "ASC")
-        return list(session.execute(sql(
-            f"SELECT p.id FROM products AS p LEFT JOIN product_summaries AS s "
-            f"ON s.product_id = p.id {clause} ORDER BY {order} LIMIT :limit"),
-            {**params, "limit": limit}).scalars())
+        return self._page_ids(session, 0, limit)
 
     def rows(self, session: Session, offset: int, limit: int) -> list[Row]:
-        where, params = self._where(session)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        order = _ORDERS[self.order].format(d="DESC" if self.descending else "ASC")
-        # The page's ids first (through the order's index), then their details by id.
-        page = session.execute(sql(
-            f"SELECT p.id FROM products AS p LEFT JOIN product_summaries AS s "
-            f"ON s.product_id = p.id {clause} ORDER BY {order} LIMIT :limit OFFSET :offset"),
-            {**params, "limit": limit, "offset": offset}).scalars().all()
+        page = self._page_ids(session, offset, limit)
+        params = {"store": self._store(session)}
         if not page:
             return []
         currency = session.execute(sql("SELECT currency FROM stores WHERE id = :store"),
@@ -185,7 +206,6 @@ class ProductListSource:
 
 
 def _json(ids: list[str]) -> str:
-    import json
     return json.dumps(ids)
 
 

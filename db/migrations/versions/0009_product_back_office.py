@@ -9,7 +9,8 @@ archived and its number of variants, so that the back office sorts a million pro
 or price through an index (an aggregate per product would read every variant at every page).
 Triggers on ``variants`` recompute a product's row from its variants whenever one is written:
 every value is recomputed, never added to, so a restore that empties and refills the tables
-in any order ends with the right rows. Indexes: products by (archived, name, id) — the list's
+in any order ends with the right rows. ``products_tally`` counts active and archived products
+(triggers on ``products``), so the list's plain count reads two rows. Indexes: products by (archived, name, id) — the list's
 default view, its count and its name order — and the few products with a low-stock threshold.
 ``product_images`` keeps each product's pictures (checked, downscaled) as the back office added
 them, until the server has them too.
@@ -29,13 +30,16 @@ depends_on = None
 _RECOMPUTE = (
     "DELETE FROM product_summaries WHERE product_id = {id} AND NOT EXISTS "
     "(SELECT 1 FROM variants WHERE product_id = {id}); "
-    "INSERT INTO product_summaries (product_id, sku, price_min, price_max, variant_count) "
-    "SELECT product_id, min(sku), min(CASE WHEN NOT archived THEN price END), "
-    "max(CASE WHEN NOT archived THEN price END), count(*) FROM variants "
+    "INSERT INTO product_summaries (product_id, sku, price_min, price_max, variant_count, "
+    "archived) SELECT product_id, min(sku), min(CASE WHEN NOT archived THEN price END), "
+    "max(CASE WHEN NOT archived THEN price END), count(*), "
+    "coalesce((SELECT archived FROM products WHERE id = {id}), 0) FROM variants "
     "WHERE product_id = {id} GROUP BY product_id "
     "ON CONFLICT (product_id) DO UPDATE SET sku = excluded.sku, "
     "price_min = excluded.price_min, price_max = excluded.price_max, "
-    "variant_count = excluded.variant_count;")
+    "variant_count = excluded.variant_count, archived = excluded.archived;")
+_TALLY = ("INSERT INTO products_tally (archived, count) VALUES ({flag}, {step}) "
+          "ON CONFLICT (archived) DO UPDATE SET count = count + excluded.count;")
 
 TRIGGERS = {
     "product_summary_variant_insert": ("AFTER INSERT ON variants",
@@ -45,7 +49,28 @@ TRIGGERS = {
         _RECOMPUTE.format(id="new.product_id") + _RECOMPUTE.format(id="old.product_id")),
     "product_summary_variant_delete": ("AFTER DELETE ON variants",
                                        _RECOMPUTE.format(id="old.product_id")),
+    "product_summary_archived": (
+        "AFTER UPDATE OF archived ON products WHEN old.archived IS NOT new.archived",
+        "UPDATE product_summaries SET archived = new.archived WHERE product_id = new.id;"),
+    "products_tally_insert": ("AFTER INSERT ON products",
+                              _TALLY.format(flag="new.archived", step=1)),
+    "products_tally_delete": ("AFTER DELETE ON products",
+                              _TALLY.format(flag="old.archived", step=-1)),
+    "products_tally_archived": (
+        "AFTER UPDATE OF archived ON products WHEN old.archived IS NOT new.archived",
+        _TALLY.format(flag="old.archived", step=-1) + _TALLY.format(flag="new.archived",
+                                                                    step=1)),
 }
+
+
+#: the summaries and the tally of what is there already (also the benchmark's bulk fill)
+FILL_SUMMARIES = (
+    "INSERT INTO product_summaries (product_id, sku, price_min, price_max, variant_count, "
+    "archived) SELECT v.product_id, min(v.sku), min(CASE WHEN NOT v.archived THEN v.price END), "
+    "max(CASE WHEN NOT v.archived THEN v.price END), count(*), p.archived FROM variants AS v "
+    "JOIN products AS p ON p.id = v.product_id GROUP BY v.product_id")
+FILL_TALLY = ("INSERT INTO products_tally (archived, count) SELECT archived, count(*) "
+              "FROM products GROUP BY archived")
 
 
 def upgrade() -> None:
@@ -56,10 +81,19 @@ def upgrade() -> None:
         sa.Column('price_min', sa.Integer(), nullable=True),
         sa.Column('price_max', sa.Integer(), nullable=True),
         sa.Column('variant_count', sa.Integer(), nullable=False),
+        sa.Column('archived', sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint('product_id', name=op.f('pk_product_summaries')),
     )
-    op.create_index('ix_product_summaries_sku', 'product_summaries', ['sku'])
-    op.create_index('ix_product_summaries_price', 'product_summaries', ['price_min'])
+    op.create_index('ix_product_summaries_sku', 'product_summaries',
+                    ['archived', 'sku', 'product_id'])
+    op.create_index('ix_product_summaries_price', 'product_summaries',
+                    ['archived', 'price_min', 'product_id'])
+    op.create_table(
+        'products_tally',
+        sa.Column('archived', sa.Boolean(), autoincrement=False, nullable=False),
+        sa.Column('count', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('archived', name=op.f('pk_products_tally')),
+    )
     op.create_index('ix_products_archived_name', 'products', ['archived', 'name', 'id'])
     op.create_index('ix_products_low_stock', 'products', ['low_stock_threshold'],
                     sqlite_where=sa.text('low_stock_threshold IS NOT NULL'))
@@ -79,16 +113,14 @@ def upgrade() -> None:
     )
     for name, (when, body) in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
-    op.execute(
-        "INSERT INTO product_summaries (product_id, sku, price_min, price_max, variant_count) "
-        "SELECT product_id, min(sku), min(CASE WHEN NOT archived THEN price END), "
-        "max(CASE WHEN NOT archived THEN price END), count(*) FROM variants "
-        "GROUP BY product_id")
+    op.execute(FILL_SUMMARIES)
+    op.execute(FILL_TALLY)
 
 
 def downgrade() -> None:
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_table('products_tally')
     op.drop_table('product_images')
     op.drop_index('ix_products_low_stock', table_name='products')
     op.drop_index('ix_products_archived_name', table_name='products')

@@ -1,6 +1,6 @@
 """The product list's summaries (migration 0009's triggers) stay equal to what the variants
 say — least SKU, price range over the variants sold, how many variants — through edits,
-archiving and a backup restored over a store that changed since (the restore empties and
+archiving and a backup restored (with the tally of active and archived products) over a store that changed since (the restore empties and
 refills every table in its own order)."""
 
 from __future__ import annotations
@@ -14,18 +14,22 @@ from tests.support.catalog import product as make_product
 from tests.support.catalog import staff as make_staff
 from tests.support.catalog import tax_class
 
-TRUTH = ("SELECT product_id, min(sku), min(CASE WHEN NOT archived THEN price END), "
-         "max(CASE WHEN NOT archived THEN price END), count(*) FROM variants "
-         "GROUP BY product_id ORDER BY product_id")
-KEPT = ("SELECT product_id, sku, price_min, price_max, variant_count FROM product_summaries "
-        "ORDER BY product_id")
+TRUTH = ("SELECT v.product_id, min(v.sku), min(CASE WHEN NOT v.archived THEN v.price END), "
+         "max(CASE WHEN NOT v.archived THEN v.price END), count(*), p.archived FROM variants "
+         "AS v JOIN products AS p ON p.id = v.product_id GROUP BY v.product_id "
+         "ORDER BY v.product_id")
+KEPT = ("SELECT product_id, sku, price_min, price_max, variant_count, archived "
+        "FROM product_summaries ORDER BY product_id")
+TALLY = ("SELECT archived, count(*) FROM products GROUP BY archived",
+         "SELECT archived, count FROM products_tally WHERE count != 0 ORDER BY archived")
 
 
 def _same(store) -> list:
     with store.read() as s:
         truth, kept = s.execute(text(TRUTH)).all(), s.execute(text(KEPT)).all()
-    assert kept == truth
-    return kept
+        counted, tallied = (s.execute(text(q)).all() for q in TALLY)
+    assert kept == truth and tallied == counted
+    return [row[:5] for row in kept]
 
 
 def test_summaries_follow_edits_archiving_and_a_restore(blank_shop, tmp_path):
@@ -44,6 +48,7 @@ def test_summaries_follow_edits_archiving_and_a_restore(blank_shop, tmp_path):
                        variant_changes=[{"id": variants["A-1"], "archived": True},
                                         {"id": variants["B-2"], "price": 1000}])
         make_product(s, "Coffee", 1200)
+        update_product(s, staff_id=manager, product_id=shirt_id, changes={"archived": True})
     assert [row[1:] for row in _same(store) if row[0] == shirt_id] == [("A-1", 1000, 1000, 2)]
     assert len(_same(store)) == 3
     restore(store.path, copy, discard_unsynced=True)
