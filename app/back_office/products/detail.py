@@ -13,7 +13,9 @@ from app.catalog_edit import pending_updates
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.money import format_amount
 from app.back_office.products.service import currency_of
-from db.models import Barcode, Category, Product, TaxClass, Variant
+from sqlalchemy import func
+
+from db.models import Barcode, Category, Product, ProductImage, TaxClass, Variant
 
 MAX_LABEL_PRODUCTS = 500
 
@@ -47,6 +49,7 @@ class ProductDetail:
     pending_edits: int  # this till's edits the server has not acknowledged yet
     currency: str
     variants: tuple[VariantLine, ...]
+    images: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,9 @@ def load_product(session: Session, product_id: str) -> ProductDetail:
         pending_updates(session, product.id), currency,
         tuple(VariantLine(v.id, v.sku, v.name, v.attributes, v.price, v.cost,
                           format_amount(v.price, currency), format_amount(v.cost, currency),
-                          tuple(codes.get(v.id, ())), v.archived) for v in variants))
+                          tuple(codes.get(v.id, ())), v.archived) for v in variants),
+        session.scalar(select(func.count()).select_from(ProductImage)
+                       .where(ProductImage.product_id == product_id)) or 0)
 
 
 def choices(session: Session) -> Choices:

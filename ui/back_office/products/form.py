@@ -21,6 +21,7 @@ class ProductForm(QWidget):
 
     save_requested = Signal(dict, str, dict)
     archive_requested = Signal(bool)
+    image_requested = Signal()
 
     def __init__(self, editable: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,9 +50,12 @@ class ProductForm(QWidget):
         buttons = QHBoxLayout()
         self.save_button = QPushButton("Save")
         self.archive_button = QPushButton("Archive")
+        self.image_button = QPushButton("Add image…")
+        self.image_button.clicked.connect(self.image_requested)
         self.save_button.clicked.connect(self._save)
         self.archive_button.clicked.connect(
             lambda: self.archive_requested.emit(not (self.detail and self.detail.archived)))
+        buttons.addWidget(self.image_button)
         buttons.addStretch(1)
         buttons.addWidget(self.archive_button)
         buttons.addWidget(self.save_button)
@@ -64,11 +68,12 @@ class ProductForm(QWidget):
         self.description_field.setReadOnly(not editable)
         self.save_button.setVisible(editable)
         self.archive_button.setVisible(editable)
+        self.image_button.setVisible(editable)
         self._enable(False)
 
     def _enable(self, on: bool) -> None:
-        self.save_button.setEnabled(on)
-        self.archive_button.setEnabled(on)
+        for button in (self.save_button, self.archive_button, self.image_button):
+            button.setEnabled(on)
 
     def busy(self, on: bool) -> None:
         self._enable(not on and self.detail is not None)
@@ -88,7 +93,7 @@ class ProductForm(QWidget):
             if detail.pending_edits else ""
         self.facts.setText(f"{detail.category or 'No category'} · tax: {detail.tax_class} · "
                            f"{'sold by weight' if detail.sold_by_weight else 'sold by piece'}"
-                           f"{pending}")
+                           f" · {detail.images} image(s){pending}")
         self.variants.setRowCount(len(detail.variants))
         for row, v in enumerate(detail.variants):
             cells = (v.sku, (v.name or "—") + (" (archived)" if v.archived else ""),

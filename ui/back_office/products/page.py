@@ -88,6 +88,7 @@ class ProductsPage(QWidget):
         self.model.failed.connect(self.form.say)
         self.form.save_requested.connect(self.save)
         self.form.archive_requested.connect(self.archive)
+        self.form.image_requested.connect(self._ask_image_file)
         self.acted.connect(self.form.say)
         self.refused.connect(self.form.say)
         self._load_choices()
@@ -244,6 +245,26 @@ class ProductsPage(QWidget):
             self._write(update_product, "products: archive", product_id=detail.id,
                         changes={"archived": archived},
                         done=lambda p: f"{p.name} is {'archived' if archived else 'back'}")
+
+    def _ask_image_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Add an image", "",
+                                              "Images (*.jpg *.jpeg *.png *.webp);;All files (*)")
+        if name:
+            self.add_image_file(Path(name))
+
+    def add_image_file(self, path: Path) -> None:
+        """Check, downscale and attach the picture in ``path`` (read on the worker)."""
+        from app.back_office.products.images import add_image
+        detail = self.form.detail
+        if detail is None or not self.can_write:
+            return
+
+        def attach(session: Any, *, staff_id: str) -> Any:
+            return add_image(session, staff_id=staff_id, product_id=detail.id,
+                             data=path.read_bytes())
+
+        self._write(attach, "products: image", done=lambda image: (
+            f"image added ({image.width}×{image.height}; the server gets it at the next sync)"))
 
     # -- dialogs ------------------------------------------------------------------------------
     def open_new_product(self) -> None:

@@ -1,5 +1,6 @@
 """The Products page in the window, with the real runner and store: a manager searches the
-catalogue, opens a product and changes its price, creates a product with two variants (an
+catalogue, opens a product and changes its price, adds a picture (a file that is not one is
+refused), creates a product with two variants (an
 in-house EAN-13 each), changes the shown products' prices in bulk after a preview, and saves
 shelf labels as a PDF whose barcodes scan; a stock clerk reads the same page with nothing to
 change, and a cashier cannot open it."""
@@ -62,6 +63,15 @@ def test_a_manager_searches_edits_creates_changes_prices_and_prints_labels(
     with qtbot.waitSignal(page.acted, check_params_cb=lambda t: "saved" in t):
         page.form.save_button.click()
     qtbot.waitUntil(lambda: page.form.detail.variants[0].price == 525)
+    picture = tmp_path / "tea.png"
+    from PIL import Image
+    Image.new("RGB", (1600, 1600), (20, 120, 40)).save(picture)
+    with qtbot.waitSignal(page.acted, check_params_cb=lambda t: "1200×1200" in t):
+        page.add_image_file(picture)
+    qtbot.waitUntil(lambda: "1 image(s)" in page.form.facts.text())
+    (tmp_path / "notes.png").write_text("not a picture")
+    with qtbot.waitSignal(page.refused, check_params_cb=lambda t: t.startswith("image:")):
+        page.add_image_file(tmp_path / "notes.png")
 
     # a new product with two variants, each given the next in-house EAN-13
     qtbot.waitUntil(lambda: page.choices.tax_classes != ())
@@ -101,7 +111,8 @@ def test_a_manager_searches_edits_creates_changes_prices_and_prints_labels(
         prices = dict(s.execute(select(Variant.sku, Variant.price)).all())
         assert prices["TT-RED"] == 500 and prices["TT-BLU"] == 500
         kinds = [e.kind for e in s.scalars(select(OutboxEntry).order_by(OutboxEntry.seq))]
-        assert kinds == ["product.update", "product.create"] + ["product.update"] * 3
+        assert kinds == ["product.update", "product.image", "product.create"] + \
+            ["product.update"] * 3
         assert json.loads(s.scalars(select(OutboxEntry.payload)).first())["fields"] == {}
 
     # a category, then one under it, through the tree's dialog; the filter lists both
@@ -144,7 +155,7 @@ def test_a_stock_clerk_reads_and_prints_but_changes_nothing(qtbot, shop_for_offi
     assert page.labels_button.isVisible()
     _choose(qtbot, page)
     assert page.form.name_field.isReadOnly() and not page.form.save_button.isVisible()
-    assert not page.form.archive_button.isVisible()
+    assert not page.form.archive_button.isVisible() and not page.form.image_button.isVisible()
     flags = page.form.variants.item(0, 2).flags()
     assert not flags & Qt.ItemFlag.ItemIsEditable
     page.open_new_product()
