@@ -59,8 +59,9 @@ def _movements(path: Path) -> str:
 def cases() -> list[tuple[str, Any, str]]:
     base = LevelsSource()
     return [("levels: count only", base, "count"),
-            ("levels by name, first page", base, "first"),
-            ("levels by name, middle page", base, "middle"),
+            ("levels by SKU, first page", base, "first"),
+            ("levels by SKU, middle page", base, "middle"),
+            ("levels by name, middle page", base.with_order("name", False), "middle"),
             ("levels by on hand, middle", base.with_order("on_hand", False), "middle"),
             ("levels: category + below", LevelsSource(category_id="c03"), "middle"),
             ("levels: search 'green'", LevelsSource(text="green"), "first"),

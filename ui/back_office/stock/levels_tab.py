@@ -43,7 +43,7 @@ class LevelsTab(QWidget):
         filters.addWidget(self.low_only)
         self.table, self.model = paged_table(context, levels.LevelsSource(), self, "stockLevels")
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setSortIndicator(2, Qt.SortOrder.AscendingOrder)  # SKU
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _old: self._chosen(current.row()))
         self.history_label = QLabel("Choose an item to see its movements")

@@ -10,6 +10,7 @@ from app.back_office.stock.adjust import adjust
 from app.back_office.stock.levels import LevelsSource, MovementsSource, low_stock
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from db.models import Variant
+from tests.support import catalog
 
 
 def _rows(room, source):
@@ -18,9 +19,11 @@ def _rows(room, source):
 
 
 def test_levels_filter_by_text_barcode_category_and_low(room):
-    total, rows = _rows(room, LevelsSource())
-    assert total == 2 and [r.cells[0] for r in rows] == ["Gouda", "Mug"]
-    assert rows[1].cells[3:] == ("10", "3") and rows[0].cells[3] == "0 kg"
+    total, rows = _rows(room, LevelsSource())  # by SKU: the mug was made first
+    assert total == 2 and [r.cells[0] for r in rows] == ["Mug", "Gouda"]
+    assert rows[0].cells[3:] == ("10", "3") and rows[1].cells[3] == "0 kg"
+    assert [r.cells[0] for r in _rows(room, LevelsSource().with_order("name", False))[1]] \
+        == ["Gouda", "Mug"]
     assert _rows(room, LevelsSource(text="mu"))[0] == 1
     assert _rows(room, LevelsSource(text=room.mug_barcode))[1][0].id == room.mug
     assert _rows(room, LevelsSource(category_id=room.category_id))[1][0].id == room.mug
@@ -36,6 +39,14 @@ def test_levels_filter_by_text_barcode_category_and_low(room):
         LevelsSource().with_order("colour", False)
     with room.store.read() as s, pytest.raises(NotFound, match="category"):
         LevelsSource(category_id="nope").count(s)
+    with room.store.write() as s:  # archived products and variants are not listed or counted
+        archived = catalog.product(s, "Old mug", 500)
+        archived.product.category_id = room.category_id
+        archived.product.archived = True
+        catalog.product(s, "Old plate", 500).archived = True
+    for source in (LevelsSource(), LevelsSource(category_id=room.category_id)):
+        total, rows = _rows(room, source)
+        assert total == len(rows) and "Old mug" not in {r.cells[0] for r in rows}
 
 
 def test_an_adjustment_posts_a_signed_movement_with_its_reason_and_history_shows_it(room):
