@@ -27,10 +27,9 @@ class ProductSummary(Base):
 
 
 # the list's orders walk these without reading products: active (or archived) by SKU, by price
-Index("ix_product_summaries_sku", ProductSummary.archived, ProductSummary.sku,
-      ProductSummary.product_id)
-Index("ix_product_summaries_price", ProductSummary.archived, ProductSummary.price_min,
-      ProductSummary.product_id)
+# (ties by rowid, which every index holds anyway: narrow entries, so a deep page skips fast)
+Index("ix_product_summaries_sku", ProductSummary.archived, ProductSummary.sku)
+Index("ix_product_summaries_price", ProductSummary.archived, ProductSummary.price_min)
 
 
 class ProductTally(Base):
@@ -49,7 +48,10 @@ class ProductTally(Base):
 # with a low-stock threshold.
 from db.models.catalog import Product  # noqa: E402
 
-Index("ix_products_archived_name", Product.archived, Product.name, Product.id)
+Index("ix_products_archived_name", Product.archived, Product.name)  # ties: by rowid
+# a category's products (a subtree is a few of these ranges, then sorted: a slice of the
+# catalogue, never a walk of all of it)
+Index("ix_products_category_list", Product.category_id, Product.archived, Product.name)
 Index("ix_products_low_stock", Product.low_stock_threshold,
       sqlite_where=Product.low_stock_threshold.is_not(None))
 

@@ -46,11 +46,13 @@ COLUMNS = (
 _STOCK = ("(SELECT coalesce(sum(l.quantity_milli), 0) FROM variants AS sv "
           "JOIN stock_levels AS l ON l.variant_id = sv.id AND l.store_id = :store "
           "WHERE sv.product_id = p.id AND NOT sv.archived)")
-_ORDERS = {"name": "p.name {d}, p.id {d}", "sku": "s.sku {d}, s.product_id {d}",
-           "price": "s.price_min {d}, s.product_id {d}",
-           "stock": f"{_STOCK} {{d}}, p.name, p.id"}
-#: orders read through the summaries' indexes: the summaries lead the join, and the
-#: active/archived filter is the summary's copy, so a page is found without reading products
+# ties by rowid: the indexes hold it (a 36-character id would double their size, and a deep
+# page is a walk over index entries)
+_ORDERS = {"name": "p.name {d}, p.rowid {d}", "sku": "s.sku {d}, s.rowid {d}",
+           "price": "s.price_min {d}, s.rowid {d}",
+           "stock": f"{_STOCK} {{d}}, p.name, p.rowid"}
+#: orders read through the summaries' indexes when nothing else filters: the active/archived
+#: filter is the summary's copy, so a page is found without reading products
 _BY_SUMMARY = ("sku", "price")
 
 
@@ -154,6 +156,12 @@ class ProductListSource:
     def _store(self, session: Session) -> str:
         return self.store_id or get_local(session, STORE_KEY) or ""
 
+    def _products(self) -> str:
+        # left to itself the planner walks every active product by name and looks each one's
+        # category up (seconds at a million): a category's products are read by category
+        return "products AS p INDEXED BY ix_products_category_list" \
+            if self.category_id and not self.low_stock else "products AS p"
+
     def _plain(self) -> bool:
         return not (self.text.strip() or self.category_id or self.low_stock)
 
@@ -165,47 +173,61 @@ class ProductListSource:
                 f"{wanted[self.status]}")).scalar_one())
         where, params = self._where(session)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        return int(session.execute(sql(f"SELECT count(*) FROM products AS p {clause}"),
+        return int(session.execute(sql(f"SELECT count(*) FROM {self._products()} {clause}"),
                                    params).scalar_one())
 
-    def _page_ids(self, session: Session, offset: int, limit: int) -> list[str]:
-        """The ids of ``limit`` products from ``offset`` in the list's order, through the
-        order's index (products by name; the summaries by SKU or price)."""
-        by_summary = self.order in _BY_SUMMARY
-        where, params = self._where(session, "s" if by_summary else "p")
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+    def _page_rowids(self, session: Session, offset: int, limit: int) -> list[int]:
+        """The rowids of ``limit`` products from ``offset`` in the list's order, through the
+        order's index: rowids, which every index holds, so a skipped or sorted row is never
+        read from its table. Unfiltered by SKU or price: the summaries alone (a page of a
+        million without touching products); filtered: the few products the filter finds,
+        sorted."""
         order = _ORDERS[self.order].format(d="DESC" if self.descending else "ASC")
-        joined = ("product_summaries AS s CROSS JOIN products AS p ON p.id = s.product_id"
-                  if by_summary else
-                  "products AS p LEFT JOIN product_summaries AS s ON s.product_id = p.id")
+        if self._plain() and self.order in _BY_SUMMARY:
+            where, params = self._where(session, "s")
+            clause = f"WHERE {' AND '.join(where)}" if where else ""
+            ids = list(session.execute(sql(
+                f"SELECT s.product_id FROM product_summaries AS s {clause} ORDER BY {order} "
+                "LIMIT :limit OFFSET :offset"),
+                {**params, "limit": limit, "offset": offset}).scalars())
+            found = dict(session.execute(sql(
+                "SELECT id, rowid FROM products WHERE id IN (SELECT value FROM json_each(:i))"),
+                {"i": _json(ids)}).all())
+            return [found[i] for i in ids if i in found]
+        where, params = self._where(session, "p")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
         return list(session.execute(sql(
-            f"SELECT p.id FROM {joined} {clause} ORDER BY {order} "
-            "LIMIT :limit OFFSET :offset"),
+            f"SELECT p.rowid FROM {self._products()} LEFT JOIN product_summaries AS s "
+            f"ON s.product_id = p.id {clause} ORDER BY {order} LIMIT :limit OFFSET :offset"),
             {**params, "limit": limit, "offset": offset}).scalars())
 
     def ids(self, session: Session, limit: int) -> list[str]:
         """The ids of the list's first ``limit`` products in its order (a bulk change's
         selection)."""
-        return self._page_ids(session, 0, limit)
+        rowids = self._page_rowids(session, 0, limit)
+        found = dict(session.execute(sql(
+            "SELECT rowid, id FROM products WHERE rowid IN (SELECT value FROM json_each(:r))"),
+            {"r": _json(rowids)}).all())
+        return [found[r] for r in rowids if r in found]
 
     def rows(self, session: Session, offset: int, limit: int) -> list[Row]:
-        page = self._page_ids(session, offset, limit)
+        page = self._page_rowids(session, offset, limit)
         params = {"store": self._store(session)}
         if not page:
             return []
         currency = session.execute(sql("SELECT currency FROM stores WHERE id = :store"),
                                    params).scalar() or "EUR"
-        details = {row[0]: row for row in session.execute(sql(
-            "SELECT p.id, p.name, s.sku, s.price_min, s.price_max, s.variant_count, "
+        details = {row[0]: row[1:] for row in session.execute(sql(
+            "SELECT p.rowid, p.id, p.name, s.sku, s.price_min, s.price_max, s.variant_count, "
             f"{_STOCK}, c.name, p.archived, p.low_stock_threshold, p.sold_by_weight "
             "FROM products AS p LEFT JOIN product_summaries AS s ON s.product_id = p.id "
             "LEFT JOIN categories AS c ON c.id = p.category_id "
-            "WHERE p.id IN (SELECT value FROM json_each(:ids))"),
-            {"store": params["store"], "ids": _json(page)})}
-        return [_row(details[pid], currency) for pid in page if pid in details]
+            "WHERE p.rowid IN (SELECT value FROM json_each(:rowids))"),
+            {"store": params["store"], "rowids": _json(page)})}
+        return [_row(details[r], currency) for r in page if r in details]
 
 
-def _json(ids: list[str]) -> str:
+def _json(ids: list) -> str:
     return json.dumps(ids)
 
 

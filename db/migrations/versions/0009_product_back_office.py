@@ -10,8 +10,9 @@ or price through an index (an aggregate per product would read every variant at 
 Triggers on ``variants`` recompute a product's row from its variants whenever one is written:
 every value is recomputed, never added to, so a restore that empties and refills the tables
 in any order ends with the right rows. ``products_tally`` counts active and archived products
-(triggers on ``products``), so the list's plain count reads two rows. Indexes: products by (archived, name, id) — the list's
-default view, its count and its name order — and the few products with a low-stock threshold.
+(triggers on ``products``), so the list's plain count reads two rows. Indexes: products by (archived, name) — the list's
+default view and its name order, ties broken by rowid, which the index holds anyway —, a category's products
+(category, archived, name) — and the few products with a low-stock threshold.
 ``product_images`` keeps each product's pictures (checked, downscaled) as the back office added
 them, until the server has them too.
 
@@ -84,17 +85,18 @@ def upgrade() -> None:
         sa.Column('archived', sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint('product_id', name=op.f('pk_product_summaries')),
     )
-    op.create_index('ix_product_summaries_sku', 'product_summaries',
-                    ['archived', 'sku', 'product_id'])
+    op.create_index('ix_product_summaries_sku', 'product_summaries', ['archived', 'sku'])
     op.create_index('ix_product_summaries_price', 'product_summaries',
-                    ['archived', 'price_min', 'product_id'])
+                    ['archived', 'price_min'])
     op.create_table(
         'products_tally',
         sa.Column('archived', sa.Boolean(), autoincrement=False, nullable=False),
         sa.Column('count', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('archived', name=op.f('pk_products_tally')),
     )
-    op.create_index('ix_products_archived_name', 'products', ['archived', 'name', 'id'])
+    op.create_index('ix_products_archived_name', 'products', ['archived', 'name'])
+    op.create_index('ix_products_category_list', 'products',
+                    ['category_id', 'archived', 'name'])
     op.create_index('ix_products_low_stock', 'products', ['low_stock_threshold'],
                     sqlite_where=sa.text('low_stock_threshold IS NOT NULL'))
     op.create_table(
@@ -123,6 +125,7 @@ def downgrade() -> None:
     op.drop_table('products_tally')
     op.drop_table('product_images')
     op.drop_index('ix_products_low_stock', table_name='products')
+    op.drop_index('ix_products_category_list', table_name='products')
     op.drop_index('ix_products_archived_name', table_name='products')
     op.drop_index('ix_product_summaries_price', table_name='product_summaries')
     op.drop_index('ix_product_summaries_sku', table_name='product_summaries')
