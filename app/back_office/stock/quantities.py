@@ -55,10 +55,10 @@ def shown(milli: int | None, *, by_weight: bool, signed: bool = False) -> str:
 
 def parse_lines(text: str, *, field: str = "lines") -> list[tuple[str, str]]:
     """Lines typed or pasted as ``CODE QUANTITY`` (a barcode or SKU, a space or tab, a
-    quantity; a code alone means 1), blank lines skipped: for delivery notes and transfers.
+    quantity; a code alone means 1; ``;`` also ends a line), blank lines skipped: for delivery notes and transfers.
     The quantity is checked by the service, which knows the item."""
     found = []
-    for n, raw in enumerate(text.splitlines(), start=1):
+    for n, raw in enumerate(text.replace(";", "\n").splitlines(), start=1):
         parts = raw.replace("\t", " ").split()
         if not parts:
             continue

@@ -22,6 +22,13 @@ LINE_COLUMNS = ("SKU", "Item", "Expected", "Received", "Over / short", "Receivin
 NOW = 5  # the column staff type into
 
 
+def _receive(session, *, staff_id: str, delivery_id: str, received: dict, extra: str,  # noqa: ANN001
+             close: bool) -> list[str]:
+    return deliveries.receive(session, staff_id=staff_id, delivery_id=delivery_id,
+                              received=received, close=close,
+                              extra=parse_lines(extra, field="extra") if extra.strip() else [])
+
+
 def _create(session, *, staff_id: str, supplier: str, reference: str, lines: str) -> str:  # noqa: ANN001
     return deliveries.create_delivery(session, staff_id=staff_id, supplier=supplier,
                                       reference=reference, lines=parse_lines(lines)).id
@@ -74,6 +81,9 @@ class DeliveriesTab(QWidget):
         self.scan.setObjectName("stockDeliveryScan")
         self.scan.setPlaceholderText("Scan a barcode: one more of it arrived")
         self.scan.returnPressed.connect(self.scanned)
+        self.extra = QLineEdit()
+        self.extra.setObjectName("stockDeliveryExtra")
+        self.extra.setPlaceholderText("Not on the note: CODE QUANTITY (received as extra)")
         self.receive_button = QPushButton("Receive")
         self.receive_button.setObjectName("stockDeliveryReceive")
         self.receive_button.clicked.connect(lambda: self.receive(close=False))
@@ -85,7 +95,10 @@ class DeliveriesTab(QWidget):
         actions.addWidget(self.receive_button)
         actions.addWidget(self.close_button)
         self._actions = QWidget()
-        self._actions.setLayout(actions)
+        column = QVBoxLayout(self._actions)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.extra)
+        column.addLayout(actions)
         if not may_write:
             self._actions.hide()
         self._actions.setEnabled(False)
@@ -174,11 +187,12 @@ class DeliveriesTab(QWidget):
                     if self.lines.item(row, NOW).text().strip()}
         delivery_id = self._view.id
         self._actions.setEnabled(False)
-        write(self.context, self, "stock: receive", deliveries.receive,
+        write(self.context, self, "stock: receive", _receive,
               lambda _ids: self._received(delivery_id), self._refused,
-              delivery_id=delivery_id, received=received, close=close)
+              delivery_id=delivery_id, received=received, extra=self.extra.text(), close=close)
 
     def _received(self, delivery_id: str) -> None:
+        self.extra.clear()
         self.message.show_message("Received: the stock levels include it.")
         self.model.refresh()
         self.open_delivery(delivery_id)

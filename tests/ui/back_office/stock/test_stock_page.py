@@ -48,8 +48,10 @@ def _level(store, store_id, variant_id) -> int:
 
 def test_a_stock_clerk_receives_a_delivery_adjusts_and_counts(qtbot, shop, runner, tmp_path):
     store, store_id, mug, mug_code, plate, plate_sku, clerk, _ = shop
+    with store.write() as s:
+        teapot = catalog.product(s, "Teapot", 2500).sku
     page = _page(qtbot, store, runner, tmp_path, clerk)
-    qtbot.waitUntil(lambda: page.levels.model.known_count == 2)
+    qtbot.waitUntil(lambda: page.levels.model.known_count == 3)
     qtbot.waitUntil(lambda: page.low_model.known_count == 1)  # 2 mugs, low at 3
 
     tab = page.deliveries
@@ -66,9 +68,15 @@ def test_a_stock_clerk_receives_a_delivery_adjusts_and_counts(qtbot, shop, runne
         tab.scanned()
         qtbot.waitUntil(lambda: tab.lines.item(0, 5).text() == str(n))
     assert tab.message.text() == "Mug: 5 arriving now"
+    tab.extra.setText("NOT-A-CODE 1")
+    with qtbot.waitSignal(tab.refused, timeout=5000) as refused:
+        tab.close_button.click()
+    assert refused.args[0].startswith("extra[1].code:")
+    assert _level(store, store_id, mug) == 2_000  # nothing received
+    tab.extra.setText(f"{teapot} 2")  # not on the note: received as an extra line
     with qtbot.waitSignal(tab.shown, timeout=5000):
         tab.close_button.click()
-    assert [tab.lines.item(r, 4).text() for r in range(2)] == ["short 1", "over 1"]
+    assert [tab.lines.item(r, 4).text() for r in range(3)] == ["short 1", "over 1", "over 2"]
     assert _level(store, store_id, mug) == 7_000 and _level(store, store_id, plate) == 8_000
     with store.read() as s:
         assert s.scalar(select(Delivery.status)) == "closed"
@@ -95,7 +103,7 @@ def test_a_stock_clerk_receives_a_delivery_adjusts_and_counts(qtbot, shop, runne
     counts_tab = page.counts
     with qtbot.waitSignal(counts_tab.started, timeout=5000):
         counts_tab.start_button.click()
-    qtbot.waitUntil(lambda: counts_tab.lines_model.known_count == 2)
+    qtbot.waitUntil(lambda: counts_tab.lines_model.known_count == 3)
     counts_tab.code.setText(plate_sku)
     counts_tab.counted.setText("7")
     with qtbot.waitSignal(counts_tab.entered, timeout=5000):
