@@ -1,5 +1,5 @@
 """The back office's product list reads: one summary row per product (its first SKU, its
-price range, how many variants it has), kept by triggers on ``variants`` (migration 0009), so
+price range, how many variants it has, its stock here), kept by triggers on ``variants`` (migration 0009), so
 that a million products sort by SKU or price through an index instead of an aggregate; and the
 products' images kept locally."""
 
@@ -24,12 +24,14 @@ class ProductSummary(Base):
     price_max: Mapped[int | None]
     variant_count: Mapped[int] = mapped_column(default=0)
     archived: Mapped[bool] = mapped_column(default=False)  # the product's, copied
+    stock_milli: Mapped[int] = mapped_column(default=0)  # in this till's store
 
 
 # the list's orders walk these without reading products: active (or archived) by SKU, by price
 # (ties by rowid, which every index holds anyway: narrow entries, so a deep page skips fast)
 Index("ix_product_summaries_sku", ProductSummary.archived, ProductSummary.sku)
 Index("ix_product_summaries_price", ProductSummary.archived, ProductSummary.price_min)
+Index("ix_product_summaries_stock", ProductSummary.archived, ProductSummary.stock_milli)
 
 
 class ProductTally(Base):

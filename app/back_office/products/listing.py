@@ -49,11 +49,12 @@ _STOCK = ("(SELECT coalesce(sum(l.quantity_milli), 0) FROM variants AS sv "
 # ties by rowid: the indexes hold it (a 36-character id would double their size, and a deep
 # page is a walk over index entries)
 _ORDERS = {"name": "p.name {d}, p.rowid {d}", "sku": "s.sku {d}, s.rowid {d}",
-           "price": "s.price_min {d}, s.rowid {d}",
-           "stock": f"{_STOCK} {{d}}, p.name, p.rowid"}
+           "price": "s.price_min {d}, s.rowid {d}", "stock": "s.stock_milli {d}, s.rowid {d}"}
+#: another store's stock is not summarised: computed per product (a full sort)
+_OTHER_STORE_STOCK = f"{_STOCK} {{d}}, p.name, p.rowid"
 #: orders read through the summaries' indexes when nothing else filters: the active/archived
 #: filter is the summary's copy, so a page is found without reading products
-_BY_SUMMARY = ("sku", "price")
+_BY_SUMMARY = ("sku", "price", "stock")
 
 
 def _after(prefix: str) -> str:
@@ -153,6 +154,10 @@ class ProductListSource:
                 f"LIMIT {MAX_TEXT_MATCHES})")
         return "(" + " OR ".join(alternatives) + ")"
 
+    def _here(self, session: Session) -> bool:
+        """Whether the list shows this till's store (whose stock the summaries hold)."""
+        return self.store_id is None or self.store_id == get_local(session, STORE_KEY)
+
     def _store(self, session: Session) -> str:
         return self.store_id or get_local(session, STORE_KEY) or ""
 
@@ -182,8 +187,10 @@ class ProductListSource:
         read from its table. Unfiltered by SKU or price: the summaries alone (a page of a
         million without touching products); filtered: the few products the filter finds,
         sorted."""
-        order = _ORDERS[self.order].format(d="DESC" if self.descending else "ASC")
-        if self._plain() and self.order in _BY_SUMMARY:
+        here = self._here(session)
+        order = (_ORDERS[self.order] if self.order != "stock" or here else _OTHER_STORE_STOCK
+                 ).format(d="DESC" if self.descending else "ASC")
+        if self._plain() and self.order in _BY_SUMMARY and (self.order != "stock" or here):
             where, params = self._where(session, "s")
             clause = f"WHERE {' AND '.join(where)}" if where else ""
             ids = list(session.execute(sql(

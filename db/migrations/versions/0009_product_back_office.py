@@ -5,7 +5,8 @@ Revises: 0008
 Create Date: 2026-12-01 19:00:00
 
 ``product_summaries`` holds per product its least SKU, its price range over the variants not
-archived and its number of variants, so that the back office sorts a million products by SKU
+archived, its number of variants and its stock in this till's store (triggers on
+``stock_levels`` and on the local store's setting too), so that the back office sorts a million products by SKU
 or price through an index (an aggregate per product would read every variant at every page).
 Triggers on ``variants`` recompute a product's row from its variants whenever one is written:
 every value is recomputed, never added to, so a restore that empties and refills the tables
@@ -28,17 +29,28 @@ down_revision = '0008'
 branch_labels = None
 depends_on = None
 
+_HERE = "(SELECT value FROM local_settings WHERE key = 'store_id')"
+#: a product's stock in this till's store: its variants' levels (those not archived)
+_STOCK_OF = ("(SELECT coalesce(sum(l.quantity_milli), 0) FROM variants AS sv "
+             f"JOIN stock_levels AS l ON l.variant_id = sv.id AND l.store_id = {_HERE} "
+             "WHERE sv.product_id = {id} AND NOT sv.archived)")
 _RECOMPUTE = (
     "DELETE FROM product_summaries WHERE product_id = {id} AND NOT EXISTS "
     "(SELECT 1 FROM variants WHERE product_id = {id}); "
     "INSERT INTO product_summaries (product_id, sku, price_min, price_max, variant_count, "
-    "archived) SELECT product_id, min(sku), min(CASE WHEN NOT archived THEN price END), "
-    "max(CASE WHEN NOT archived THEN price END), count(*), "
-    "coalesce((SELECT archived FROM products WHERE id = {id}), 0) FROM variants "
+    "archived, stock_milli) SELECT product_id, min(sku), "
+    "min(CASE WHEN NOT archived THEN price END), max(CASE WHEN NOT archived THEN price END), "
+    "count(*), coalesce((SELECT archived FROM products WHERE id = {id}), 0), "
+    f"{_STOCK_OF} FROM variants "
     "WHERE product_id = {id} GROUP BY product_id "
     "ON CONFLICT (product_id) DO UPDATE SET sku = excluded.sku, "
     "price_min = excluded.price_min, price_max = excluded.price_max, "
-    "variant_count = excluded.variant_count, archived = excluded.archived;")
+    "variant_count = excluded.variant_count, archived = excluded.archived, "
+    "stock_milli = excluded.stock_milli;")
+#: a stock level of this store changed: its product's stock, recomputed
+_RESTOCK = ("UPDATE product_summaries SET stock_milli = " + _STOCK_OF.format(
+    id="product_summaries.product_id") + " WHERE product_id = (SELECT product_id FROM "
+    "variants WHERE id = {row}.variant_id) AND {row}.store_id = " + _HERE + ";")
 _TALLY = ("INSERT INTO products_tally (archived, count) VALUES ({flag}, {step}) "
           "ON CONFLICT (archived) DO UPDATE SET count = count + excluded.count;")
 
@@ -53,6 +65,19 @@ TRIGGERS = {
     "product_summary_archived": (
         "AFTER UPDATE OF archived ON products WHEN old.archived IS NOT new.archived",
         "UPDATE product_summaries SET archived = new.archived WHERE product_id = new.id;"),
+    "product_summary_stock_insert": ("AFTER INSERT ON stock_levels", _RESTOCK.format(row="new")),
+    "product_summary_stock_update": ("AFTER UPDATE ON stock_levels",
+                                     _RESTOCK.format(row="new") + _RESTOCK.format(row="old")),
+    "product_summary_stock_delete": ("AFTER DELETE ON stock_levels", _RESTOCK.format(row="old")),
+    # this till's store named (set up, paired): every product's stock is its stock there
+    "product_summary_store_insert": (
+        "AFTER INSERT ON local_settings WHEN new.key = 'store_id'",
+        "UPDATE product_summaries SET stock_milli = "
+        + _STOCK_OF.format(id="product_summaries.product_id") + ";"),
+    "product_summary_store_update": (
+        "AFTER UPDATE ON local_settings WHEN new.key = 'store_id'",
+        "UPDATE product_summaries SET stock_milli = "
+        + _STOCK_OF.format(id="product_summaries.product_id") + ";"),
     "products_tally_insert": ("AFTER INSERT ON products",
                               _TALLY.format(flag="new.archived", step=1)),
     "products_tally_delete": ("AFTER DELETE ON products",
@@ -67,9 +92,12 @@ TRIGGERS = {
 #: the summaries and the tally of what is there already (also the benchmark's bulk fill)
 FILL_SUMMARIES = (
     "INSERT INTO product_summaries (product_id, sku, price_min, price_max, variant_count, "
-    "archived) SELECT v.product_id, min(v.sku), min(CASE WHEN NOT v.archived THEN v.price END), "
-    "max(CASE WHEN NOT v.archived THEN v.price END), count(*), p.archived FROM variants AS v "
-    "JOIN products AS p ON p.id = v.product_id GROUP BY v.product_id")
+    "archived, stock_milli) SELECT v.product_id, min(v.sku), "
+    "min(CASE WHEN NOT v.archived THEN v.price END), "
+    "max(CASE WHEN NOT v.archived THEN v.price END), count(*), p.archived, "
+    "coalesce(sum(CASE WHEN NOT v.archived THEN l.quantity_milli END), 0) FROM variants AS v "
+    "JOIN products AS p ON p.id = v.product_id LEFT JOIN stock_levels AS l "
+    f"ON l.variant_id = v.id AND l.store_id = {_HERE} GROUP BY v.product_id")
 FILL_TALLY = ("INSERT INTO products_tally (archived, count) SELECT archived, count(*) "
               "FROM products GROUP BY archived")
 
@@ -83,8 +111,11 @@ def upgrade() -> None:
         sa.Column('price_max', sa.Integer(), nullable=True),
         sa.Column('variant_count', sa.Integer(), nullable=False),
         sa.Column('archived', sa.Boolean(), nullable=False),
+        sa.Column('stock_milli', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('product_id', name=op.f('pk_product_summaries')),
     )
+    op.create_index('ix_product_summaries_stock', 'product_summaries',
+                    ['archived', 'stock_milli'])
     op.create_index('ix_product_summaries_sku', 'product_summaries', ['archived', 'sku'])
     op.create_index('ix_product_summaries_price', 'product_summaries',
                     ['archived', 'price_min'])
@@ -127,6 +158,7 @@ def downgrade() -> None:
     op.drop_index('ix_products_low_stock', table_name='products')
     op.drop_index('ix_products_category_list', table_name='products')
     op.drop_index('ix_products_archived_name', table_name='products')
+    op.drop_index('ix_product_summaries_stock', table_name='product_summaries')
     op.drop_index('ix_product_summaries_price', table_name='product_summaries')
     op.drop_index('ix_product_summaries_sku', table_name='product_summaries')
     op.drop_table('product_summaries')
