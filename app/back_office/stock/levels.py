@@ -51,6 +51,14 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _scanned(session: Session, text: str) -> str | None:
+    """The variant whose barcode or SKU is exactly ``text`` (one word), if any."""
+    if not text or " " in text:
+        return None
+    return (session.scalar(select(Barcode.variant_id).where(Barcode.code == text))
+            or session.scalar(select(Variant.id).where(Variant.sku == text)))
+
+
 def is_low():  # noqa: ANN201 - a SQL condition
     """At or below the product's low-stock threshold (products without one are never low)."""
     return and_(Product.low_stock_threshold.is_not(None), ON_HAND <= Product.low_stock_threshold)
@@ -81,7 +89,12 @@ class LevelsSource:
                  .outerjoin(StockLevel, level)
                  .where(Variant.archived.is_(False), Product.archived.is_(False)))
         text = self.text.strip()
-        if text:
+        scanned = _scanned(session, text)
+        if scanned is not None:
+            # a scanned barcode or a whole SKU: that item alone, through its key (a scan at
+            # the shelf must not wait for a pass over the whole catalogue's names)
+            query = query.where(Variant.id == scanned)
+        elif text:
             query = query.where(or_(Product.name.ilike(like_pattern(text), escape="\\"),
                                     Variant.name.ilike(like_pattern(text), escape="\\"),
                                     Variant.sku.ilike(like_pattern(text).removeprefix("%"), escape="\\"),

@@ -26,6 +26,10 @@ def test_levels_filter_by_text_barcode_category_and_low(room):
         == ["Gouda", "Mug"]
     assert _rows(room, LevelsSource(text="mu"))[0] == 1
     assert _rows(room, LevelsSource(text=room.mug_barcode))[1][0].id == room.mug
+    with room.store.read() as s:
+        cheese_sku = s.get(Variant, room.cheese).sku
+    assert [r.id for r in _rows(room, LevelsSource(text=cheese_sku))[1]] == [room.cheese]
+    assert _rows(room, LevelsSource(text=cheese_sku[:2]))[0] == 2  # a SKU's start: both
     assert _rows(room, LevelsSource(category_id=room.category_id))[1][0].id == room.mug
     assert _rows(room, low_stock())[0] == 0
     with room.store.write() as s:
