@@ -111,7 +111,10 @@ class ProductListSource:
                 {"category": self.category_id})])
             where.append("p.category_id IN (SELECT value FROM json_each(:categories))")
         if self.low_stock:
-            where.append(f"p.low_stock_threshold IS NOT NULL AND {_STOCK} <= "
+            # this store's stock is summarised (one look-up per product with a threshold)
+            stock = ("(SELECT stock_milli FROM product_summaries WHERE product_id = p.id)"
+                     if self._here(session) else _STOCK)
+            where.append(f"p.low_stock_threshold IS NOT NULL AND {stock} <= "
                          "p.low_stock_threshold")
         typed = self.text.strip()[:MAX_QUERY_CHARS]
         if typed:
