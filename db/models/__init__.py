@@ -10,7 +10,6 @@ from db.models.sales import (Coupon, CouponRedemption, Order, OrderLine, OrderLi
 from db.models.shifts import CashMovement, Shift, TillFavourite, VoidRecord
 from db.models.stock import StockLevel, StockMovement
 import db.models.order_office  # noqa: F401,E402 - the order list's indexes
-import db.models.order_office  # noqa: F401,E402 - the order list's indexes
 from db.models.stock_admin import Delivery, DeliveryLine, StockCount, StockCountLine  # noqa: F401
 from db.models.system import (AuditEntry, AuditHead, DeferredChange, LocalSetting, OutboxEntry,
                               RemoteOrder, SyncIssue, SyncState)
