@@ -30,7 +30,8 @@ from app.domain.orders import OrderStatus
 from app.domain.sync_protocol import UPSERT, Entity, MutationKind, Status
 from app.sales.identity import this_register
 from app.sync_issues import add_issue
-from db.models import Customer, Order, OutboxEntry, Product, StockLevel, StockMovement, Variant
+from db.models import (Customer, Order, OutboxEntry, Product, RemoteOrder, StockLevel,
+                       StockMovement, Variant)
 from sync.apply import apply_entity
 from sync.errors import ProtocolError
 
@@ -168,6 +169,8 @@ def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data)
         undone = _apply_current(session, entry, current)
     elif entry.kind == MutationKind.CUSTOMER_UPSERT.value:
         undone = _undo_customer_edit(session, entry.entity_id, payload)
+    elif entry.kind == MutationKind.ORDER_STATUS.value:
+        undone = _undo_status_change(session, entry.entity_id, payload)
     message = f"The server refused {_what(session, entry, payload)}: {reason}"
     if entry.kind == MutationKind.STOCK_MOVEMENT.value:
         message += "; the stock level here no longer counts it"
@@ -230,6 +233,13 @@ def _apply_current(session: Session, entry: OutboxEntry, current: Data) -> bool:
                 return _apply_order_status(session, entry.entity_id, current)
             if entity not in (Entity.PRODUCT.value, Entity.CUSTOMER.value, Entity.ORDER.value):
                 return False
+            remote = session.get(RemoteOrder, entry.entity_id) \
+                if entity == Entity.ORDER.value else None
+            if remote is not None:
+                # the server's view replaces the till's copy even where the copy's version is
+                # higher (its own refused change): a pull would keep the newer one
+                session.delete(remote)
+                session.flush()
             store, _ = this_register(session)
             return bool(apply_entity(session, entity, entry.entity_id, UPSERT, current,
                                      store_id=store.id, currency=store.currency))
@@ -248,6 +258,28 @@ def _apply_order_status(session: Session, order_id: str, current: Data) -> bool:
             or not isinstance(version, int) or isinstance(version, bool):
         return False
     order.status, order.version = status, version
+    return True
+
+
+def _undo_status_change(session: Session, order_id: str, payload: Data) -> bool:
+    """Put back the status the refused change moved the order from, with the version it had,
+    unless the order has changed again since (the server's view pulled meanwhile)."""
+    before, version = payload.get("from"), payload.get("version")
+    if before not in {s.value for s in OrderStatus} or not isinstance(version, int) \
+            or isinstance(version, bool):
+        return False
+    order = session.get(Order, order_id) or session.get(RemoteOrder, order_id)
+    if order is None or (order.status, order.version) != (payload.get("to"), version):
+        return False
+    order.status, order.version = before, version - 1
+    if isinstance(order, RemoteOrder):
+        view = json.loads(order.data) if order.data else {}
+        if isinstance(view, dict):
+            view |= {"status": before, "version": version - 1}
+            if payload.get("tracking_number") and \
+                    view.get("tracking_number") == payload["tracking_number"]:
+                del view["tracking_number"]  # the refused label did not ship it
+            order.data = json.dumps(view, sort_keys=True, separators=(",", ":"))
     return True
 
 

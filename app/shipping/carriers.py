@@ -8,7 +8,9 @@ A house tracking number is ``TP`` + the order's number without its dashes (store
 register code, the register's sale sequence) + the order's shipment count (two digits) + one
 check digit, e.g. ``TPS01R01000042017`` for the first shipment of sale S01-R01-000042: unique
 across the chain without asking anyone, because order numbers are, and a mistyped number is
-caught before anyone searches for it. The check digit is Luhn's over the number's digits with
+caught before anyone searches for it. An order another till labels (an online order, which any
+till of the store may ship) has the labelling register's code after the order's number
+(``TPS01WEB000042R0201…``): two tills labelling one order never make the same number. The check digit is Luhn's over the number's digits with
 each letter written as two digits (A = 10 … Z = 35, as IBANs do): it catches every single
 wrong digit and most swapped neighbours.
 """
@@ -42,6 +44,9 @@ class Parcel:
     parcels: int
     ship_to: tuple[str, ...]
     ship_from: tuple[str, ...]
+    #: the labelling register's code when the order is not its own sale (another till may
+    #: label the same order: its numbers must differ), else ""
+    shipper: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,7 @@ class HouseCarrier:
         if not order:
             raise InvalidInput("has no letters or digits to make a tracking number of",
                                field="order")
-        body = f"{TRACKING_PREFIX}{order}{parcel.shipment_no:02d}"
+        body = f"{TRACKING_PREFIX}{order}{_code(parcel.shipper)}{parcel.shipment_no:02d}"
         return Tracking(self.name, parcel.service, body + check_digit(body))
 
 

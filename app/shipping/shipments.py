@@ -130,9 +130,10 @@ def create_shipment(session: Session, order_id: str, *, weight_grams: int, parce
         raise RuleViolation(f"order {order.number} already has a label waiting to be printed "
                             f"(tracking {waiting.tracking_number}): print it, or cancel it "
                             "before making another", field="order")
+    shipper = this_register(session)[1].code if order.remote else ""
     tracking = carrier.create(Parcel(order.number, _shipments_made(session, order.id) + 1,
-                                     chosen.code, weight_grams,
-                                     parcels, lines, ship_from))
+                                     chosen.code, weight_grams, parcels, lines, ship_from,
+                                     shipper=shipper))
     now = now or utcnow()
     shipment = Shipment(id=new_id(), **order.where, order_number=order.number,
                         carrier=carrier.name[:30], service=chosen.code,

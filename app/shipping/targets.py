@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.orders import OrderStatus
+from app.shipping.address import MAX_LINES
 from db.models import Order, RemoteOrder
 
 #: statuses from which a remote order's printed label ships it (a paid online order waiting
@@ -96,17 +97,20 @@ def remote_ship_to(remote: RemoteOrder) -> tuple[str, ...]:
     name, city, postcode, region = part("name"), part("city"), part("postcode"), part("region")
     country = part("country").upper()
     if remote.channel == "till":
-        # another register's sale: its typed lines, joined by the server into ``line2``
-        streets = [part("line1"), *(s.strip() for s in part("line2").split(", "))]
+        # another register's sale: its typed lines, which the server joined into ``line2``
+        # with ", " — split back, unless a line held a comma itself and the split overflows
+        middle = [s.strip() for s in part("line2").split(", ") if s.strip()]
+        streets = [part("line1"), *(middle if len(middle) <= MAX_LINES - 3
+                                    else [part("line2")])]
     else:
         streets = [part("line1"), part("line2")]
+    streets = [street for street in streets if street]
     if country in TOWN_FIRST:
         town = " ".join(p for p in (city, region, postcode) if p)
     else:
-        town = " ".join(p for p in (postcode, city) if p)
-    lines = tuple(line for line in (name, *streets, town, country) if line)
-    if not name or len(lines) < 2:
-        raise RuleViolation(f"order {remote.number}'s shipping address has no name or no "
-                            "street: give the address to print instead",
-                            field="ship_to")
-    return lines
+        town = " ".join(p for p in (postcode, city, region) if p)
+    if not name or not streets or not town:
+        missing = "name" if not name else "street" if not streets else "town or postcode"
+        raise RuleViolation(f"order {remote.number}'s shipping address has no {missing}: "
+                            "give the address to print instead", field="ship_to")
+    return tuple(line for line in (name, *streets, town, country) if line)

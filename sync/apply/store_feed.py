@@ -98,5 +98,10 @@ def write_orders(session: Session, ctx: Context, entries: list[Entry]) -> Outcom
             outcome.applied.append(entry)
         except BadEntry as exc:
             outcome.skipped.append((entry, str(exc)))
+    # The server's versions only grow: an older one is a view this till has moved past (its
+    # own status change, queued or answered, is newer), so it is not put back over it.
+    held = dict(session.execute(select(remote_orders.c.id, remote_orders.c.version).where(
+        remote_orders.c.id.in_(among([row["id"] for row in rows])))).all()) if rows else {}
+    rows = [row for row in rows if row["version"] >= held.get(row["id"], 0)]
     fast_upsert(session, remote_orders, rows, keys=["id"])
     return outcome

@@ -132,12 +132,14 @@ def test_an_order_being_picked_ships_in_one_step(till):
     assert remote(store, order_id)[:2] == ("shipped", 5)
 
 
-@pytest.mark.parametrize(("country", "town"), [("BE", "1000 Brussels"), ("US", "Brussels 1000"),
-                                               ("", "1000 Brussels")])
-def test_the_town_and_postcode_are_written_as_the_country_writes_them(till, country, town):
+@pytest.mark.parametrize(("country", "region", "town"), [
+    ("BE", "", "1000 Brussels"), ("US", "DC", "Brussels DC 1000"), ("", "", "1000 Brussels"),
+    ("IT", "RM", "1000 Brussels RM")])
+def test_the_town_and_postcode_are_written_as_the_country_writes_them(till, country, region,
+                                                                      town):
     store, store_id = till
     address = {**ADDRESS, "line2": "", "city": "Brussels", "postcode": "1000",
-               "country": country}
+               "country": country, "region": region}
     order_id = pull(store, store_id, address=address)
     lines = ship(store, order_id).ship_to.splitlines()
     assert lines == ["Ada Shopper", "1 High Street", town] + ([country] if country else [])
@@ -153,6 +155,30 @@ def test_another_registers_sale_to_ship_keeps_its_typed_lines(till):
                     address=address)
     assert ship(store, order_id).ship_to.splitlines() == [
         "Bob Builder", "Unit 4", "Mill Lane", "Old Town", "Bath BA1 1AA"]
+    # a typed line that held a comma itself: splitting would overflow the label, so kept whole
+    crowded = {**address, "line2": "Mill Lane, Old Town, Bathwick, Bath Spa, Somerset"}
+    other = pull(store, store_id, "S01-R02-000008", status="processing", channel="till",
+                 address=crowded)
+    assert ship(store, other).ship_to.splitlines() == [
+        "Bob Builder", "Unit 4", "Mill Lane, Old Town, Bathwick, Bath Spa, Somerset",
+        "Bath BA1 1AA"]
+
+
+def test_two_tills_labelling_one_online_order_never_make_the_same_number(till, tmp_path):
+    """Any till of the store may label an online order: the labelling register's code is in
+    the number, so a second till's parcel is a different parcel to the server, not a replay."""
+    from app.sales.identity import this_register
+
+    store, store_id = till
+    order_id = pull(store, store_id)
+    first = ship(store, order_id)
+    with store.read() as s:
+        register = this_register(s)[1].code
+    assert first.tracking_number.startswith(f"TPS01WEB000042{register}01")
+    with store.write() as s:
+        cancel_shipment(s, first.id, now=NOW)
+        this_register(s)[1].code = "R09"  # the same order, labelled at another register
+    assert ship(store, order_id).tracking_number.startswith("TPS01WEB000042R0902")
 
 
 @pytest.mark.parametrize(("status", "address", "field", "message"), [
@@ -161,7 +187,9 @@ def test_another_registers_sale_to_ship_keeps_its_typed_lines(till):
     ("delivered", ADDRESS, "order", "is delivered: it cannot be shipped"),
     ("shipped", ADDRESS, "order", "shipped already"),
     ("confirmed", None, "order", "has no shipping address"),
-    ("confirmed", {**ADDRESS, "name": ""}, "ship_to", "no name or no street"),
+    ("confirmed", {**ADDRESS, "name": ""}, "ship_to", "address has no name"),
+    ("confirmed", {"name": "Ada", "country": "GB"}, "ship_to", "address has no street"),
+    ("confirmed", {**ADDRESS, "city": "", "postcode": ""}, "ship_to", "no town or postcode"),
 ])
 def test_what_cannot_ship_is_refused_and_writes_nothing(till, status, address, field, message):
     store, store_id = till
@@ -236,6 +264,44 @@ def test_a_conflict_takes_the_servers_view_drops_the_next_step_and_a_reprint_ask
     with store.write() as s:
         mark_printed(s, shipment.id, NOW)  # and not twice while it waits
     assert len(queued(store)) == 2
+
+
+def test_a_refused_shipping_puts_the_order_back_as_it_was(till):
+    store, store_id = till
+    order_id = pull(store, store_id, status="processing", version=4)
+    shipment = ship(store, order_id)
+    with store.write() as s:
+        mark_printed(s, shipment.id, NOW)
+        entry = s.scalar(select(OutboxEntry))
+        record_outcome(s, entry, {"id": entry.mutation_id, "status": "rejected",
+                                  "reason": "payload.to: an order cannot go from processing "
+                                            "to shipped"})
+        s.delete(entry)
+    status, version, view = remote(store, order_id)
+    assert (status, version, view["status"], view["version"]) == ("processing", 4,
+                                                                   "processing", 4)
+    assert "tracking_number" not in view
+    with store.read() as s:
+        [issue] = list_issues(s)
+    assert issue["message"].startswith("The server refused moving order S01-WEB-000042 to "
+                                       "shipped") and issue["message"].endswith("undone here")
+    # the label is on the parcel: printing it again asks once more
+    with store.write() as s:
+        mark_printed(s, shipment.id, NOW)
+    assert [(m["from"], m["to"], m["version"]) for m in queued(store)] == [
+        ("processing", "shipped", 5)]
+
+
+def test_a_pull_never_puts_back_an_older_view_of_an_order_the_till_moved(till):
+    store, store_id = till
+    order_id = pull(store, store_id, status="processing", version=4)
+    shipment = ship(store, order_id)
+    with store.write() as s:
+        mark_printed(s, shipment.id, NOW)
+    pull(store, store_id, status="processing", version=4)  # a page from before the push
+    assert remote(store, order_id)[:2] == ("shipped", 5)
+    pull(store, store_id, status="delivered", version=6)  # newer: the server's
+    assert remote(store, order_id)[:2] == ("delivered", 6)
 
 
 def test_a_label_printed_after_the_order_was_cancelled_ships_nothing(till):

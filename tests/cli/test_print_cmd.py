@@ -442,9 +442,10 @@ def test_an_online_orders_label_is_printed_from_its_address_and_ships_it(capsys,
                                                       ("processing", "shipped")]
     assert moves[-1]["tracking_number"] == printed["number"]
     # printed again: the same label, a copy, and nothing more to send
-    code, again, _ = run(capsys, shop, "label", "S01-WEB-000101", "--copy", "--out",
-                         str(tmp_path / "copy.pdf"))
+    code, again, _ = run(capsys, shop, "label", "S01-WEB-000101", "--copy", "--printer",
+                         f"file:{folder}")
     assert code == 0 and again["number"] == printed["number"] and again["copy"] is True
+    assert again["shipped"] is True and len(list(folder.glob("*.pdf"))) == 2
     assert len([m for m in _queued(shop) if m["order_id"] == order_id]) == 2
 
 

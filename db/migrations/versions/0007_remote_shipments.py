@@ -64,8 +64,9 @@ def upgrade() -> None:
     _shipments('shipments_next', remote=True)
     kept = ", ".join(COLUMNS)
     op.execute(f"INSERT INTO shipments_next (order_id, remote_order_id, order_number, {kept}) "
-               f"SELECT s.order_id, NULL, o.number, {', '.join('s.' + c for c in COLUMNS)} "
-               "FROM shipments s JOIN orders o ON o.id = s.order_id")
+               f"SELECT s.order_id, NULL, COALESCE(o.number, ''), "
+               f"{', '.join('s.' + c for c in COLUMNS)} "
+               "FROM shipments s LEFT JOIN orders o ON o.id = s.order_id")
     _swap('shipments_next')
     op.create_index('ix_shipments_remote_order_id', 'shipments', ['remote_order_id'])
 
