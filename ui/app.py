@@ -62,7 +62,23 @@ def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = No
         window.attach_sync(controller)
         till.attach_sync(controller)
         controller.start()
+    if paths is not None:
+        start_daily_backups(window, runner, paths, settings)
     return window
+
+
+def start_daily_backups(window: MainWindow, runner: TaskRunner, paths: Paths,  # noqa: ANN001
+                        settings) -> None:
+    """The day's backup of the local store, on the I/O pool at start and checked hourly; a
+    failure (a full disk, a folder that cannot be written) is said in the status bar and the
+    till keeps selling."""
+    from ui.back_office.data.backups import DailyBackups
+
+    backups = DailyBackups(runner, paths, settings, parent=window)
+    backups.failed.connect(lambda reason: window.statusBar().showMessage(
+        f"Daily backup failed: {reason}"))
+    window.daily_backups = backups
+    backups.start()
 
 
 def build_back_office_screen(store: LocalStore, runner: TaskRunner, settings, *,  # noqa: ANN001
