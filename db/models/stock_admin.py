@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, IdMixin, utcnow
+from db.models.catalog import Variant
 
 
 class Delivery(IdMixin, Base):
@@ -67,3 +68,8 @@ class StockCountLine(Base):
     variant_id: Mapped[str] = mapped_column(ForeignKey("variants.id"), primary_key=True)
     expected_milli: Mapped[int]  # the level when the count started
     counted_milli: Mapped[int | None]  # None: not counted yet (left out of the posting)
+
+
+#: the stock levels list in SKU order finds a page from this index alone (the live variants'
+#: SKUs with what tells them live): no lookup of each skipped variant's row
+Index("ix_variants_sku_live", Variant.sku, Variant.archived, Variant.product_id)

@@ -89,9 +89,11 @@ def upgrade() -> None:
                                 name=op.f('fk_stock_count_lines_variant_id_variants')),
         sa.PrimaryKeyConstraint('count_id', 'variant_id', name=op.f('pk_stock_count_lines')),
     )
+    op.create_index('ix_variants_sku_live', 'variants', ['sku', 'archived', 'product_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_variants_sku_live', table_name='variants')
     op.drop_table('stock_count_lines')
     op.drop_index(op.f('ix_stock_counts_status'), table_name='stock_counts')
     op.drop_table('stock_counts')
