@@ -3,7 +3,9 @@ their page on the database worker and fills them in when it arrives. Nothing is 
 thread and nothing but the pages looked at is held (a few hundred rows at a time, whatever the
 table's size), so a list of a million products scrolls like one of a hundred.
 
-Rows not read yet show ``LOADING``. Every new source (a filter typed, a sort clicked) starts a
+Rows not read yet show ``LOADING``; the rows of a page whose read failed show ``UNREADABLE``
+and that page is not asked for again (every repaint would otherwise send the database worker
+another read that fails) until the list is read again (``refresh``, a new source). Every new source (a filter typed, a sort clicked) starts a
 new generation: pages that arrive for an older one are dropped, so a slow page can never paint
 rows of the previous filter into the new list.
 """
@@ -23,6 +25,7 @@ from ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 LOADING = "…"
+UNREADABLE = "⚠"
 #: pages kept in memory (least recently used dropped first): 60 × 200 rows
 CACHED_PAGES = 60
 Index = QModelIndex | QPersistentModelIndex
@@ -49,6 +52,7 @@ class PagedTableModel(QAbstractTableModel):
         self._count = 0
         self._pages: OrderedDict[int, list[Row]] = OrderedDict()
         self._pending: set[int] = set()
+        self._unreadable: set[int] = set()  # pages whose read failed, until the next count
         self.set_source(source)
 
     # -- the source ---------------------------------------------------------------------------
@@ -85,6 +89,7 @@ class PagedTableModel(QAbstractTableModel):
         self._count = count
         self._pages.clear()
         self._pending.clear()
+        self._unreadable.clear()
         self.endResetModel()
         self.counted.emit(count)
 
@@ -99,7 +104,7 @@ class PagedTableModel(QAbstractTableModel):
         if page is not None:
             self._pages.move_to_end(number)
             return page
-        if number not in self._pending:
+        if number not in self._pending and number not in self._unreadable:
             self._pending.add(number)
             generation, source = self._generation, self._source
             self._runner.run(self._read_page, source, number, label="back office: read rows",
@@ -130,6 +135,7 @@ class PagedTableModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._pending.discard(number)
+        self._unreadable.add(number)
         log.warning("a page of the back office's list could not be read: %s", exc)
         self.failed.emit(str(exc))
 
@@ -173,7 +179,9 @@ class PagedTableModel(QAbstractTableModel):
             return None
         found = self.row(index.row())
         if found is None:
-            return LOADING if role == Qt.ItemDataRole.DisplayRole else None
+            if role != Qt.ItemDataRole.DisplayRole:
+                return None
+            return UNREADABLE if index.row() // self._page_size in self._unreadable else LOADING
         if role == self.TONE_ROLE:
             return found.tone
         if role == self.ID_ROLE:

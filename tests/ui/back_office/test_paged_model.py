@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt
 
 from app.back_office.paging import Column, Row
-from ui.back_office.paged_model import LOADING, PagedTableModel
+from ui.back_office.paged_model import LOADING, UNREADABLE, PagedTableModel
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Numbers:
     size: int
     descending: bool = False
     asked: list = field(default_factory=list)
+    broken: bool = False  # every page read fails (a locked or damaged store)
     columns: tuple = (Column("n", "N", numeric=True), Column("square", "Square", sortable=False))
 
     def count(self, session) -> int:  # noqa: ANN001
@@ -26,6 +27,8 @@ class Numbers:
 
     def rows(self, session, offset: int, limit: int) -> list[Row]:  # noqa: ANN001
         self.asked.append(offset)
+        if self.broken:
+            raise OSError("disk I/O error")
         numbers = range(offset, min(offset + limit, self.size))
         if self.descending:
             numbers = [self.size - 1 - n for n in numbers]
@@ -61,3 +64,27 @@ def test_a_page_of_an_older_source_is_never_shown_under_the_new_one(qtbot, blank
     assert model.data(model.index(0, 0)) == "999"
     model.sort(1)  # not sortable: nothing changes
     assert model.source.descending
+
+
+def test_a_page_whose_read_failed_is_not_asked_for_again_until_the_list_is_read_again(
+        qtbot, blank_shop, runner):
+    source = Numbers(500, broken=True)
+    model = PagedTableModel(runner, blank_shop, source, page_size=100)
+    qtbot.waitUntil(lambda: model.rowCount() == 500)
+    with qtbot.waitSignal(model.failed) as failed:
+        model.data(model.index(150, 0))
+    assert failed.args == ["disk I/O error"]
+    for _repaint in range(5):  # the view repaints the same rows, events handled between
+        for row in range(100, 200):
+            assert model.data(model.index(row, 1)) == UNREADABLE
+        qtbot.waitUntil(lambda: not runner.busy)
+    assert source.asked == [100]  # one read, not one per repaint
+    assert model.data(model.index(0, 0)) == LOADING  # another page is still asked for
+    qtbot.waitUntil(lambda: source.asked == [100, 0] and not runner.busy)
+
+    source.broken = False
+    with qtbot.waitSignal(model.counted):
+        model.refresh()
+    with qtbot.waitSignal(model.page_loaded):
+        assert model.data(model.index(150, 0)) == LOADING
+    assert model.data(model.index(150, 0)) == "150"
