@@ -45,6 +45,8 @@ SPECS: tuple[SettingSpec, ...] = (
                 "Stripe's API address (empty: Stripe's own; TILLPOINT_STRIPE_API_BASE "
                 "overrides it), for a test double or stripe-mock"),
     SettingSpec("till.lock_after_seconds", int, 300, "Lock the till after this much inactivity"),
+    SettingSpec("back_office.lock_after_seconds", int, 300,
+                "Sign the back office out after this much inactivity (0: only on leaving it)"),
     SettingSpec("till.approval_discount_percent", str, "10",
                 "Discounts above this percentage need a manager's PIN"),
     SettingSpec("till.high_contrast", bool, False, "Use the high-contrast theme"),
@@ -165,24 +167,28 @@ class Settings:
     def set(self, key: str, raw: Any) -> Any:
         spec = spec_for(key)
         value = coerce(spec, raw)
-        self._values[key] = value
-        self._save()
+        self._commit({**self._values, key: value})
         return value
 
     def update(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Set several settings at once: every value is checked before any is kept, and the
         file is written once, so a form with one bad field changes nothing."""
         values = {key: coerce(spec_for(key), value) for key, value in raw.items()}
-        self._values.update(values)
-        self._save()
+        self._commit({**self._values, **values})
         return values
 
     def items(self) -> list[tuple[SettingSpec, Any]]:
         return [(spec, self._values.get(spec.key, spec.default)) for spec in SPECS]
 
-    def _save(self) -> None:
+    def _commit(self, values: dict[str, Any]) -> None:
+        """Keep ``values`` only once they are in the file: a file that cannot be written leaves
+        the settings in memory as they were (the caller's audit rolls back; nothing disagrees)."""
+        self._save(values)
+        self._values = values
+
+    def _save(self, values: dict[str, Any]) -> None:
         nested: dict[str, dict[str, Any]] = {}
-        for key, value in sorted(self._values.items()):
+        for key, value in sorted(values.items()):
             section, name = key.split(".", 1)
             nested.setdefault(section, {})[name] = value
         self.path.parent.mkdir(parents=True, exist_ok=True)

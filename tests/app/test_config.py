@@ -120,3 +120,18 @@ def test_one_bad_value_in_the_file_is_reported_and_can_be_fixed(tmp_path):
     assert any("receipt.width" in p for p in settings.problems)
     settings.set("receipt.width", "58mm")
     assert Settings(path).problems == [] and Settings(path).get("receipt.width") == "58mm"
+
+
+def test_a_file_that_cannot_be_written_changes_no_setting(tmp_path):
+    path = tmp_path / "settings.toml"
+    settings = Settings(path)
+    settings.set("payments.card_provider", "terminal")
+    path.unlink()
+    path.mkdir()  # the rename onto it fails, whoever runs the test (root too)
+    with pytest.raises(OSError):
+        settings.update({"payments.card_provider": "none", "backup.keep": "3"})
+    with pytest.raises(OSError):
+        settings.set("payments.card_provider", "none")
+    assert settings.get("payments.card_provider") == "terminal"  # as the file last had it
+    assert settings.get("backup.keep") == 14
+    assert not list(tmp_path.glob(".settings-*"))
