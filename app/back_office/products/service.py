@@ -1,7 +1,7 @@
 """Creating products in the back office, offline if need be: the local rows are written at
 once with ids born here, and a ``product.create`` waits in the outbox for the server, which
 creates the product with the same ids (or refuses it, e.g. a SKU taken meanwhile by another
-till, as a sync issue). In-house items get the next free EAN-13 of the store's range 200.
+till, as a sync issue). In-house items get the next free EAN-13 of this till's own block of the range 200.
 
 Money comes in minor units (``int``) or as the text the user typed (``"12.50"``), parsed
 exactly in the store's currency; never a float.
@@ -9,6 +9,7 @@ exactly in the store's currency; never a float.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
@@ -23,10 +24,10 @@ from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.money import check_minor, parse_amount
 from app.domain.permissions import Permission
 from app.domain.sync_protocol import MutationKind
-from app.sales.identity import STORE_KEY, get_local
+from app.sales.identity import REGISTER_KEY, STORE_KEY, get_local
 from app.staff import active_staff
 from db.base import new_id, utcnow
-from db.models import Barcode, Category, Product, Store, TaxClass, Variant
+from db.models import Barcode, Category, Product, Register, Store, TaxClass, Variant
 
 MAX_VARIANTS = 100  # the server's limits
 MAX_BARCODES = 20
@@ -62,18 +63,42 @@ def money_value(value: object, currency: str, field: str, *, allow_negative: boo
     return check_minor(value, field=field, allow_negative=allow_negative)
 
 
+def till_ean13_block(session: Session) -> int:
+    """This till's own 4-digit block of the in-house range: the store code's number (two digits,
+    "S07" → 07) then the register code's (two digits, "R03" → 03), so two tills never count in the
+    same block (codes without digits fall back to a CRC of the register id; a till not set up
+    yet uses block 0000)."""
+    store_id, register_id = get_local(session, STORE_KEY), get_local(session, REGISTER_KEY)
+    store = session.get(Store, store_id) if store_id else None
+    register = session.get(Register, register_id) if register_id else None
+    if store is None or register is None:
+        return 0
+    store_digits = "".join(ch for ch in store.code if ch.isdigit())
+    register_digits = "".join(ch for ch in register.code if ch.isdigit())
+    if not store_digits or not register_digits:
+        return zlib.crc32(register.id.encode()) % 10_000
+    return int(store_digits) % 100 * 100 + int(register_digits) % 100
+
+
 def next_in_house_ean13(session: Session, taken: set[str] = frozenset()) -> str:  # type: ignore[assignment]
-    """The EAN-13 after the highest in-house one (prefix 200) held by any variant, skipping
-    ``taken`` (codes handed out in this transaction but not written yet)."""
+    """The next free in-house EAN-13 of this till's part of the range 200: ``200 BBBB NNNNN C``
+    where ``BBBB`` is the till's block (:func:`till_ean13_block`: store number, register
+    number) and ``NNNNN`` counts up from the highest code of that block held by any variant,
+    skipping ``taken`` (codes handed out in this transaction but not written yet). Two tills
+    that create items offline therefore never hand out the same code; each till has 100,000."""
+    block = till_ean13_block(session)
+    low = f"{IN_HOUSE_PREFIX}{block:04d}" + "0" * 6
+    high = f"{IN_HOUSE_PREFIX}{block + 1:04d}" + "0" * 6 if block < 9_999 else _IN_HOUSE_HIGH
     highest = session.scalar(select(func.max(Barcode.code)).where(
-        Barcode.code >= _IN_HOUSE_LOW, Barcode.code < _IN_HOUSE_HIGH,
-        func.length(Barcode.code) == 13))
-    number = int(highest[3:12]) + 1 if highest else 1
-    code = in_store_ean13(number, prefix=IN_HOUSE_PREFIX)
-    while code in taken:
+        Barcode.code >= low, Barcode.code < high, func.length(Barcode.code) == 13))
+    number = int(highest[7:12]) + 1 if highest else 1
+    while True:
+        if number >= 100_000:
+            raise RuleViolation("this till's in-house EAN-13 block is used up", field="barcodes")
+        code = in_store_ean13(block * 100_000 + number, prefix=IN_HOUSE_PREFIX)
+        if code not in taken:
+            return code
         number += 1
-        code = in_store_ean13(number, prefix=IN_HOUSE_PREFIX)
-    return code
 
 
 def _sku(value: object, field: str) -> str:

@@ -152,3 +152,29 @@ def test_bulk_price_change_previews_rounds_and_applies_one_update_per_product(of
         assert dict(s.execute(select(Product.name, Variant.price)
                               .join(Variant.product)).all())["Green Tea"] == 500
         assert s.scalars(select(OutboxEntry.kind)).all().count("product.update") == 2
+
+
+def test_two_registers_hand_out_different_in_house_codes(tmp_path):
+    """Two tills of one shop create in-house items offline: each counts in its own block of
+    the range 200 (store number, register number), so their codes never meet."""
+    from app.setup import initialise
+    from db.engine import LocalStore
+    codes = []
+    for register in ("R01", "R02"):
+        till = LocalStore.open(tmp_path / f"{register}.sqlite3")
+        try:
+            with till.write() as s:
+                initialise(s, store_code="S03", register_code=register)
+                manager = make_staff(s, "manager").id
+                tc = tax_class(s, "VAT 21%", ("VAT 21%", 210_000)).id
+                for n in range(2):
+                    p = create_product(s, staff_id=manager, name=f"Bread {n}", tax_class_id=tc,
+                                       variants=[NewVariant(sku=f"B{n}", price="2.00",
+                                                            generate_ean13=True)])
+                    codes += [b.code for v in p.variants for b in v.barcodes]
+        finally:
+            till.close()
+    assert len(set(codes)) == 4
+    assert [c[:12] for c in codes] == ["200030100001", "200030100002",
+                                       "200030200001", "200030200002"]
+    assert all(is_valid_gtin(c) for c in codes)
