@@ -143,4 +143,8 @@ def apply(session: Session, plan: Plan, *, staff_id: str, progress: Progress | N
         done += len(part)
         if progress is not None:
             progress(done, total)
+    # a Cancel pressed during the last (or only) chunk: still inside the transaction, before
+    # the audit entry and the commit, so nothing is written
+    if cancelled is not None and cancelled():
+        raise ImportCancelled()
     return done

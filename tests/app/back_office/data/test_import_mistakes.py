@@ -132,6 +132,26 @@ def test_a_cancel_half_way_writes_nothing(shop, people, write_csv, monkeypatch):
     assert snapshot(shop) == before
 
 
+def test_a_cancel_during_the_last_chunk_writes_nothing(shop, people, write_csv):
+    """Cancel pressed after 200 rows of a 1,000-row file (one chunk, so the last): the check
+    after the last chunk, before the audit entry and the commit, rolls it all back."""
+    rows = "".join(f",Client {n},client{n}@example.com,,\n" for n in range(1000))
+    path = write_csv("c.csv", "id,name,email,phone,notes\n" + rows)
+    with shop.read() as s:
+        skus = list(s.scalars(select(Variant.sku).order_by(Variant.sku).limit(200)))
+    stock_path = write_csv("stock.csv", "store,sku,name,variant,quantity\n" + "".join(
+        f"S01,{sku},,,{n % 7 + 100}\n" for n, sku in enumerate(skus)))
+    before = snapshot(shop)
+    for kind, file in (("customers", path), ("stock", stock_path)):
+        seen: list[int] = []
+        with pytest.raises(ImportCancelled):
+            service.run_import(shop, kind, file, staff_id=people["manager"],
+                               progress=lambda done, total: seen.append(done),
+                               cancelled=lambda: bool(seen) and seen[-1] >= 200)
+        assert seen and seen[-1] >= 200
+        assert snapshot(shop) == before
+
+
 def test_permissions_and_a_file_changed_since_its_preview(shop, people, write_csv):
     path = write_csv("stock.csv", "sku,quantity\nD0000002,9\n")
     for role in ("stock_clerk", "cashier", "moderator"):  # no settings:manage
