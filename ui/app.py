@@ -55,7 +55,7 @@ def build_window(store: LocalStore, runner: TaskRunner, paths: Paths | None = No
 
         controller = SyncController(store, paths, runner, parent=window,
                                     interval_s=sync_interval_s or DEFAULT_INTERVAL_S)
-    window.add_screen("back_office", "Back office", build_back_office_screen(
+    attach_back_office(window, build_back_office_screen(
         store, runner, settings, paths=paths, printing=printing, sync=controller))
     printing.start()  # after the till is wired: a receipt left half-printed reports to it
     if controller is not None:
@@ -87,6 +87,14 @@ def build_back_office_screen(store: LocalStore, runner: TaskRunner, settings, *,
     from ui.back_office.shell import BackOfficeScreen
 
     return BackOfficeScreen(store, runner, settings, paths=paths, printing=printing, sync=sync)
+
+
+def attach_back_office(window: MainWindow, screen) -> None:  # noqa: ANN001 - BackOfficeScreen
+    """Put the back office in the window, signed out whenever the window shows another screen:
+    a manager who goes back to the till must not leave their session for the next person to
+    pick from the Screens list."""
+    window.add_screen("back_office", "Back office", screen)
+    window.screen_left.connect(lambda key: screen.leave() if key == "back_office" else None)
 
 
 def build_print_worker(store: LocalStore, runner: TaskRunner, settings, parent):  # noqa: ANN001, ANN201

@@ -8,7 +8,7 @@ back as soon as another screen is chosen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
@@ -69,7 +69,11 @@ class MainWindow(QMainWindow):
     Screens plug in with :meth:`add_screen`; the n-th screen is also reachable with Ctrl+n.
     The status bar shows the store, the register and the connection with the number of changes
     waiting to sync, read through the :class:`~ui.tasks.TaskRunner`, never on the UI thread.
+    ``screen_left(key)`` says which screen has just been put away for another (the back
+    office signs its person out then).
     """
+
+    screen_left = Signal(str)
 
     def __init__(self, store: LocalStore, runner: TaskRunner,
                  parent: QWidget | None = None) -> None:
@@ -77,6 +81,7 @@ class MainWindow(QMainWindow):
         self._store = store
         self._runner = runner
         self._keys: list[str] = []
+        self._current: str | None = None  # the key of the screen in front
         self._shortcuts: list[QShortcut] = []
         self._sync = None  # a ui.sync_controller.SyncController once attached
         self._quit_acknowledged = False
@@ -152,6 +157,9 @@ class MainWindow(QMainWindow):
         self._stack.setCurrentIndex(row)
         key = self._keys[row] if 0 <= row < len(self._keys) else None
         self._nav.setHidden(key in FULL_WIDTH_SCREENS)
+        left, self._current = self._current, key
+        if left is not None and left != key:
+            self.screen_left.emit(left)
 
     def show_screen(self, key: str) -> None:
         """Bring the screen added under ``key`` to the front."""

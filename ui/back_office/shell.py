@@ -1,7 +1,10 @@
 """The back office in the window: who is using it (a PIN sign-in for the roles that open it),
 then the pages that person's role opens, listed on the left, each built the first time it is
 opened. Signing out (or another person signing in) drops every page, so nothing one person
-could see stays on screen for the next.
+could see stays on screen for the next. Nobody stays signed in by leaving it open: the window
+signs the back office out when another screen is chosen (``leave``, wired in ``ui.app``), and
+so does a spell without a key, click or touch (``back_office.lock_after_seconds``), as the till
+locks itself.
 
 The PIN is checked on the database worker (the hash is slow by design); the window never waits.
 """
@@ -10,8 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from app.back_office.access import BackOfficeAccess, BackOfficeUser, Page
@@ -22,11 +25,13 @@ from ui.back_office.context import PageContext
 from ui.back_office.pages import build_page
 from ui.tasks import TaskRunner
 from ui.till.entry_fields import MessageLabel, PinField, touch_button
+from ui.till.idle_lock import ACTIVITY
 from ui.till.staff_rows import current_staff_id, fill_staff, staff_list
 
 log = logging.getLogger(__name__)
 
 HEADING = "Back office: who are you?"
+LOCK_AFTER_KEY = "back_office.lock_after_seconds"
 NO_STAFF = ("Nobody can open the back office here yet: owners, managers, moderators, support "
             "and stock clerks with a PIN appear once synced.")
 
@@ -117,12 +122,65 @@ class BackOfficeSignIn(QWidget):
         self.button.setEnabled(True)
 
 
+class IdleSignOut(QObject):
+    """Calls ``sign_out`` after ``seconds`` without input while ``armed`` (someone signed in);
+    an event filter on the application restarts the countdown on every key, click or touch,
+    wherever it lands (a dialog of a page counts too). 0 seconds: never by itself."""
+
+    def __init__(self, sign_out, seconds: float, parent: QObject) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self._sign_out = sign_out
+        self._armed = False
+        self._seconds = 0.0
+        self.timer = QTimer(self)
+        self.timer.setObjectName("boIdleTimer")
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._idle)
+        self.set_seconds(seconds)
+        app = QApplication.instance()
+        if app is not None:  # Qt drops the filter by itself when this object is deleted
+            app.installEventFilter(self)
+
+    @property
+    def seconds(self) -> float:
+        return self._seconds
+
+    @property
+    def armed(self) -> bool:
+        return self._armed and self.timer.isActive()
+
+    def set_seconds(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"{LOCK_AFTER_KEY} must not be negative")
+        self._seconds = seconds
+        self.timer.setInterval(round(seconds * 1000))
+        self.arm(self._armed)
+
+    def arm(self, on: bool) -> None:
+        self._armed = on
+        if on and self._seconds > 0:
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if self._armed and self._seconds > 0 and event.type() in ACTIVITY:
+            self.timer.start()
+        return False
+
+    def _idle(self) -> None:
+        if self._armed:
+            self._armed = False
+            self._sign_out()
+
+
 class BackOfficeScreen(QWidget):
     """``backOfficeScreen``: the sign-in, or the pages (``boPages`` navigation, ``boStack``)
     with who is signed in (``boUserLabel``) and ``boSignOut``.
 
-    ``page(key)`` builds (once) and returns the page; ``signed_out`` / ``user_changed`` tell
-    tests and the window what happened."""
+    ``page(key)`` builds (once) and returns the page; ``user_changed`` tells tests and the
+    window what happened. ``leave()`` (the window chose another screen) and ``idle`` (the
+    countdown of ``back_office.lock_after_seconds``) sign the person out."""
 
     user_changed = Signal(object)  # BackOfficeUser | None
 
@@ -138,6 +196,7 @@ class BackOfficeScreen(QWidget):
         self.user: BackOfficeUser | None = None
         self._pages: dict[str, QWidget] = {}
         self._keys: list[str] = []
+        self.idle = IdleSignOut(self.sign_out, self._lock_after(), self)
 
         self.signin = BackOfficeSignIn(self.access, runner)
         self.signin.signed_in.connect(self._open_for)
@@ -174,8 +233,13 @@ class BackOfficeScreen(QWidget):
         self.signin.reload()
 
     # -- who ----------------------------------------------------------------------------------
+    def _lock_after(self) -> int:
+        return int(self._settings.get(LOCK_AFTER_KEY))
+
     def _open_for(self, user: BackOfficeUser) -> None:
         self._drop_pages()
+        self.idle.set_seconds(self._lock_after())  # as the Settings page last left it
+        self.idle.arm(True)
         self.user = user
         self.user_label.setText(f"{user.name}\n{user.role.replace('_', ' ')}")
         allowed = user.pages()
@@ -196,7 +260,15 @@ class BackOfficeScreen(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, page.key)
         return item
 
+    def leave(self) -> None:
+        """The window shows another screen: whoever was signed in is signed out (the next
+        person to open the back office signs in themselves), and a PIN half typed is gone."""
+        self.signin.pin_field.clear()
+        if self.user is not None:
+            self.sign_out()
+
     def sign_out(self) -> None:
+        self.idle.arm(False)
         self._drop_pages()
         self.user = None
         self.nav.blockSignals(True)

@@ -85,3 +85,49 @@ def _alive(widget) -> bool:  # noqa: ANN001
     from shiboken6 import isValid
 
     return isValid(widget)
+
+
+def test_leaving_for_the_till_signs_the_back_office_out(qtbot, screen, blank_shop, runner):
+    from ui.app import attach_back_office
+    from ui.main_window import MainWindow
+
+    widget, ids = screen
+    window = MainWindow(blank_shop, runner)
+    qtbot.addWidget(window)
+    attach_back_office(window, widget)
+    window.show_screen("back_office")
+    with qtbot.waitSignal(widget.user_changed):
+        sign_in(qtbot, widget, ids["manager"])
+    pages_seen = [widget.page("staff"), widget.page("settings")]
+    assert widget.outer.currentWidget() is widget.office
+    with qtbot.waitSignal(widget.user_changed) as changed:
+        window.show_screen("till")  # the manager goes back to selling
+    assert changed.args == [None]
+    window.show_screen("back_office")  # the next person picks Back office from Screens
+    assert widget.user is None and widget.outer.currentWidget() is widget.signin
+    assert widget.page_keys == () and widget.stack.count() == 0
+    with pytest.raises(KeyError, match="nobody signed in"):
+        widget.page("staff")
+    qtbot.waitUntil(lambda: not any(_alive(page) for page in pages_seen))
+    window.show_screen("reports")  # leaving with nobody signed in changes nothing
+    assert widget.user is None
+
+
+def test_left_alone_the_back_office_signs_out_by_itself(qtbot, screen):
+    widget, ids = screen
+    assert widget._settings.get("back_office.lock_after_seconds") == 300
+    widget._settings.set("back_office.lock_after_seconds", "7")
+    assert not widget.idle.armed  # nobody signed in: no countdown
+    with qtbot.waitSignal(widget.user_changed):
+        sign_in(qtbot, widget, ids["manager"])
+    assert widget.idle.seconds == 7 and widget.idle.armed  # the setting as it is now
+    first = widget.page("customers")
+    widget.idle.set_seconds(0.2)  # tiny, for the test
+    widget.idle.timer.stop()
+    qtbot.keyClick(widget.nav, "a")  # a key pressed anywhere starts the countdown again
+    assert widget.idle.armed
+    with qtbot.waitSignal(widget.user_changed, timeout=5_000) as changed:
+        pass  # no key, no click: the countdown runs out
+    assert changed.args == [None] and widget.outer.currentWidget() is widget.signin
+    assert widget.page_keys == () and not widget.idle.armed
+    qtbot.waitUntil(lambda: not _alive(first))
