@@ -61,10 +61,11 @@ def cases() -> list[tuple[str, Any, str]]:
     return [("levels: count only", base, "count"),
             ("levels by SKU, first page", base, "first"),
             ("levels by SKU, middle page", base, "middle"),
-            ("levels by name, middle page", base.with_order("name", False), "middle"),
-            ("levels by on hand, middle", base.with_order("on_hand", False), "middle"),
+            ("levels by SKU desc, middle page", base.with_order("sku", True), "middle"),
             ("levels: category + below", LevelsSource(category_id="c03"), "middle"),
             ("levels: search 'green'", LevelsSource(text="green"), "first"),
+            ("levels: search 'gr' (a keystroke)", LevelsSource(text="gr"), "first"),
+            ("levels: search 'green tea'", LevelsSource(text="green tea"), "first"),
             ("levels: barcode", LevelsSource(text="2000000000070"), "first"),
             ("low-stock list", low_stock(), "first"),
             ("history of one variant", MovementsSource(variant_id=VARIANT), "first")]

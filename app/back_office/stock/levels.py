@@ -15,13 +15,15 @@ from dataclasses import dataclass, replace
 from datetime import timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from app.back_office.paging import Column, Row
 from app.back_office.stock.quantities import shown
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.text import MAX_QUERY_CHARS, words
 from app.sales.identity import this_register
 from db.models import (Barcode, Category, Product, StaffUser, StockLevel, StockMovement, Store,
                        Variant)
@@ -47,6 +49,50 @@ def category_subtree(session: Session, category_id: str) -> set[str]:
     return found
 
 
+MAX_TEXT_MATCHES = 5000
+MAX_CODE = 64
+
+
+def text_matches(query: Select, typed: str) -> Select:
+    """``query`` narrowed to the variants ``typed`` finds, each look-up through an index and
+    at most ``MAX_TEXT_MATCHES`` long (never a LIKE over every name, which at a million rows
+    took seconds a keystroke): words of three letters or more through the till's FTS5
+    trigram index of sellable names (``till_search``, as the product list does), words of
+    one or two letters then only within those; a text without spaces is also a SKU's start
+    (through the SKU index, as typed or in capitals) or a whole barcode. Two letters alone
+    find SKUs only: a name needs three."""
+    typed = typed[:MAX_QUERY_CHARS]
+    terms = words(typed)
+    long_words = [w for w in terms if len(w) >= 3]
+    short_words = [w for w in terms if len(w) < 3]
+    params: dict[str, object] = {}
+    alternatives = []
+    if long_words:
+        params["match"] = " AND ".join(f'"{w}"' for w in long_words)
+        by_name = ["variants.id IN (SELECT v.id FROM till_search AS t CROSS JOIN variants AS v "
+                   "ON v.rowid = t.rowid WHERE till_search MATCH :match "
+                   f"LIMIT {MAX_TEXT_MATCHES})"]
+        for n, word in enumerate(short_words):
+            params[f"short{n}"] = like_pattern(word)
+            by_name.append(f"(products.name LIKE :short{n} ESCAPE '\\' "
+                           f"OR variants.name LIKE :short{n} ESCAPE '\\')")
+        alternatives.append("(" + " AND ".join(by_name) + ")")
+    if len(typed) <= MAX_CODE and not any(c.isspace() for c in typed):
+        params.update(code=typed, code_end=_after(typed), upper=typed.upper(),
+                      upper_end=_after(typed.upper()))
+        alternatives.append(
+            "variants.id IN (SELECT id FROM variants WHERE (sku >= :code AND sku < :code_end) "
+            f"OR (sku >= :upper AND sku < :upper_end) LIMIT {MAX_TEXT_MATCHES})")
+        alternatives.append("variants.id IN (SELECT variant_id FROM barcodes WHERE code = :code)")
+    if not alternatives:
+        return query.where(sql("0"))
+    return query.where(sql("(" + " OR ".join(alternatives) + ")").bindparams(**params))
+
+
+def _after(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -66,8 +112,8 @@ def is_low():  # noqa: ANN201 - a SQL condition
 
 @dataclass(frozen=True, slots=True)
 class LevelsSource:
-    """Variants of this store's catalogue (not archived) with their level. ``text`` matches a
-    product name (anywhere), a SKU (its start) or a barcode (exactly)."""
+    """Variants of this store's catalogue (not archived) with their level. ``text`` matches
+    names by their words, a SKU (its start) or a barcode (exactly): see :func:`text_matches`."""
 
     text: str = ""
     category_id: str | None = None
@@ -75,12 +121,15 @@ class LevelsSource:
     order: str = "sku"  # by SKU walks the variants' own index: a deep page of a million is quick
     descending: bool = False
 
-    columns = (Column("name", "Product"), Column("variant", "Variant"), Column("sku", "SKU"),
-               Column("on_hand", "On hand", numeric=True),
-               Column("threshold", "Low at", numeric=True))
-    _ORDERS = {"name": (Product.name, Variant.sku), "variant": (Variant.name, Variant.sku),
-               "sku": (Variant.sku,), "on_hand": (ON_HAND, Variant.sku),
-               "threshold": (Product.low_stock_threshold, Variant.sku)}
+    # Only the SKU column sorts: it walks the variants' own index, a deep page of a million in
+    # a few hundred ms. By name, on hand or threshold the whole joined list had to be sorted
+    # (seconds at a million, on the one db worker every page shares); the low-stock list
+    # alone, a few thousand rows with a threshold, is read lowest first.
+    columns = (Column("name", "Product", sortable=False),
+               Column("variant", "Variant", sortable=False), Column("sku", "SKU"),
+               Column("on_hand", "On hand", numeric=True, sortable=False),
+               Column("threshold", "Low at", numeric=True, sortable=False))
+    _ORDERS = {"sku": (Variant.sku,), "on_hand": (ON_HAND, Variant.sku)}
 
     def _select(self, session: Session, *what) -> Select:  # noqa: ANN002
         store, _ = this_register(session)
@@ -95,11 +144,7 @@ class LevelsSource:
             # the shelf must not wait for a pass over the whole catalogue's names)
             query = query.where(Variant.id == scanned)
         elif text:
-            query = query.where(or_(Product.name.ilike(like_pattern(text), escape="\\"),
-                                    Variant.name.ilike(like_pattern(text), escape="\\"),
-                                    Variant.sku.ilike(like_pattern(text).removeprefix("%"), escape="\\"),
-                                    Variant.id.in_(select(Barcode.variant_id)
-                                                   .where(Barcode.code == text))))
+            query = text_matches(query, text)
         if self.category_id is not None:
             query = query.where(Product.category_id.in_(category_subtree(session,
                                                                          self.category_id)))
@@ -160,8 +205,8 @@ class LevelsSource:
         return rows
 
     def with_order(self, key: str, descending: bool) -> "LevelsSource":
-        if key not in self._ORDERS:
-            raise InvalidInput(f"cannot sort the stock levels by {key!r}", field="order")
+        if key != "sku" and not (key == "on_hand" and self.low_only):
+            raise InvalidInput(f"the stock levels sort by SKU only, not {key!r}", field="order")
         return replace(self, order=key, descending=descending)
 
 

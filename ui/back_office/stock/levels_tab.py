@@ -3,7 +3,7 @@ history and, for staff holding stock:write, an adjustment with its reason."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
@@ -13,6 +13,7 @@ from ui.back_office.context import PageContext
 from ui.back_office.stock.common import paged_table, read, reason, write
 from ui.till.entry_fields import MessageLabel
 
+TYPING_MS = 250  # the list is searched when typing pauses, not on every keystroke
 ONLY_HERE = ("Levels of this store only: the till pulls its own store's stock, so other "
              "stores' levels are not kept here.")
 
@@ -29,7 +30,11 @@ class LevelsTab(QWidget):
         self.search = QLineEdit()
         self.search.setObjectName("stockSearch")
         self.search.setPlaceholderText("Name, SKU or barcode")
-        self.search.textChanged.connect(self._filter)
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_MS)
+        self._typing.timeout.connect(self._filter)
+        self.search.textChanged.connect(lambda _text: self._typing.start())
         self.category = QComboBox()
         self.category.setObjectName("stockCategory")
         self.category.addItem("All categories", None)

@@ -1,4 +1,5 @@
-"""The Stock page of the back office (``stock:read``: stock clerks, managers, owners): this
+"""The Stock page of the back office (``backoffice:open`` and ``stock:read``: stock clerks,
+managers, owners — a cashier reads stock at the till, not here): this
 store's levels with each item's movements and adjustments, the low-stock list, receiving
 deliveries, stock counts and transfers, one tab each. What changes stock is shown only to
 those holding ``stock:write``, and every service checks it again when it writes.
@@ -22,6 +23,7 @@ from ui.back_office.stock.transfers_tab import TransfersTab
 
 class StockPage(QWidget):
     def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
+        context.user.require(Permission.BACK_OFFICE)  # never a cashier, whatever it reads
         context.user.require(Permission.STOCK_READ)
         super().__init__(parent)
         self.setObjectName("stockPage")

@@ -22,9 +22,10 @@ def test_levels_filter_by_text_barcode_category_and_low(room):
     total, rows = _rows(room, LevelsSource())  # by SKU: the mug was made first
     assert total == 2 and [r.cells[0] for r in rows] == ["Mug", "Gouda"]
     assert rows[0].cells[3:] == ("10", "3") and rows[1].cells[3] == "0 kg"
-    assert [r.cells[0] for r in _rows(room, LevelsSource().with_order("name", False))[1]] \
-        == ["Gouda", "Mug"]
-    assert _rows(room, LevelsSource(text="mu"))[0] == 1
+    with pytest.raises(InvalidInput, match="SKU only"):  # a full sort at a million
+        LevelsSource().with_order("name", False)
+    assert _rows(room, LevelsSource(text="mug"))[0] == 1  # a word, through the till's index
+    assert _rows(room, LevelsSource(text="mu"))[0] == 0  # two letters: SKUs only, no name scan
     assert _rows(room, LevelsSource(text=room.mug_barcode))[1][0].id == room.mug
     with room.store.read() as s:
         cheese_sku = s.get(Variant, room.cheese).sku
@@ -37,8 +38,8 @@ def test_levels_filter_by_text_barcode_category_and_low(room):
                note="dropped a box")
     count, rows = _rows(room, low_stock())
     assert count == 1 and rows[0].tone == "low" and rows[0].cells[3] == "3"
-    total, rows = _rows(room, LevelsSource().with_order("on_hand", True))
-    assert [r.id for r in rows] == [room.mug, room.cheese]
+    total, rows = _rows(room, LevelsSource(low_only=True).with_order("on_hand", True))
+    assert [r.id for r in rows] == [room.mug]
     with pytest.raises(InvalidInput, match="order"):
         LevelsSource().with_order("colour", False)
     with room.store.read() as s, pytest.raises(NotFound, match="category"):

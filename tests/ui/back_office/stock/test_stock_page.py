@@ -13,6 +13,7 @@ from app.back_office.access import BackOfficeUser
 from app.back_office.stock import deliveries
 from app.config.settings import Settings
 from app.domain.errors import RuleViolation
+from app.domain.permissions import ROLE_PERMISSIONS, Permission, Role
 from app.inventory import level
 from app.sales.identity import this_register
 from db.models import Delivery
@@ -85,6 +86,7 @@ def test_a_stock_clerk_receives_a_delivery_adjusts_and_counts(qtbot, shop, runne
     levels_tab = page.levels
     page.tabs.setCurrentWidget(levels_tab)
     levels_tab.search.setText(mug_code)
+    assert levels_tab.model.source.text == ""  # searched when typing pauses (250 ms)
     qtbot.waitUntil(lambda: levels_tab.model.known_count == 1
                     and levels_tab.model.row(0) is not None)
     assert levels_tab.model.row(0).cells[3] == "7"
@@ -119,6 +121,17 @@ def test_a_stock_clerk_receives_a_delivery_adjusts_and_counts(qtbot, shop, runne
     qtbot.waitUntil(lambda: counts_tab.open.count() == 0)
 
 
+class _StockReader(BackOfficeUser):
+    """A back-office user who reads stock but may not change it (no built-in role is one: the
+    page must still hide every way to change stock from such a user)."""
+
+    __slots__ = ()
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return ROLE_PERMISSIONS[Role.STOCK_CLERK] - {Permission.STOCK_WRITE}
+
+
 def test_who_may_read_but_not_write_stock_sees_no_way_to_change_it(qtbot, shop, runner,
                                                                     tmp_path):
     store, store_id, mug, mug_code, *_, cashier = shop
@@ -126,7 +139,10 @@ def test_who_may_read_but_not_write_stock_sees_no_way_to_change_it(qtbot, shop, 
         support = catalog.staff(s, role="support")
     with pytest.raises(RuleViolation, match="stock:read"):
         _page(qtbot, store, runner, tmp_path, support)
-    user = BackOfficeUser(cashier.id, cashier.name, cashier.role)  # stock:read, no stock:write
+    till_only = BackOfficeUser(cashier.id, cashier.name, cashier.role)  # stock:read at the till
+    with pytest.raises(RuleViolation, match="backoffice:open"):
+        build_page("stock", PageContext(store, runner, Settings(tmp_path / "s.toml"), till_only))
+    user = _StockReader(cashier.id, cashier.name, "stock_clerk")  # stock:read, no stock:write
     page = build_page("stock", PageContext(store, runner, Settings(tmp_path / "s.toml"), user))
     qtbot.addWidget(page)
     assert isinstance(page, StockPage)  # the shell's factory builds this page
