@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "printing", "done", "failed")
 MAX_REASON = 300
+#: a job's document_ref: one record's id, or a batch of ids comma separated (the most a
+#: document takes: 2,400 shelf labels of 36-character UUIDs, 88,799 characters)
+MAX_DOCUMENT_REF = 100_000
 #: done jobs are kept this long (their PDFs with them), then pruned when the window starts
 KEEP_DONE = timedelta(days=30)
 _FIFO = (PrintJob.created_at, literal_column("print_jobs.rowid"))
@@ -183,7 +186,8 @@ class PrintQueue:
     def _add(self, session: Session, printer: str, kind: str, ref: str, pdf: bytes, copy: bool,
              status: str) -> PrintJob:
         job = PrintJob(printer=_printer(printer), kind=_text(kind, "kind", 20),
-                       document_ref=_text(ref, "document_ref", 64), copy=bool(copy),
+                       document_ref=_text(ref, "document_ref", MAX_DOCUMENT_REF),
+                       copy=bool(copy),
                        pdf=self._pdf(pdf), status=status,
                        attempts=1 if status == "printing" else 0)
         session.add(job)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint,
-                        text)
+from sqlalchemy import (CheckConstraint, ForeignKey, Index, LargeBinary, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, IdMixin, utcnow
@@ -89,7 +89,9 @@ class PrintJob(IdMixin, Base):
 
     printer: Mapped[str] = mapped_column(String(200))  # a system printer, or escpos:<target>
     kind: Mapped[str] = mapped_column(String(20))  # receipt | gift_receipt | invoice | label …
-    document_ref: Mapped[str] = mapped_column(String(64))  # the order, invoice, shipment, shift
+    #: the order, invoice, shipment, shift; a pick list's orders or a sheet's shelf labels
+    #: (ids comma separated, so Text: app.printing.queue.MAX_DOCUMENT_REF bounds it)
+    document_ref: Mapped[str] = mapped_column(Text)
     copy: Mapped[bool] = mapped_column(default=False)  # a reprint, marked as a copy
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(10), default="queued")

@@ -325,3 +325,25 @@ def test_a_list_of_jobs_reads_their_titles_without_loading_a_pdf(store, queue, m
                 for s in statements]  # only the title's few bytes are read
     assert any("FROM print_jobs" in s for s in selected)
     assert not any("print_jobs.pdf" in s for s in selected)
+
+
+def test_a_document_of_several_records_keeps_all_their_ids_on_its_job(store, queue):
+    import uuid
+
+    from app.printing.queue import MAX_DOCUMENT_REF
+
+    two = f"{uuid.uuid4()},{uuid.uuid4()}"  # a pick list of two of the server's orders
+    job = queue.enqueue(OFFICE, "pick_list", two, document("Pick list"))
+    taken = queue.take(OFFICE)
+    assert (taken.id, taken.document_ref) == (job, two)
+    queue.done(job)
+    drawn: list[str] = []
+    copy = queue.get(queue.reprint(job, lambda s, kind, ref: drawn.append(ref) or document(
+        "Pick list COPY")))
+    assert drawn == [two] and copy.document_ref == two  # a reprint names the same orders
+    sheet = ",".join(str(uuid.uuid4()) for _ in range(2400))  # the most shelf labels at once
+    assert queue.get(queue.enqueue(OFFICE, "shelf_labels", sheet, document("S"))).document_ref \
+        == sheet
+    with pytest.raises(InvalidInput) as error:
+        queue.enqueue(OFFICE, "shelf_labels", "x" * (MAX_DOCUMENT_REF + 1), document("S"))
+    assert error.value.field == "document_ref" and job_count(store) == 3

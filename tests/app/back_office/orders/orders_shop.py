@@ -4,6 +4,7 @@ the real store-feed apply, as sync pulls them)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -41,7 +42,8 @@ class OrdersShop:
 def pull_online(store, store_id: str, number: str, *, status: str, lines: list[dict],
                 name: str = "Ada Shopper", email: str = "ada@example.com", version: int = 3,
                 created_at: datetime = NOW) -> str:
-    order_id = f"web-{number}"
+    order_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"tillpoint-test:{number}"))  # the server's
+    # ids are UUIDs: a document naming several (a pick list) must hold them all
     total = sum(line["total"] for line in lines)
     view = {"id": order_id, "number": number, "store_id": store_id, "channel": "online",
             "status": status, "version": version, "currency": "EUR", "total": total,

@@ -13,7 +13,7 @@ from app.back_office.access import BackOfficeUser
 from app.config.settings import Settings
 from app.domain.errors import RuleViolation
 from db.models import OutboxEntry, RemoteOrder, StaffUser
-from tests.app.back_office.orders.orders_shop import build
+from tests.app.back_office.orders.orders_shop import build, line, pull_online
 from tests.support import pdf
 from ui.back_office.context import PageContext
 from ui.back_office.orders.page import OrdersPage
@@ -27,13 +27,14 @@ def orders_shop(blank_shop):
     return build(blank_shop)
 
 
-def open_page(qtbot, runner, shop, role: str, settings: Settings, printing=None) -> OrdersPage:
+def open_page(qtbot, runner, shop, role: str, settings: Settings, printing=None, *,
+              orders: int = 3) -> OrdersPage:
     with shop.store.read() as s:
         staff = s.get(StaffUser, shop.staff[role])
         user = BackOfficeUser(staff.id, staff.name, staff.role)
     page = OrdersPage(PageContext(shop.store, runner, settings, user, printing=printing))
     qtbot.addWidget(page)
-    qtbot.waitUntil(lambda: page.model.known_count == 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.model.known_count == orders, timeout=WAIT_MS)
     return page
 
 
@@ -56,24 +57,35 @@ def test_a_manager_packs_an_online_order_and_its_printed_label_ships_it(qtbot, r
     worker = PrintWorker(runner, orders_shop.store, settings)
     with qtbot.waitSignal(worker.started, timeout=WAIT_MS):
         worker.start()
-    page = open_page(qtbot, runner, orders_shop, "manager", settings, worker)
+    pull_online(orders_shop.store, orders_shop.store_id, "S01-WEB-000044", status="confirmed",
+                name="Cy Clist", lines=[line(1, orders_shop.pen, orders_shop.pen_sku,
+                                             "Blue pen", 3000, 250)])
+    page = open_page(qtbot, runner, orders_shop, "manager", settings, worker, orders=4)
     with qtbot.waitSignal(page.model.counted, timeout=WAIT_MS):
         page.channel_filter.setCurrentIndex(page.channel_filter.findData("online"))
-    assert page.model.known_count == 2
-    qtbot.waitUntil(lambda: page.model.row(1) is not None, timeout=WAIT_MS)
+    assert page.model.known_count == 3
+    qtbot.waitUntil(lambda: page.model.row(2) is not None, timeout=WAIT_MS)
     page.table.selectAll()
     with qtbot.waitSignal(page.refused, timeout=WAIT_MS) as refused:
         page.pick_button.click()  # the pending one is not paid: nothing is picked for it
     assert "S01-WEB-000043 is pending" in refused.args[0]
-    choose(qtbot, page, "000042")
-    panel = page.panel
+    with qtbot.waitSignal(page.model.counted, timeout=WAIT_MS):
+        page.status_filter.setCurrentIndex(page.status_filter.findData("confirmed"))
+    qtbot.waitUntil(lambda: page.model.row(1) is not None, timeout=WAIT_MS)
+    page.table.selectAll()
+    assert len(page.chosen_ids()) == 2 and all(len(i) == 36 for i in page.chosen_ids())
     with qtbot.waitSignal(worker.delivered, timeout=WAIT_MS):
-        page.pick_button.click()
+        page.pick_button.click()  # two of the server's orders: two UUIDs on one job
     [sheet] = list(sheets.iterdir())
     picked = pdf.load(sheet.read_bytes())
     assert "Pick list" in picked.text(0) and "Ink bottle" in picked.text(0)
+    assert "S01-WEB-000042" in picked.text(0) and "Cy Clist" in picked.text(0)
     assert {code for _, code in pdf.barcodes(picked.render(0, 200))} == {
         orders_shop.pen_code, orders_shop.ink_code}
+    with qtbot.waitSignal(page.model.counted, timeout=WAIT_MS):
+        page.status_filter.setCurrentIndex(0)  # any status again
+    choose(qtbot, page, "000042")
+    panel = page.panel
     assert not panel.invoice_button.isVisibleTo(page)
     assert "web shop" in panel.invoice_note.text()
     assert panel.heading.text() == "S01-WEB-000042 · confirmed · online"
