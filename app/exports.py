@@ -25,6 +25,21 @@ STOCK_COLUMNS = ["store", "sku", "name", "variant", "quantity"]
 CUSTOMER_COLUMNS = ["id", "name", "email", "phone", "address", "notes", "tax_number"]
 
 
+#: a cell starting with one of these is a formula to a spreadsheet (CSV injection): it is
+#: written after a ``'``, which the import (``app.back_office.data.table``) takes off again
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guarded(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it, never runs it: ``'=1+1`` for ``=1+1``."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def unguarded(cell: str) -> str:
+    """The cell :func:`guarded` wrote (a round trip gives back what was exported)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
 def _write_atomically(target: Path, header: list[str], rows: Iterable[list[str]]) -> int:
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -35,7 +50,7 @@ def _write_atomically(target: Path, header: list[str], rows: Iterable[list[str]]
             writer = csv.writer(fh)
             writer.writerow(header)
             for row in rows:
-                writer.writerow(row)
+                writer.writerow([guarded(str(cell)) for cell in row])
                 count += 1
             fh.flush()
             os.fsync(fh.fileno())

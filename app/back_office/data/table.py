@@ -14,6 +14,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.exports import unguarded
+
 #: the delimiters a spreadsheet writes "CSV" with (Excel in much of Europe uses ";")
 DELIMITERS = (",", ";", "\t")
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -106,6 +108,9 @@ def read_table(path: Path, *, columns: tuple[str, ...], required: tuple[str, ...
     number = 1
     # one C-speed pass tells whether any byte was not UTF-8; only then is each value looked at
     clean = _bad_bytes_anywhere(text) is False
+    # an export writes a formula-like cell after a ' (CSV injection): taken off again here,
+    # only looked for when the file holds a ' at all
+    quoted = "'" in text
     for record in reader:
         number += 1
         if not record or (len(record) == 1 and not record[0].strip()):
@@ -115,6 +120,8 @@ def read_table(path: Path, *, columns: tuple[str, ...], required: tuple[str, ...
                 number, "", f"has {len(record)} fields where the header has {width}: a "
                             f"stray '{delimiter}' or quote?"))
             continue
+        if quoted:
+            record = [unguarded(value) for value in record]
         row = dict(zip(header, record))
         if clean:
             table.rows.append((number, row))

@@ -22,10 +22,18 @@ def _queued(store, kind: str) -> list[dict]:
 
 
 def test_an_export_imported_back_changes_nothing(shop, people, tmp_path):
+    with shop.write() as s:  # cells a spreadsheet would run as formulas (CSV injection)
+        ana = s.scalars(select(Customer).order_by(Customer.name)).first()
+        ana.notes, ana.address = '=HYPERLINK("http://x.test","click")', "@SUM(A1)"
+        product = s.scalars(select(Product).order_by(Product.name)).first()
+        product.name = "+Minus Tea"
     with shop.read() as s:
         exports.export_products(s, tmp_path / "p.csv", currency="EUR")
         exports.export_stock(s, tmp_path / "s.csv")
         exports.export_customers(s, tmp_path / "c.csv")
+    customers_file = (tmp_path / "c.csv").read_text()
+    assert "'=HYPERLINK(" in customers_file and ",'@SUM(A1)," in customers_file
+    assert ",'+Minus Tea," in (tmp_path / "p.csv").read_text()
     before = snapshot(shop)
     for kind, name in (("products", "p.csv"), ("stock", "s.csv"), ("customers", "c.csv")):
         result = service.run_import(shop, kind, tmp_path / name, staff_id=people["manager"])
@@ -132,3 +140,10 @@ def test_new_skus_become_new_products_through_the_products_service(shop, people,
         exports.export_products(s, path, currency="EUR")
     again = service.preview(shop, "products", path, staff_id=people["manager"])
     assert again.ok and again.unchanged == again.rows
+
+
+def test_formula_like_cells_are_guarded_and_read_back():
+    for cell in ("=1+1", "+31 20 123", "-3", "@SUM(A1)", "\tx", "\rx"):
+        assert exports.guarded(cell) == "'" + cell and exports.unguarded("'" + cell) == cell
+    for cell in ("Tea", "'quoted'", "1-2", ""):
+        assert exports.guarded(cell) == cell and exports.unguarded(cell) == cell
