@@ -25,7 +25,7 @@ from app.back_office.data.plan import (CREATE, REFUSED, UNCHANGED, UPDATE, Cance
                                        ImportCancelled, Plan, Progress, bulk_insert, bulk_update,
                                        chunks, message, parse_flag, parse_money)
 from app.back_office.data.table import Table
-from app.catalog_edit import MAX_TEXT
+from app.catalog_edit import MAX_TEXT, VERSIONED_KINDS
 from app.domain.barcodes import check_barcode
 from app.domain.errors import DomainError, RuleViolation
 from app.domain.sync_protocol import MutationKind
@@ -129,12 +129,13 @@ def _current(session: Session, skus: list[str]) -> dict[str, _Current]:
 
 
 def _pending(session: Session, product_ids: list[str]) -> dict[str, int]:
+    """Per product, what ``catalog_edit.pending_updates`` counts (its kinds: an image queued
+    is a new version on the server too), in bulk."""
     pending: dict[str, int] = {}
     for part in chunks(product_ids):
         pending.update(session.execute(
             select(OutboxEntry.entity_id, func.count())
-            .where(OutboxEntry.kind == MutationKind.PRODUCT_UPDATE.value,
-                   OutboxEntry.entity_id.in_(part))
+            .where(OutboxEntry.kind.in_(VERSIONED_KINDS), OutboxEntry.entity_id.in_(part))
             .group_by(OutboxEntry.entity_id)).all())
     return pending
 

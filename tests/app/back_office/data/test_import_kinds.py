@@ -147,3 +147,26 @@ def test_formula_like_cells_are_guarded_and_read_back():
         assert exports.guarded(cell) == "'" + cell and exports.unguarded("'" + cell) == cell
     for cell in ("Tea", "'quoted'", "1-2", ""):
         assert exports.guarded(cell) == cell and exports.unguarded(cell) == cell
+
+
+def test_an_import_counts_a_queued_image_in_its_base_version(blank_shop, tmp_path):
+    """A queued image is a new version on the server: an import's edit made after it is
+    based on that version, and a hand edit after the import on the next."""
+    from app.back_office.products.images import add_image
+    from app.catalog_edit import update_product
+    from tests.app.back_office.products.test_images import photo
+    from tests.support.catalog import product as make_product
+    from tests.support.catalog import staff as make_staff
+    with blank_shop.write() as s:
+        manager = make_staff(s, "manager").id
+        variant = make_product(s, "Lamp", 1500)
+        pid, sku = variant.product_id, variant.sku
+    with blank_shop.write() as s:
+        add_image(s, staff_id=manager, product_id=pid, data=photo(300, 200))
+    (tmp_path / "p.csv").write_text(f"sku,price\n{sku},20.00\n")
+    service.run_import(blank_shop, "products", tmp_path / "p.csv", staff_id=manager)
+    with blank_shop.write() as s:
+        update_product(s, staff_id=manager, product_id=pid, changes={"name": "Lamp 2"})
+        version = s.get(Product, pid).version
+    assert [p["base_version"] for p in _queued(blank_shop, "product.update")] \
+        == [version + 1, version + 2]
