@@ -157,6 +157,35 @@ class ProductListSource:
                 f"LIMIT {MAX_TEXT_MATCHES})")
         return "(" + " OR ".join(alternatives) + ")"
 
+    def capped_lookups(self, session: Session) -> list[str]:
+        """What of the text filter found more than ``MAX_TEXT_MATCHES`` variants (the look-ups
+        stop there, so the list then shows an arbitrary part of the matches): empty when
+        every look-up is whole. A bulk change refuses such a selection."""
+        typed = self.text.strip()[:MAX_QUERY_CHARS]
+        capped: list[str] = []
+        if not typed:
+            return capped
+
+        def over(query: str, params: dict[str, object]) -> bool:
+            return int(session.execute(sql(
+                f"SELECT count(*) FROM ({query} LIMIT {MAX_TEXT_MATCHES + 1})"),
+                params).scalar_one()) > MAX_TEXT_MATCHES
+
+        long_words = [w for w in words(typed) if len(w) >= 3]
+        if long_words and over("SELECT rowid FROM till_search WHERE till_search MATCH :match",
+                               {"match": " AND ".join(f'"{w}"' for w in long_words)}):
+            capped.append(f"the words '{' '.join(long_words)}'")
+        if len(typed) <= MAX_CODE and not any(c.isspace() for c in typed):
+            codes = {"code": typed, "code_end": _after(typed), "upper": typed.upper(),
+                     "upper_end": _after(typed.upper())}
+            if over("SELECT id FROM variants WHERE (sku >= :code AND sku < :code_end) OR "
+                    "(sku >= :upper AND sku < :upper_end)", codes):
+                capped.append(f"SKUs starting '{typed}'")
+            if over("SELECT code FROM barcodes WHERE code >= :code AND code < :code_end",
+                    codes):
+                capped.append(f"barcodes starting '{typed}'")
+        return capped
+
     def _here(self, session: Session) -> bool:
         """Whether the list shows this till's store (whose stock the summaries hold)."""
         return self.store_id is None or self.store_id == get_local(session, STORE_KEY)

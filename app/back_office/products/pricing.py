@@ -1,7 +1,8 @@
 """Bulk price changes over the products a filter shows: by a percentage or an amount, rounded
 explicitly, previewed (old → new for the first rows, and how many prices change), then applied
 as one ``product.update`` per product (``app.catalog_edit.update_product``) in one transaction.
-A change that would make any price negative is refused whole, naming the SKU.
+A change that would make any price negative is refused whole, naming the SKU; so is a text
+filter whose look-up stopped at its limit (the list would hold an arbitrary part of it).
 
 Rounding: the new price is rounded half up to a step in minor units (1: to the cent, 5, 10,
 50, 100: to the whole unit); the step is named by the user, never guessed.
@@ -15,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.back_office.products.listing import ProductListSource
+from app.back_office.products.listing import MAX_TEXT_MATCHES, ProductListSource
 from app.back_office.products.service import currency_of, money_value
 from app.catalog_edit import update_product
 from app.domain.decimals import to_decimal
@@ -75,6 +76,13 @@ def new_price(old: int, change: PriceChange, amount: Decimal | int) -> int:
 
 
 def _selection(session: Session, source: ProductListSource) -> list[str]:
+    capped = source.capped_lookups(session)
+    if capped:
+        # the list then holds an arbitrary part of what the text finds: never changed in bulk
+        raise RuleViolation(f"the search finds more than {MAX_TEXT_MATCHES} items by "
+                            f"{' and '.join(capped)}, so the list shows only some of them: "
+                            "narrow the search before changing prices in bulk",
+                            field="selection")
     ids = source.ids(session, MAX_PRODUCTS + 1)
     if len(ids) > MAX_PRODUCTS:
         raise RuleViolation(f"the filter shows more than {MAX_PRODUCTS} products: narrow it "

@@ -178,3 +178,25 @@ def test_two_registers_hand_out_different_in_house_codes(tmp_path):
     assert [c[:12] for c in codes] == ["200030100001", "200030100002",
                                        "200030200001", "200030200002"]
     assert all(is_valid_gtin(c) for c in codes)
+
+
+def test_a_bulk_change_refuses_a_search_cut_at_its_limit(office, monkeypatch):
+    """A text look-up stops at MAX_TEXT_MATCHES variants: the list then holds an arbitrary
+    part of what the words find, so a bulk change refuses it, saying why, and changes none."""
+    from app.back_office.products import listing
+    store, ids = office
+    with store.write() as s:
+        for name in ("Green Tea", "Black Tea", "White Tea"):
+            make_product(s, name, 1000)
+    monkeypatch.setattr(listing, "MAX_TEXT_MATCHES", 2)
+    with pytest.raises(RuleViolation, match="narrow the search") as refused, store.write() as s:
+        apply_price_change(s, staff_id=ids["manager"], source=ProductListSource(text="tea"),
+                           change=PriceChange("percent", "10"))
+    assert refused.value.field == "selection" and "'tea'" in str(refused.value)
+    with store.read() as s:
+        assert set(s.scalars(select(Variant.price))) == {1000}
+        assert ProductListSource(text="green").capped_lookups(s) == []
+    with store.write() as s:  # a search inside the limit still changes
+        assert apply_price_change(s, staff_id=ids["manager"],
+                                  source=ProductListSource(text="green"),
+                                  change=PriceChange("percent", "10")) == 1
