@@ -91,12 +91,22 @@ def prepare(data: bytes) -> PreparedImage:
 
 
 def add_image(session: Session, *, staff_id: str, product_id: str, data: bytes) -> PreparedImage:
-    """Attach the picture to the product here and queue it for the server."""
+    """Attach the picture to the product here and queue it for the server (``prepare`` then
+    ``attach_image``, for callers without a worker of their own: the CLI, tests)."""
+    return attach_image(session, staff_id=staff_id, product_id=product_id,
+                        prepared=prepare(data))
+
+
+def attach_image(session: Session, *, staff_id: str, product_id: str,
+                 prepared: PreparedImage) -> PreparedImage:
+    """The short write of a picture ``prepare`` made (on the io pool: reading, decoding,
+    resizing and encoding never hold the database worker)."""
+    if not isinstance(prepared, PreparedImage):
+        raise InvalidInput("must be a prepared image", field="image")
     staff = active_staff(session, staff_id, Permission.CATALOG_WRITE)
     product = session.get(Product, product_id)
     if product is None:
         raise NotFound(f"no product {product_id}", field="product")
-    prepared = prepare(data)
     if session.get(ProductImage, (product_id, prepared.image_id)) is not None:
         return prepared  # the same picture again: nothing changes
     count = session.scalar(select(func.count()).select_from(ProductImage)

@@ -253,18 +253,27 @@ class ProductsPage(QWidget):
             self.add_image_file(Path(name))
 
     def add_image_file(self, path: Path) -> None:
-        """Check, downscale and attach the picture in ``path`` (read on the worker)."""
-        from app.back_office.products.images import add_image
+        """Read, check and downscale the picture in ``path`` on the io pool, then attach it in
+        a short write on the database worker (decoding a big photo never holds the worker
+        every page reads through)."""
+        from app.back_office.products.images import attach_image, prepare
         detail = self.form.detail
         if detail is None or not self.can_write:
             return
 
-        def attach(session: Any, *, staff_id: str) -> Any:
-            return add_image(session, staff_id=staff_id, product_id=detail.id,
-                             data=path.read_bytes())
+        def prepared(image: Any) -> None:
+            self._write(attach_image, "products: image", product_id=detail.id, prepared=image,
+                        done=lambda image: (f"image added ({image.width}×{image.height}; "
+                                            "the server gets it at the next sync)"))
 
-        self._write(attach, "products: image", done=lambda image: (
-            f"image added ({image.width}×{image.height}; the server gets it at the next sync)"))
+        def failed(error: BaseException) -> None:
+            self.form.busy(False)
+            self.refused.emit(_reason(error))
+
+        self.form.busy(True)
+        self.context.runner.run(lambda: prepare(path.read_bytes()), kind="io",
+                                label="products: prepare image", owner=self,
+                                on_success=prepared, on_failure=failed)
 
     # -- dialogs ------------------------------------------------------------------------------
     def open_new_product(self) -> None:
