@@ -64,7 +64,9 @@ class DataPage(QWidget):
 
     def export_to(self, what: str, path: str) -> None:
         self.export_message.setText(f"Exporting {what}…")
-        self.context.runner.run(exports.export, self.context.store, what, Path(path), kind="db",
+        # a read transaction of its own on the io pool: writing a million rows to a file must
+        # not hold the db worker every page reads and writes through
+        self.context.runner.run(exports.export, self.context.store, what, Path(path), kind="io",
                                 owner=self, label=f"export {what}",
                                 on_success=lambda n: self._exported(what, path, n),
                                 on_failure=self._export_failed)
