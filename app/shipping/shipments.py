@@ -138,7 +138,8 @@ def create_shipment(session: Session, order_id: str, *, weight_grams: int, parce
     shipment = Shipment(id=new_id(), **order.where, order_number=order.number,
                         carrier=carrier.name[:30], service=chosen.code,
                         tracking_number=tracking.number, weight_grams=weight_grams,
-                        parcels=parcels, ship_to="\n".join(lines), created_at=now)
+                        parcels=parcels, ship_to="\n".join(lines), created_at=now,
+                        booked_by=staff_id)
     session.add(shipment)
     audit.append(session, action="shipment.created", entity="order", entity_id=order.id,
                  actor_id=staff_id, details={"number": order.number, "carrier": carrier.name,
@@ -202,8 +203,10 @@ def cancel_shipment(session: Session, shipment_id: str, *, staff_id: str | None 
 def mark_printed(session: Session, shipment_id: str, now: datetime | None = None, *,
                  staff_id: str | None = None) -> Shipment:
     """The label is printed: the order becomes ``shipped`` and the server is told, once (a
-    reprint finds it printed and changes nothing)."""
+    reprint finds it printed and changes nothing). Printed by the print worker, nobody is
+    named: the order moves in the name of whoever booked the label."""
     shipment = _shipment(session, shipment_id)
+    staff_id = staff_id or shipment.booked_by
     if shipment.remote_order_id is not None:
         return _ship_remote(session, shipment, now or utcnow(), staff_id)
     if shipment.printed_at is not None:
@@ -282,13 +285,16 @@ def step_remote(session: Session, remote: RemoteOrder, step: OrderStatus, *, rea
     """Move the till's copy of an order the server showed it one step along the state machine
     (``InvalidTransition`` otherwise) and ask the server to do the same: an ``order.status``
     whose ``version`` is the till's copy's after the step, so the server applies it only if
-    its order is still the one the till saw. ``extra`` goes into the payload, ``noted`` into
-    the audit entry."""
+    its order is still the one the till saw. The acting ``staff_id`` (when someone acts) goes
+    with it, so the server checks their ``orders:update`` again instead of trusting the
+    device. ``extra`` goes into the payload, ``noted`` into the audit entry."""
     previous = remote.status
     target = check_transition(previous, step)
     remote.status, remote.version = target.value, remote.version + 1
     payload = {"order_id": remote.id, "number": remote.number, "from": previous,
                "to": target.value, "version": remote.version, "reason": reason[:200]}
+    if staff_id is not None:
+        payload["staff_id"] = staff_id
     outbox.enqueue(session, kind=MutationKind.ORDER_STATUS.value, entity_id=remote.id,
                    payload=payload | (extra or {}))
     audit.append(session, action="order.status_changed", entity="order",

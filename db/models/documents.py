@@ -74,6 +74,9 @@ class Shipment(IdMixin, Base):
     ship_to: Mapped[str] = mapped_column(String(700))  # name and address lines, as printed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     printed_at: Mapped[datetime | None]
+    #: the member of staff who booked the label (None: the command line): printing it later
+    #: (the print worker, a reprint) moves the order in their name, so the server checks them
+    booked_by: Mapped[str | None] = mapped_column(String(36))
 
 
 class PrintJob(IdMixin, Base):

@@ -58,3 +58,46 @@ def test_support_starts_picking_and_the_server_checks_them_again(client, web_ord
     assert clerk["status"] == "rejected" and "orders:update" in clerk["reason"]
     assert stale["status"] == "conflict"
     assert db.orders.find_one({"_id": paid["id"]})["status"] == "processing"
+
+
+def _label_printed_by_the_queue(store, order_id: str, staff_id: str) -> list[dict]:
+    """Book the label in the back office, then print it as the print worker does (nobody is
+    signed in there: the job is just done); the order.status payloads it queued."""
+    import json
+
+    from sqlalchemy import select
+
+    from app.back_office.orders.fulfilment import book_label
+    from app.printing.documents import DocumentSettings, draw
+    from app.printing.queue import PrintQueue
+    from db.models import OutboxEntry
+
+    with store.write() as s:
+        shipment = book_label(s, order_id=order_id, staff_id=staff_id, weight_grams=800)
+    with store.read() as s:
+        drawn = draw(s, "label", shipment, DocumentSettings())
+    queue = PrintQueue(store)
+    job = queue.enqueue("file:/labels", "label", shipment, drawn)
+    queue.take("file:/labels")
+    queue.done(job)
+    with store.read() as s:
+        return [json.loads(p) for p in s.scalars(select(OutboxEntry.payload).where(
+            OutboxEntry.kind == "order.status").order_by(OutboxEntry.seq))]
+
+
+def test_a_printed_label_moves_the_order_in_the_name_of_who_booked_it(client, web_order):
+    store, db, device, paid, people = web_order
+    moves = _label_printed_by_the_queue(store, paid["id"], people["support"])
+    assert [(m["to"], m.get("staff_id")) for m in moves] == [
+        ("processing", people["support"]), ("shipped", people["support"])]
+    assert push_all(client, store, device) == [[("order.status", "applied")]] * 2
+    assert db.orders.find_one({"_id": paid["id"]})["status"] == "shipped"
+
+
+def test_a_label_booked_by_someone_demoted_on_the_server_is_refused_there(client, web_order):
+    store, db, device, paid, people = web_order
+    _label_printed_by_the_queue(store, paid["id"], people["support"])
+    db.users.update_one({"_id": people["support"]}, {"$set": {"role": "stock_clerk"}})
+    [first, *_rest] = push_all(client, store, device)[0]
+    assert first == ("order.status", "rejected")  # checked again, not the device's say-so
+    assert db.orders.find_one({"_id": paid["id"]})["status"] == "confirmed"

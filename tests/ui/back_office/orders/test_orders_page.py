@@ -114,7 +114,7 @@ def test_a_manager_packs_an_online_order_and_its_printed_label_ships_it(qtbot, r
         assert s.get(RemoteOrder, orders_shop.online).status == "shipped"
     assert [(m["to"], m.get("tracking_number")) for m in moves] == [("processing", None),
                                                                    ("shipped", tracking)]
-    assert moves[0]["staff_id"] == orders_shop.staff["manager"]
+    assert [m["staff_id"] for m in moves] == [orders_shop.staff["manager"]] * 2  # the label's too
     qtbot.waitUntil(lambda: page.model.row(0) is not None
                     and page.model.row(0).cells[4] == "shipped", timeout=WAIT_MS)
 
