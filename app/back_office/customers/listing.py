@@ -107,11 +107,13 @@ class CustomerSource:
                                    .offset(offset).limit(limit)))
         found = {r.id: r for r in session.execute(
             select(Customer.id, Customer.name, Customer.email, Customer.phone)
-            .where(Customer.id.in_(ids)))}
+            .where(Customer.id.in_(ids), Customer.erased.is_(False)))}
         bought = purchases_of(session, ids)
         rows = []
         for customer_id in ids:
-            r = found[customer_id]
+            r = found.get(customer_id)
+            if r is None:  # erased or removed between the two reads (a sync applied): skipped
+                continue
             count, last = bought.get(customer_id, (0, None))
             rows.append(Row(customer_id, (r.name, r.email or "", r.phone or "", str(count),
                                           last.strftime("%Y-%m-%d") if last else "")))

@@ -48,6 +48,23 @@ def test_the_list_searches_name_email_and_phone_digits_and_counts_every_order(sh
     assert bad.value.field == "order"
 
 
+def test_a_customer_erased_between_the_lists_two_reads_is_skipped(shop):
+    from sqlalchemy import event, update
+
+    store, ids = shop
+    with store.write() as s:
+        reads: list[str] = []
+
+        @event.listens_for(s, "do_orm_execute")
+        def meanwhile(state) -> None:  # noqa: ANN001 - a sync applied between the reads
+            reads.append("read")
+            if len(reads) == 2:
+                s.execute(update(Customer).where(Customer.id == ids["ada"]).values(erased=True))
+
+        rows = CustomerSource().rows(s, 0, 10)  # this test's copy of the shop
+    assert [row.cells[0] for row in rows] == ["Charles Babbage"]
+
+
 def test_the_detail_shows_both_purchases_what_they_came_to_and_the_credit(shop):
     store, ids = shop
     with store.read() as s:
