@@ -71,7 +71,11 @@ def pair_till(store: LocalStore, settings, *, staff_id: str, server: str,  # noq
 
 class PairingSection(Section):
     """``pairingSection``: ``pairingState``, ``field_server.url``, ``field_code`` and
-    ``pairButton`` (for ``devices:manage``)."""
+    ``pairButton`` (for ``devices:manage``).
+
+    Once the till is paired its server address is shown read-only: sync talks to the address
+    kept at pairing, and a till holding a server's data pairs again with that server only (a
+    new server takes a new data directory). Before pairing, it is the address to pair with."""
 
     def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
         super().__init__("Server and pairing", "pairingSection", parent)
@@ -105,6 +109,15 @@ class PairingSection(Section):
         if state.server_url:
             self.form.fill({"server.url": state.server_url})
         self.pair_button.setText("Pair again" if state.server_url else "Pair this till")
+        url = self.form.fields["server.url"]
+        if state.server_url:
+            url.setReadOnly(True)
+            url.setToolTip("Sync uses the address kept at pairing; a till paired with one "
+                           "server pairs again with it only (another server: a new data "
+                           "directory)")
+        else:
+            url.setReadOnly(not self._context.user.may(Permission.DEVICES_MANAGE))
+            url.setToolTip("")
 
     def pair(self) -> None:
         values = self.form.values()

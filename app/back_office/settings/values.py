@@ -22,8 +22,10 @@ from db.engine import LocalStore
 
 STRIPE_SECRET = "stripe.secret_key"
 KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
-#: the settings this page edits (printers are saved by their own section, as at the till)
-PAGE_KEYS = ("receipt.footer", "payments.card_provider", "stripe.reader_id", "server.url",
+#: the settings this page edits (printers are saved by their own section, as at the till).
+#: Not ``server.url``: sync talks to the address kept at pairing (``sync.credentials``), so
+#: the page shows it read-only beside the pairing and only pairing again changes it.
+PAGE_KEYS = ("receipt.footer", "payments.card_provider", "stripe.reader_id",
              "backup.dir", "backup.keep")
 MAX_BACKUPS = 3650
 
@@ -63,29 +65,10 @@ def check_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
                 value = check_backup_dir(value)
             elif key == "backup.keep" and not 1 <= value <= MAX_BACKUPS:
                 raise InvalidInput(f"keep 1 to {MAX_BACKUPS} backups", field=key)
-            elif key == "server.url" and value.strip():
-                value = check_server_url(value)
             clean[key] = value
         except InvalidInput as exc:
             errors[key] = exc.message
     return clean, errors
-
-
-def check_server_url(value: str) -> str:
-    """``http(s)://host[:port]`` and nothing more (the sync client adds ``/api/v1``)."""
-    from urllib.parse import urlsplit
-
-    raw = value.strip().rstrip("/").removesuffix("/api/v1")
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 - raises for a port out of range or not a number
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
-            or parts.path or parts.query or parts.fragment or parts.username:
-        raise InvalidInput(f"{value[:80]!r} is not a server address such as "
-                           "https://tills.example.com or http://10.0.0.5:8000", field="server.url")
-    return raw
 
 
 def save_values(store: LocalStore, settings: Settings, *, staff_id: str,

@@ -178,6 +178,8 @@ def test_the_owner_sets_up_the_shop(qtbot, runner, store, tmp_path, shared_serve
     assert pairing.state_label.text().startswith(f"Paired with {shared_server.base_url} as "
                                                  "store S01")
     assert "register R7" in pairing.state_label.text()
+    server_field = pairing.form.fields["server.url"]  # sync uses the pairing's address
+    assert server_field.isReadOnly() and server_field.text() == shared_server.base_url
     pairing.form.fields["code"].setText("not-a-code")
     _save(qtbot, pairing, pairing.pair_button, "Not paired")
     assert "is not a pairing code" in pairing.form.errors["code"].text()
