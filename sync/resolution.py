@@ -30,9 +30,11 @@ from app.domain.orders import OrderStatus
 from app.domain.sync_protocol import UPSERT, Entity, MutationKind, Status
 from app.sales.identity import this_register
 from app.sync_issues import add_issue
-from db.models import (Customer, Order, OutboxEntry, Product, RemoteOrder, StockLevel,
-                       StockMovement, Variant)
+from db.models import (Customer, Order, OutboxEntry, Product, RemoteOrder, StaffUser,
+                       StockLevel, StockMovement, Variant)
 from sync.apply import apply_entity
+from sync.back_office_undo import (apply_staff, undo_staff_create, undo_staff_update,
+                                   undo_tax_class_change)
 from sync.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ _ENTITY_OF_KIND = {
     MutationKind.ORDER_SHIPPED: Entity.ORDER.value,
     MutationKind.STORE_UPDATE: "store",
     MutationKind.TAX_CLASS_UPSERT: Entity.TAX_CLASS.value,
+    MutationKind.STAFF_CREATE: Entity.STAFF_USER.value,
+    MutationKind.STAFF_UPDATE: Entity.STAFF_USER.value,
 }
 _KNOWN = {s.value for s in Status} - {Status.DUPLICATE.value}
 #: kinds whose every change names the version it was made on, so a second change of one
@@ -164,21 +168,31 @@ def _conflict(session: Session, entry: OutboxEntry, payload: Data, result: Data)
 def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data) -> None:
     reason = str(result.get("reason") or "no reason given")
     current = result.get("current")
-    undone = False
+    undone: bool | str = False  # a text says how it was undone
     if isinstance(current, dict):
         undone = _apply_current(session, entry, current)
     elif entry.kind == MutationKind.CUSTOMER_UPSERT.value:
         undone = _undo_customer_edit(session, entry.entity_id, payload)
     elif entry.kind == MutationKind.ORDER_STATUS.value:
-        undone = _undo_status_change(session, entry.entity_id, payload)
+        undone = _undo_status_change(session, entry.entity_id, payload,
+                                     [_payload(e) for e in _later_in_chain(session, entry)])
+    elif entry.kind == MutationKind.STAFF_CREATE.value:
+        undone = undo_staff_create(session, entry)
+    elif entry.kind == MutationKind.STAFF_UPDATE.value:
+        undone = undo_staff_update(session, entry, payload)
+    elif entry.kind == MutationKind.TAX_CLASS_UPSERT.value:
+        undone = undo_tax_class_change(session, entry.entity_id, payload)
     message = f"The server refused {_what(session, entry, payload)}: {reason}"
     if entry.kind == MutationKind.STOCK_MOVEMENT.value:
         message += "; the stock level here no longer counts it"
     elif entry.kind == MutationKind.CART_PARKED.value:
         message += "; it stays parked on this till only"
+    elif isinstance(undone, str):
+        message += f"; {undone}"
     elif undone:
         message += "; it was undone here"
-    elif entry.kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.CUSTOMER_UPSERT.value):
+    elif entry.kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.CUSTOMER_UPSERT.value,
+                        MutationKind.TAX_CLASS_UPSERT.value, MutationKind.STAFF_UPDATE.value):
         message += "; this till keeps showing it until the server's copy next changes"
     add_issue(session, kind="rejected", entity=_entity(entry), entity_id=entry.entity_id,
               message=message, mutation_id=entry.mutation_id, mutation_kind=entry.kind,
@@ -193,12 +207,7 @@ def _drop_edits_based_on(session: Session, entry: OutboxEntry, name: str) -> Non
     the number may even be one someone else's change took. Such a change is not kept either
     (``sync.push`` never sends it before this answer is recorded); the staff are told, and the
     product or order shows the server's version."""
-    if entry.kind not in VERSION_CHAINED:
-        return
-    later = session.scalars(select(OutboxEntry).where(
-        OutboxEntry.kind == entry.kind, OutboxEntry.entity_id == entry.entity_id,
-        OutboxEntry.seq > entry.seq).order_by(OutboxEntry.seq)).all()
-    for edit in later:
+    for edit in _later_in_chain(session, entry):
         add_issue(session, kind="conflict", entity=_entity(edit),
                   entity_id=edit.entity_id, mutation_id=edit.mutation_id,
                   mutation_kind=edit.kind,
@@ -206,6 +215,15 @@ def _drop_edits_based_on(session: Session, entry: OutboxEntry, name: str) -> Non
                           "earlier change here that the server did not keep",
                   details={"sent": _sent(_payload(edit)), "based_on": entry.mutation_id})
         session.delete(edit)
+
+
+def _later_in_chain(session: Session, entry: OutboxEntry) -> list[OutboxEntry]:
+    """The changes of ``entry``'s entity queued behind it that counted it (see above)."""
+    if entry.kind not in VERSION_CHAINED:
+        return []
+    return list(session.scalars(select(OutboxEntry).where(
+        OutboxEntry.kind == entry.kind, OutboxEntry.entity_id == entry.entity_id,
+        OutboxEntry.seq > entry.seq).order_by(OutboxEntry.seq)))
 
 
 def _overridden(session: Session, entry: OutboxEntry, payload: Data, item: object) -> None:
@@ -231,6 +249,8 @@ def _apply_current(session: Session, entry: OutboxEntry, current: Data) -> bool:
         with session.begin_nested():
             if entity == Entity.ORDER.value and session.get(Order, entry.entity_id):
                 return _apply_order_status(session, entry.entity_id, current)
+            if entity == Entity.STAFF_USER.value:
+                return apply_staff(session, entry.entity_id, current)
             if entity not in (Entity.PRODUCT.value, Entity.CUSTOMER.value, Entity.ORDER.value):
                 return False
             remote = session.get(RemoteOrder, entry.entity_id) \
@@ -261,23 +281,28 @@ def _apply_order_status(session: Session, order_id: str, current: Data) -> bool:
     return True
 
 
-def _undo_status_change(session: Session, order_id: str, payload: Data) -> bool:
+def _undo_status_change(session: Session, order_id: str, payload: Data,
+                        later: list[Data]) -> bool:
     """Put back the status the refused change moved the order from, with the version it had,
-    unless the order has changed again since (the server's view pulled meanwhile)."""
+    unless the order has changed again since (the server's view pulled meanwhile). The steps
+    queued behind it (``later``: a label moves a confirmed order twice) are dropped with it,
+    so the order is checked against the last of them and goes back to before the first: the
+    server's order is still there, and a pull would not bring it (it did not change)."""
     before, version = payload.get("from"), payload.get("version")
     if before not in {s.value for s in OrderStatus} or not isinstance(version, int) \
             or isinstance(version, bool):
         return False
+    last = later[-1] if later else payload
     order = session.get(Order, order_id) or session.get(RemoteOrder, order_id)
-    if order is None or (order.status, order.version) != (payload.get("to"), version):
+    if order is None or (order.status, order.version) != (last.get("to"), last.get("version")):
         return False
     order.status, order.version = before, version - 1
     if isinstance(order, RemoteOrder):
         view = json.loads(order.data) if order.data else {}
         if isinstance(view, dict):
             view |= {"status": before, "version": version - 1}
-            if payload.get("tracking_number") and \
-                    view.get("tracking_number") == payload["tracking_number"]:
+            labels = {p.get("tracking_number") for p in (payload, *later)} - {None, ""}
+            if view.get("tracking_number") in labels:
                 del view["tracking_number"]  # the refused label did not ship it
             order.data = json.dumps(view, sort_keys=True, separators=(",", ":"))
     return True
@@ -335,6 +360,10 @@ def _name(session: Session, entry: OutboxEntry, payload: Data, current: Data | N
         return f"order {payload.get('number') or entry.entity_id}"
     if kind == MutationKind.TAX_CLASS_UPSERT.value:
         return f"tax class {payload.get('name') or entry.entity_id}"
+    if kind in (MutationKind.STAFF_CREATE.value, MutationKind.STAFF_UPDATE.value):
+        member = session.get(StaffUser, entry.entity_id)
+        name = member.name if member is not None else payload.get("name")
+        return f"staff member {name or entry.entity_id}"
     return f"{_entity(entry)} {entry.entity_id}"
 
 

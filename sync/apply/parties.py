@@ -134,13 +134,25 @@ def write_customers(session: Session, ctx: Context, entries: list[Entry]) -> Out
     outcome = Outcome()
     deletes = [e for e in entries if e.op == DELETE]
     read = read_upserts(entries, lambda e: _customer(e, ctx), outcome)
-    rows = [row for _, row in read] + [_erased(e.entity_id, ctx, 1) for e in deletes]
+    # An erase made here and still queued is newer than any view the server sent before it:
+    # the pull must not bring the person's data back meanwhile (it is on its way to go).
+    erasing = _erase_queued(session, [row["id"] for _, row in read if not row["erased"]])
+    rows = [row for _, row in read if row["id"] not in erasing] + \
+        [_erased(e.entity_id, ctx, 1) for e in deletes]
     if rows:
         born = {e.entity_id: _born(e) for e, _ in read}
         _upsert_customers(session, ctx, rows, born)
         _reapply_pending(session, [r["id"] for r in rows if not r["erased"]])
     outcome.applied += [entry for entry, _ in read] + deletes
     return outcome
+
+
+def _erase_queued(session: Session, customer_ids: list[str]) -> set[str]:
+    if not customer_ids:
+        return set()
+    return set(session.scalars(select(OutboxEntry.entity_id).distinct().where(
+        OutboxEntry.kind == MutationKind.CUSTOMER_ERASE.value,
+        OutboxEntry.entity_id.in_(among(customer_ids)))))
 
 
 def _born(entry: Entry) -> Any:

@@ -8,8 +8,8 @@ import json
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
-from app.domain.sync_protocol import DELETE
-from db.models import Order, RemoteOrder, StockLevel, StockMovement, Variant
+from app.domain.sync_protocol import DELETE, MutationKind
+from db.models import Order, OutboxEntry, RemoteOrder, StockLevel, StockMovement, Variant
 from sync.apply.entries import BadEntry, Context, Entry, Outcome, check_id, text, when, whole
 from sync.apply.rows import Row, among, delete_where_in, existing, fast_upsert
 
@@ -81,6 +81,14 @@ def _remote_order(entry: Entry, ctx: Context) -> Row:
             "data": json.dumps(data, sort_keys=True, separators=(",", ":"))}
 
 
+def _status_change_queued(session: Session, order_ids: list[str]) -> set[str]:
+    if not order_ids:
+        return set()
+    return set(session.scalars(select(OutboxEntry.entity_id).distinct().where(
+        OutboxEntry.kind == MutationKind.ORDER_STATUS.value,
+        OutboxEntry.entity_id.in_(among(order_ids)))))
+
+
 def write_orders(session: Session, ctx: Context, entries: list[Entry]) -> Outcome:
     """Orders rung up on this till are this till's own truth and stay as they are; the others
     (online orders, other registers' sales) are kept as the server shows them."""
@@ -98,10 +106,13 @@ def write_orders(session: Session, ctx: Context, entries: list[Entry]) -> Outcom
             outcome.applied.append(entry)
         except BadEntry as exc:
             outcome.skipped.append((entry, str(exc)))
-    # The server's versions only grow: an older one is a view this till has moved past (its
-    # own status change, queued or answered, is newer), so it is not put back over it.
+    # While this till's own status change of an order waits in the outbox, a view older than
+    # its copy is one the change has moved past, so it is not put back over it. Otherwise the
+    # server's view wins even when older: the till's copy may hold a change the server never
+    # kept (a refusal that could not be undone), and the server's is the truth.
+    moving = _status_change_queued(session, [row["id"] for row in rows])
     held = dict(session.execute(select(remote_orders.c.id, remote_orders.c.version).where(
-        remote_orders.c.id.in_(among([row["id"] for row in rows])))).all()) if rows else {}
+        remote_orders.c.id.in_(among(moving)))).all()) if moving else {}
     rows = [row for row in rows if row["version"] >= held.get(row["id"], 0)]
     fast_upsert(session, remote_orders, rows, keys=["id"])
     return outcome

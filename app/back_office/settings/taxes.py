@@ -8,6 +8,9 @@ it comes back as a ``conflict`` (a sync issue says so) and the pull brings the s
 The local version moves on to the one the server will give the edit, so the next edit after it
 is applied needs no pull first; a second edit while one still waits to be sent is refused
 (were the first not kept, the second's base would name a version this till never saw).
+An edit also carries the name and rates it replaced (``before``): if the server refuses it,
+``sync.resolution`` puts them back with the base version, so the till never taxes a sale at
+rates the server did not accept (a refused class born here is removed if nothing uses it).
 """
 
 from __future__ import annotations
@@ -140,9 +143,12 @@ def save_tax_class(session: Session, *, staff_id: str, name: str, rates: Sequenc
                             rate_ppm=ppm, position=position))
     tax_class.version = base_version + 1  # what the server gives it once applied
     wire_rates = [{"name": n, "rate_ppm": ppm} for n, ppm in clean_rates]
+    payload = {"id": tax_class.id, "base_version": base_version, "name": clean_name,
+               "rates": wire_rates, "staff_id": staff_id}
+    if before is not None:  # what a refused edit puts back here (the server reads it not)
+        payload["before"] = before
     outbox.enqueue(session, kind=MutationKind.TAX_CLASS_UPSERT.value, entity_id=tax_class.id,
-                   payload={"id": tax_class.id, "base_version": base_version,
-                            "name": clean_name, "rates": wire_rates, "staff_id": staff_id})
+                   payload=payload)
     audit.append(session, action="tax_class.created" if before is None else "tax_class.updated",
                  entity="tax_class", entity_id=tax_class.id, actor_id=staff_id,
                  details={"from": before, "to": {"name": clean_name, "rates": wire_rates}})

@@ -1,9 +1,12 @@
 """Creating and changing staff at a till, offline if need be: each change is written here and
 queued for the server in one transaction (``staff.create`` with every field, ``staff.update``
 with the fields changed and, for role and active, the values they replaced as ``base``), so
-the server can tell an edit made meanwhile elsewhere. A PIN is hashed here (``hash_pin``): only
-its hash is stored and travels, never the PIN. The journal names what changed (roles, the
-fact of a PIN reset), never a PIN or its hash."""
+the server can tell an edit made meanwhile elsewhere. A PIN reset also carries the hash it
+replaced (``replaced_pin_hash``, which the server has anyway): a change the server refuses is
+put back here with it (``sync.resolution``), and a refused ``staff.create`` leaves the account
+deactivated with no PIN. A PIN is hashed here (``hash_pin``): only its hash is stored and
+travels, never the PIN. The journal names what changed (roles, the fact of a PIN reset),
+never a PIN or its hash."""
 
 from __future__ import annotations
 
@@ -77,13 +80,15 @@ def create_staff(session: Session, *, staff_id: str, name: str, email: str, role
 def _update(session: Session, actor: StaffUser, target: StaffUser, changes: dict[str, Any],
             action: str, details: dict[str, Any]) -> StaffUser:
     base = {k: getattr(target, k) for k in changes if k in ("role", "active")}
+    payload = {"id": target.id, "changes": changes, "base": base, "staff_id": actor.id}
+    if "pin_hash" in changes:  # only to put it back here if the server refuses the reset
+        payload["replaced_pin_hash"] = target.pin_hash
     for field, value in changes.items():
         setattr(target, field, value)
     target.updated_at = utcnow()
     session.flush()
     outbox.enqueue(session, kind=MutationKind.STAFF_UPDATE.value, entity_id=target.id,
-                   payload={"id": target.id, "changes": changes, "base": base,
-                            "staff_id": actor.id})
+                   payload=payload)
     audit.append(session, action=action, entity="staff", entity_id=target.id,
                  actor_id=actor.id, details=details, at=target.updated_at)
     return target
