@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, false, or_, select
 from sqlalchemy.orm import Session
 
 from app import audit, outbox
@@ -179,8 +179,12 @@ def erase_customer(session: Session, *, staff_id: str, customer_id: str) -> Cust
     documents = [*order_ids, *remote_ids, *(s.id for s in shipments), *invoice_ids, *refund_ids]
     # receipts name the customer, labels and invoices reach them: a job being printed right
     # now is the printer's, every other kept PDF goes (a reprint draws it again, scrubbed)
+    # a pick list names several orders (their ids, comma separated): any of them is enough
+    batches = [PrintJob.document_ref.like(f"%{ref}%") for ref in [*order_ids, *remote_ids]]
     dropped = session.execute(delete(PrintJob).where(
-        PrintJob.document_ref.in_(documents), PrintJob.status != "printing")).rowcount
+        or_(PrintJob.document_ref.in_(documents),
+            and_(PrintJob.kind == "pick_list", or_(*batches)) if batches else false()),
+        PrintJob.status != "printing")).rowcount
     now = utcnow()
     customer.name, customer.email, customer.phone = ERASED_NAME, None, None
     customer.address = customer.notes = customer.tax_number = ""

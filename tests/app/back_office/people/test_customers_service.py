@@ -115,6 +115,13 @@ def test_erase_anonymises_here_queues_the_server_once_and_refuses_later_edits(sh
         assert s.get(Customer, ids["ada"]).name == "Ada Lovelace"
         assert (s.scalar(select(func.count()).select_from(OutboxEntry)),
                 s.scalar(select(func.count()).select_from(AuditEntry))) == before
+    from app.printing.queue import PrintQueue
+
+    queue = PrintQueue(store, recover=False)
+    pdf = b"%PDF-1.4 kept copy"
+    queue.enqueue("file:/tmp", "receipt", ids["order"], pdf)
+    queue.enqueue("file:/tmp", "pick_list", f"some-other-order,{ids['order']}", pdf)
+    kept = queue.enqueue("file:/tmp", "pick_list", "some-other-order,a-third-one", pdf)
     for _ in range(2):  # the second time: already erased, nothing more
         with store.write() as s:
             gdpr.erase_customer(s, staff_id=ids["manager"], customer_id=ids["ada"])
@@ -128,7 +135,8 @@ def test_erase_anonymises_here_queues_the_server_once_and_refuses_later_edits(sh
         remote = json.loads(s.get(RemoteOrder, "web-1").data)
         assert (remote["email"], remote["shipping_address"], remote["total"]) == (None, None,
                                                                                   1999)
-        assert s.scalar(select(func.count()).select_from(PrintJob)) == 0
+        # her receipt and the pick list naming her order go; a pick list of others stays
+        assert s.scalars(select(PrintJob.id)).all() == [kept]
         queued = s.scalars(select(OutboxEntry)).all()
         assert [(e.kind, json.loads(e.payload)) for e in queued] == [
             ("customer.erase", {"id": ids["ada"], "staff_id": ids["manager"]})]
