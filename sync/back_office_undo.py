@@ -1,6 +1,7 @@
 """Undoing, on the till, a back-office change the server refused (``sync.resolution`` calls
 these from ``record_outcome``): a member of staff made or changed here (``staff.create``,
-``staff.update``) and a tax class (``tax_class.upsert``). Each returns False when nothing could
+``staff.update``), a tax class (``tax_class.upsert``), a category (``category.upsert``) and a
+product made here (``product.create``). Each returns False when nothing could
 be put back, True when it was undone, or a text saying how it was undone. A refused change
 must leave the till as the server has it: an account the server never made cannot sign in
 here, and no sale is taxed at rates the server did not accept."""
@@ -10,12 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.sync_protocol import MutationKind
 from db.base import new_id
-from db.models import OutboxEntry, Product, StaffUser, SyncIssue, TaxClass, TaxRate
+from db.models import (Barcode, Category, OutboxEntry, Product, ProductImage, StaffUser,
+                       StockLevel, StockMovement, SyncIssue, TaxClass, TaxRate, Variant)
 
 Data = dict[str, Any]
 
@@ -156,3 +159,69 @@ def _rates(rates: object) -> list[tuple[str, int]] | None:
             and isinstance(r[1], int) and not isinstance(r[1], bool) for r in rates):
         return None
     return [(name, ppm) for name, ppm in rates]
+
+
+def undo_category_change(session: Session, entry: OutboxEntry, payload: Data,
+                         later: list[Data]) -> str | bool:
+    """Put back the name, parent and position a refused ``category.upsert`` replaced
+    (``before``), unless the category changed again since (a pull): the changes queued behind
+    it counted it and are dropped with it, so the category is checked against the last of them.
+    A category born here goes again if no product and no subcategory uses it."""
+    category = session.get(Category, entry.entity_id)
+    if category is None:
+        return False
+    last = later[-1] if later else payload
+    if (category.name, category.parent_id, category.position) != \
+            (last.get("name"), last.get("parent_id"), last.get("position")):
+        return False
+    if payload.get("base_version") is None:
+        used = session.scalar(select(Product.id).where(Product.category_id == category.id)
+                              .limit(1)) or session.scalar(
+            select(Category.id).where(Category.parent_id == category.id).limit(1))
+        if used is not None:
+            return "the category stays on this till only (products or subcategories use it)"
+        session.delete(category)
+        session.flush()
+        return "the category was removed here"
+    before = payload.get("before") if isinstance(payload.get("before"), dict) else None
+    if before is None or not isinstance(before.get("name"), str) \
+            or not isinstance(before.get("position"), int) \
+            or (before.get("parent_id") is not None and (
+                not isinstance(before["parent_id"], str)
+                or session.get(Category, before["parent_id"]) is None)):
+        return False  # an entry queued before ``before`` travelled: the next pull settles it
+    category.name, category.parent_id = before["name"], before["parent_id"]
+    category.position = before["position"]
+    session.flush()
+    return True
+
+
+def withdraw_refused_product(session: Session, product_id: str) -> str | bool:
+    """The server never made the product: it must not stay on sale here. With nothing that
+    refers to it (no sale, no stock movement, no delivery or count line …) it is deleted with
+    its variants, barcodes, images and empty stock levels; otherwise it is archived (the till
+    sells no archived variant) so the records that name it still read."""
+    product = session.get(Product, product_id)
+    if product is None:
+        return False
+    variant_ids = list(session.scalars(select(Variant.id).where(Variant.product_id == product_id)))
+    moved = session.scalar(select(StockMovement.id).where(
+        StockMovement.variant_id.in_(variant_ids)).limit(1))
+    if moved is None:
+        try:
+            with session.begin_nested():
+                # the foreign keys (on in every local store) find any other reference
+                session.execute(delete(Barcode).where(Barcode.variant_id.in_(variant_ids)))
+                session.execute(delete(StockLevel).where(StockLevel.variant_id.in_(variant_ids),
+                                                         StockLevel.quantity_milli == 0))
+                session.execute(delete(ProductImage).where(ProductImage.product_id == product_id))
+                session.execute(delete(Variant).where(Variant.id.in_(variant_ids)))
+                session.execute(delete(Product).where(Product.id == product_id))
+            return "the product was removed here"
+        except IntegrityError:
+            pass  # something refers to it: archived below
+    product.archived = True
+    for variant in session.scalars(select(Variant).where(Variant.product_id == product_id)):
+        variant.archived = True
+    session.flush()
+    return "the product was archived here (records here refer to it)"

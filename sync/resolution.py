@@ -30,11 +30,12 @@ from app.domain.orders import OrderStatus
 from app.domain.sync_protocol import UPSERT, Entity, MutationKind, Status
 from app.sales.identity import this_register
 from app.sync_issues import add_issue
-from db.models import (Customer, Order, OutboxEntry, Product, RemoteOrder, StaffUser,
+from db.models import (Category, Customer, Order, OutboxEntry, Product, RemoteOrder, StaffUser,
                        StockLevel, StockMovement, Variant)
 from sync.apply import apply_entity
-from sync.back_office_undo import (apply_staff, undo_staff_create, undo_staff_update,
-                                   undo_tax_class_change)
+from sync.back_office_undo import (apply_staff, undo_category_change, undo_staff_create,
+                                   undo_staff_update, undo_tax_class_change,
+                                   withdraw_refused_product)
 from sync.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ _ENTITY_OF_KIND = {
 _KNOWN = {s.value for s in Status} - {Status.DUPLICATE.value}
 #: kinds whose every change names the version it was made on, so a second change of one
 #: entity counts the first (``sync.push`` holds it back until the first is answered)
-VERSION_CHAINED = (MutationKind.PRODUCT_UPDATE.value, MutationKind.ORDER_STATUS.value)
+VERSION_CHAINED = (MutationKind.PRODUCT_UPDATE.value, MutationKind.ORDER_STATUS.value,
+                   MutationKind.CATEGORY_UPSERT.value)
 
 
 def record_outcome(session: Session, entry: OutboxEntry, result: dict) -> None:
@@ -137,6 +139,9 @@ def _after_applied(session: Session, entry: OutboxEntry, payload: Data, result: 
             _apply_current(session, entry, current)
         else:
             _advance_product_version(session, entry.entity_id, payload.get("base_version"))
+    elif entry.kind == MutationKind.CATEGORY_UPSERT.value:
+        # not the server's view: a rename queued behind this one is already shown here
+        _advance_category_version(session, entry.entity_id, payload.get("base_version"))
     overridden = result.get("overridden")
     if isinstance(overridden, list):
         for item in overridden:
@@ -150,6 +155,36 @@ def _advance_product_version(session: Session, product_id: str, base_version: ob
     if product is not None and isinstance(base_version, int) \
             and not isinstance(base_version, bool):
         product.version = max(product.version, base_version + 1)
+
+
+def _advance_category_version(session: Session, category_id: str,
+                              base_version: object) -> None:
+    """As ``_advance_product_version``: the next change's base (``app.back_office.products.
+    categories``) is the local version plus the changes still queued. A creation (no base)
+    made version 1, which the till already holds."""
+    category = session.get(Category, category_id)
+    if category is not None and isinstance(base_version, int) \
+            and not isinstance(base_version, bool):
+        category.version = max(category.version, base_version + 1)
+
+
+def _lower_bases_counting(session: Session, entry: OutboxEntry) -> int:
+    """A refused ``product.image`` never bumped the server's version, but the product's edits
+    queued behind it counted it in their ``base_version`` (``app.catalog_edit``). The edits
+    themselves do not depend on the picture, so they are kept and based one lower rather than
+    dropped: sent as they are, the server would answer each with a conflict."""
+    lowered = 0
+    for later in session.scalars(select(OutboxEntry).where(
+            OutboxEntry.kind.in_((MutationKind.PRODUCT_UPDATE.value,
+                                  MutationKind.PRODUCT_IMAGE.value)),
+            OutboxEntry.entity_id == entry.entity_id, OutboxEntry.seq > entry.seq)):
+        data = _payload(later)
+        base = data.get("base_version")
+        if isinstance(base, int) and not isinstance(base, bool) and base > 1:
+            data["base_version"] = base - 1
+            later.payload = json.dumps(data)
+            lowered += 1
+    return lowered
 
 
 def _conflict(session: Session, entry: OutboxEntry, payload: Data, result: Data) -> None:
@@ -168,6 +203,8 @@ def _conflict(session: Session, entry: OutboxEntry, payload: Data, result: Data)
 def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data) -> None:
     reason = str(result.get("reason") or "no reason given")
     current = result.get("current")
+    # named before the undo, which may remove what it names (a product or category born here)
+    what, name = _what(session, entry, payload), _name(session, entry, payload, None)
     undone: bool | str = False  # a text says how it was undone
     if isinstance(current, dict):
         undone = _apply_current(session, entry, current)
@@ -182,7 +219,14 @@ def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data)
         undone = undo_staff_update(session, entry, payload)
     elif entry.kind == MutationKind.TAX_CLASS_UPSERT.value:
         undone = undo_tax_class_change(session, entry.entity_id, payload)
-    message = f"The server refused {_what(session, entry, payload)}: {reason}"
+    elif entry.kind == MutationKind.CATEGORY_UPSERT.value:
+        undone = undo_category_change(session, entry, payload,
+                                      [_payload(e) for e in _later_in_chain(session, entry)])
+    elif entry.kind == MutationKind.PRODUCT_CREATE.value:
+        undone = withdraw_refused_product(session, entry.entity_id)
+    elif entry.kind == MutationKind.PRODUCT_IMAGE.value and _lower_bases_counting(session, entry):
+        undone = "the product's changes queued after it no longer count it"
+    message = f"The server refused {what}: {reason}"
     if entry.kind == MutationKind.STOCK_MOVEMENT.value:
         message += "; the stock level here no longer counts it"
     elif entry.kind == MutationKind.CART_PARKED.value:
@@ -192,12 +236,13 @@ def _rejected(session: Session, entry: OutboxEntry, payload: Data, result: Data)
     elif undone:
         message += "; it was undone here"
     elif entry.kind in (MutationKind.PRODUCT_UPDATE.value, MutationKind.CUSTOMER_UPSERT.value,
-                        MutationKind.TAX_CLASS_UPSERT.value, MutationKind.STAFF_UPDATE.value):
+                        MutationKind.TAX_CLASS_UPSERT.value, MutationKind.STAFF_UPDATE.value,
+                        MutationKind.CATEGORY_UPSERT.value):
         message += "; this till keeps showing it until the server's copy next changes"
     add_issue(session, kind="rejected", entity=_entity(entry), entity_id=entry.entity_id,
               message=message, mutation_id=entry.mutation_id, mutation_kind=entry.kind,
               details={"sent": _sent(payload), "reason": reason})
-    _drop_edits_based_on(session, entry, _name(session, entry, payload, None))
+    _drop_edits_based_on(session, entry, name)
 
 
 def _drop_edits_based_on(session: Session, entry: OutboxEntry, name: str) -> None:
@@ -251,7 +296,8 @@ def _apply_current(session: Session, entry: OutboxEntry, current: Data) -> bool:
                 return _apply_order_status(session, entry.entity_id, current)
             if entity == Entity.STAFF_USER.value:
                 return apply_staff(session, entry.entity_id, current)
-            if entity not in (Entity.PRODUCT.value, Entity.CUSTOMER.value, Entity.ORDER.value):
+            if entity not in (Entity.PRODUCT.value, Entity.CUSTOMER.value, Entity.ORDER.value,
+                              Entity.CATEGORY.value):
                 return False
             remote = session.get(RemoteOrder, entry.entity_id) \
                 if entity == Entity.ORDER.value else None
@@ -358,6 +404,10 @@ def _name(session: Session, entry: OutboxEntry, payload: Data, current: Data | N
         return _customer_name(session, entry.entity_id, payload)
     if kind in (MutationKind.ORDER_STATUS.value, MutationKind.ORDER_CREATED.value):
         return f"order {payload.get('number') or entry.entity_id}"
+    if kind == MutationKind.CATEGORY_UPSERT.value:
+        category = session.get(Category, entry.entity_id)
+        name = category.name if category is not None else payload.get("name")
+        return f"category {name or entry.entity_id}"
     if kind == MutationKind.TAX_CLASS_UPSERT.value:
         return f"tax class {payload.get('name') or entry.entity_id}"
     if kind in (MutationKind.STAFF_CREATE.value, MutationKind.STAFF_UPDATE.value):

@@ -51,8 +51,21 @@ def _check_parent(session: Session, parent_id: str | None, moving: str | None) -
         seen.add(current)
         depth += 1
         current = category.parent_id
-    if depth > MAX_DEPTH:
+    # the moved category's whole subtree moves with it: its deepest level counts (the
+    # server refuses a tree deeper than MAX_DEPTH)
+    if depth + _height_below(session, moving, MAX_DEPTH) > MAX_DEPTH:
         raise RuleViolation(f"at most {MAX_DEPTH} levels", field="parent_id")
+
+
+def _height_below(session: Session, category_id: str | None, limit: int) -> int:
+    """How many levels of subcategories lie below ``category_id`` (0 for none), counted up
+    to ``limit`` (past it the move is refused anyway, and a loop cannot make it hang)."""
+    height, frontier = 0, [category_id] if category_id is not None else []
+    while frontier and height <= limit:
+        frontier = list(session.scalars(select(Category.id)
+                                        .where(Category.parent_id.in_(frontier))))
+        height += bool(frontier)
+    return height
 
 
 def _pending(session: Session, category_id: str) -> int:
@@ -82,7 +95,7 @@ def save_category(session: Session, *, staff_id: str, name: str,
         category = Category(id=new_id(), name=text, parent_id=parent_id, position=position or 0,
                             version=1, updated_at=utcnow())
         session.add(category)
-        base_version = None
+        base_version, before = None, None
     else:
         category = session.get(Category, category_id)
         if category is None:
@@ -94,6 +107,9 @@ def save_category(session: Session, *, staff_id: str, name: str,
             return category  # nothing changes: nothing to tell the server
         # the server bumps the version per applied change (as products' edits count)
         base_version = category.version + _pending(session, category.id)
+        # what the change replaces, so a refusal can put it back (sync.back_office_undo)
+        before = {"name": category.name, "parent_id": category.parent_id,
+                  "position": category.position}
         category.name, category.parent_id = text, parent_id
         if position is not None:
             category.position = position
@@ -102,7 +118,8 @@ def save_category(session: Session, *, staff_id: str, name: str,
     outbox.enqueue(session, kind=MutationKind.CATEGORY_UPSERT.value, entity_id=category.id,
                    payload={"id": category.id, "name": category.name,
                             "parent_id": category.parent_id, "position": category.position,
-                            "base_version": base_version, "staff_id": staff.id})
+                            "base_version": base_version, "staff_id": staff.id,
+                            **({"before": before} if before is not None else {})})
     audit.append(session, action="category.created" if base_version is None
                  else "category.updated", entity="category", entity_id=category.id,
                  actor_id=staff.id, details={"name": category.name,
