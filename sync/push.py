@@ -23,7 +23,7 @@ from typing import Any, Iterable, Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, Status
+from app.domain.sync_protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, MutationKind, Status
 from app.sales.identity import NEXT_DEVICE_SEQ_KEY, get_local, set_local
 from db.engine import LocalStore
 from db.models import OutboxEntry
@@ -166,14 +166,21 @@ def _fill_batch(store: LocalStore, items: list[_Item], result: PushResult) -> li
     return batch
 
 
+#: kinds that share one version chain per entity: a product's image counts in the base version
+#: of its edits made after it, so either waits for the answer to the one before
+_CHAIN_OF = {kind: kind for kind in VERSION_CHAINED} | {
+    MutationKind.PRODUCT_IMAGE.value: MutationKind.PRODUCT_UPDATE.value}
+
+
 def _edits_again(item: _Item, batch: list[_Item]) -> bool:
     """A second edit of one product (or status change of one order) waits for the next batch:
     its base version counts the first, so the server must not see it before this till knows
     whether the first was kept (``sync.resolution`` drops it when not)."""
     kind, entity_id = item.envelope["kind"], item.envelope["entity_id"]
-    return kind in VERSION_CHAINED and any(
-        earlier.envelope["kind"] == kind and earlier.envelope["entity_id"] == entity_id
-        for earlier in batch)
+    chain = _CHAIN_OF.get(kind)
+    return chain is not None and any(
+        _CHAIN_OF.get(earlier.envelope["kind"]) == chain
+        and earlier.envelope["entity_id"] == entity_id for earlier in batch)
 
 
 def _hold(store: LocalStore, mutation_ids: Iterable[str], reason: str) -> None:
