@@ -26,6 +26,7 @@ from sync.engine import RoundResult, SyncEngine
 from sync.pairing import pair
 from sync.status import SERVER_FEED
 from tests.support.file_keyring import subprocess_env
+from tests.support.new_store import open_new_store
 from tests.support.sync_shop import Shop
 from tests.support.tills import (issue_code, pulled_cashier, sellable_variants, spawn_tillpoint,
                                  tillpoint)
@@ -223,7 +224,7 @@ def pair_till(shop: Shop, data_dir: Path, register: str) -> Till:
     """A new data directory paired with ``register`` of the shop (through the door) and its
     first round done (catalogue, staff and stock pulled)."""
     code = shop.codes.pop(register, None) or issue_code(shop.process, register=register)
-    store = LocalStore.open(Paths.resolve(data_dir).store)
+    store = open_new_store(Paths.resolve(data_dir).store)
     with _without_keyring():
         paired = pair(store, server=shop.url, code=code, print_key=True)
     assert paired.device_key
