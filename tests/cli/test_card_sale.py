@@ -205,7 +205,10 @@ def test_killed_mid_payment_then_recovered_never_charges(till_dir, fake_stripe, 
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         reader = lambda: fake_stripe.readers[READER]  # noqa: E731
-        _wait_for(lambda: (reader().get("action") or {}).get("status") == "in_progress")
+        # the reader waits for the card and the till has written down that it does (killed
+        # between the two, the attempt is still `created` here: a case of its own)
+        _wait_for(lambda: (reader().get("action") or {}).get("status") == "in_progress"
+                  and counts(till_dir)[1] == ["processing"])
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:

@@ -18,13 +18,13 @@ from here. STABLE API (other test files import it; additions only): ``start_shop
 ``copy_database``, ``owner``, ``admin``, ``codes``), ``seed_template`` and ``ShopTemplate``
 (a database seeded once, each shop a copy of it: ``start_shop(..., template=)``),
 ``OwnerApi`` (``call``), ``make_tills``,
-``pair_till``, ``Till`` (``sell``, ``sell_random``, ``variants``, ``round``, ``client``,
-``engine``, ``sync_cli``, ``spawn_sync``, ``env``, ``orders``, ``movements``, ``levels``,
-``pending``, ``outbox``, ``issues``, ``cursor``, ``position``, ``remote_orders``, ``reopen``,
-``close``), ``close_each_request``, ``server_orders``, ``server_movements``,
-``server_levels``, ``movement_sums``, ``mutation_counts``, ``order_entries``,
-``skipped_orders``, ``fault_seed``, ``fault_rounds``, ``settle``, ``convergence_problems``,
-``assert_converged``.
+``pair_till``, ``Till`` (``sell``, ``sell_random``, ``sell_random_many``, ``variants``,
+``round``, ``client``, ``engine``, ``sync_cli``, ``spawn_sync``, ``env``, ``orders``,
+``movements``, ``levels``, ``pending``, ``outbox``, ``issues``, ``cursor``, ``position``,
+``remote_orders``, ``reopen``, ``close``), ``close_each_request``, ``server_orders``,
+``server_movements``, ``server_levels``, ``movement_sums``, ``mutation_counts``,
+``order_entries``, ``skipped_orders``, ``fault_seed``, ``fault_rounds``, ``settle``,
+``convergence_problems``, ``assert_converged``.
 """
 
 from __future__ import annotations
