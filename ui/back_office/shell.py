@@ -164,7 +164,8 @@ class IdleSignOut(QObject):
             self.timer.stop()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if self._armed and self._seconds > 0 and event.type() in ACTIVITY:
+        # getattr: called by the application while PySide tears this object down (as IdleLock)
+        if getattr(self, "_armed", False) and self._seconds > 0 and event.type() in ACTIVITY:
             self.timer.start()
         return False
 

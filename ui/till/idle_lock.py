@@ -55,7 +55,9 @@ class IdleLock(QObject):
         self._restart()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if self._armed and event.type() in ACTIVITY:
+        # getattr: an application-wide filter can still be called while PySide tears this
+        # object's Python half down (seen in the suite when a window closes): no attributes
+        if getattr(self, "_armed", False) and event.type() in ACTIVITY:
             self._timer.start()
         return False
 
