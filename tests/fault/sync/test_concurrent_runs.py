@@ -48,7 +48,7 @@ def test_a_terminal_sync_and_the_windows_round_at_once_send_each_sale_once(shop,
     total_sold = 0
     for race in range(races):
         queued = till.pending()  # sold after both runs of the race before
-        offline = [till.sell_random(rng) for _ in range(rng.randint(20, 150))]
+        offline = till.sell_random_many(rng, rng.randint(20, 150))
         meanwhile: list[str] = []
         stop = threading.Event()
         seller = threading.Thread(target=sell_meanwhile,
