@@ -17,6 +17,7 @@ from app import audit, outbox
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.permissions import Permission
 from app.domain.sync_protocol import MutationKind
+from app.domain.text import contains_pattern
 from app.staff import active_staff
 from db.base import new_id, utcnow
 from db.models import Customer
@@ -159,11 +160,6 @@ def update_customer(session: Session, *, staff_id: str, customer_id: str,
     return customer
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _digits_only(column):  # noqa: ANN001, ANN202 - a SQL expression in, one out
     for sign in (" ", "+", "-", "(", ")", ".", "/"):
         column = func.replace(column, sign, "")
@@ -178,16 +174,26 @@ def find_customers(session: Session, text: str, limit: int = 20) -> list[Custome
         raise InvalidInput("must be text", field="text")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_FIND_LIMIT:
         raise InvalidInput(f"must be a whole number from 1 to {MAX_FIND_LIMIT}", field="limit")
+    clause = match_clause(text)
+    if clause is None:
+        return []
+    return list(session.scalars(select(Customer).where(Customer.erased.is_(False), clause)
+                                .order_by(Customer.name, Customer.id).limit(limit)).all())
+
+
+def match_clause(text: str):  # noqa: ANN201 - a SQL condition, or None for "everyone"
+    """Customers whose name or email contains ``text`` (case-insensitive), or whose phone's
+    digits contain its digits; None for blank text. The till's search and the back office's
+    list both find customers by this."""
     needle = text.strip()[:MAX_LENGTH["email"]]
     if not needle:
-        return []
-    pattern = _like(needle.lower())
+        return None
+    pattern = contains_pattern(needle.lower())
     matches = [func.lower(Customer.name).like(pattern, escape="\\"),
                func.lower(Customer.email).like(pattern, escape="\\")]
     digits = "".join(c for c in needle if c.isdigit())
     if len(digits) >= 3 and set(needle) <= _PHONE_CHARS:
         # A national number typed with its leading 0 is stored after the country code.
-        matches.append(_digits_only(Customer.phone).like(_like(digits.lstrip("0") or digits),
-                                                         escape="\\"))
-    return list(session.scalars(select(Customer).where(Customer.erased.is_(False), or_(*matches))
-                                .order_by(Customer.name, Customer.id).limit(limit)).all())
+        matches.append(_digits_only(Customer.phone).like(
+            contains_pattern(digits.lstrip("0") or digits), escape="\\"))
+    return or_(*matches)

@@ -73,3 +73,10 @@ def nearest(word: str, candidates: Iterable[tuple[str, int]]) -> str | None:
         if d <= limit and (best is None or (d, -count, candidate) < best):
             best = (d, -count, candidate)
     return best[2] if best else None
+
+
+def contains_pattern(text: str) -> str:
+    """A SQL ``LIKE`` pattern for "contains ``text``", its own ``%``, ``_`` and backslashes
+    taken literally (use it with ``escape="\\\\"``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.back_office.paging import Column, Row
+from app.customers import match_clause
 from app.domain.errors import InvalidInput
 from db.models import Customer, Order, RemoteOrder
 
@@ -20,34 +21,6 @@ COLUMNS = (Column("name", "Name"), Column("email", "Email"), Column("phone", "Ph
            Column("orders", "Orders", numeric=True, sortable=False),
            Column("last", "Last purchase", sortable=False))
 _ORDER = {"name": Customer.name, "email": Customer.email, "phone": Customer.phone}
-_PHONE_CHARS = set("0123456789+-() ./")
-MAX_SEARCH = 254
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _digits_only(column):  # noqa: ANN001, ANN202 - a SQL expression in, one out
-    for sign in _PHONE_CHARS - set("0123456789"):
-        column = func.replace(column, sign, "")
-    return column
-
-
-def search_clause(text: str):  # noqa: ANN201 - a SQL condition, or None for "everyone"
-    needle = text.strip()[:MAX_SEARCH]
-    if not needle:
-        return None
-    pattern = _like(needle.lower())
-    matches = [func.lower(Customer.name).like(pattern, escape="\\"),
-               func.lower(Customer.email).like(pattern, escape="\\")]
-    digits = "".join(c for c in needle if c.isdigit())
-    if len(digits) >= 3 and set(needle) <= _PHONE_CHARS:
-        # a national number typed with its leading 0 is stored after the country code
-        matches.append(_digits_only(Customer.phone).like(_like(digits.lstrip("0") or digits),
-                                                         escape="\\"))
-    return or_(*matches)
 
 
 def remote_customer_id():  # noqa: ANN201 - the customer an order the server showed is for
@@ -91,7 +64,7 @@ class CustomerSource:
 
     def _query(self, what):  # noqa: ANN001, ANN202
         query = select(what).where(Customer.erased.is_(False))
-        clause = search_clause(self.search)
+        clause = match_clause(self.search)
         return query if clause is None else query.where(clause)
 
     def count(self, session: Session) -> int:

@@ -22,6 +22,7 @@ from app.back_office.paging import Column, Row
 from app.domain.errors import InvalidInput
 from app.domain.money import format_amount
 from app.domain.orders import OrderStatus, parse_status
+from app.domain.text import contains_pattern
 from app.sales.identity import this_register
 from db.models import Customer, Order, RemoteOrder
 
@@ -66,11 +67,6 @@ class OrderFilter:
             raise InvalidInput("the first day is after the last one", field="date_to")
         return replace(self, status=status, channel=channel, number=self.number.strip(),
                        customer=self.customer.strip().lower())
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _zone(name: str) -> ZoneInfo | timezone:
@@ -124,14 +120,14 @@ class OrdersSource:
         if f.status:
             where.append(Order.status == f.status)
         if f.number:
-            where.append(Order.number.like(_like(f.number), escape="\\"))
+            where.append(Order.number.like(contains_pattern(f.number), escape="\\"))
         start, end = self._bounds(session)
         if start:
             where.append(Order.created_at >= start)
         if end:
             where.append(Order.created_at < end)
         if f.customer:
-            pattern = _like(f.customer)
+            pattern = contains_pattern(f.customer)
             where.append(or_(func.lower(Customer.name).like(pattern, escape="\\"),
                              func.lower(Customer.email).like(pattern, escape="\\")))
         key = getattr(Order, _SORTS[self.order])
@@ -148,14 +144,14 @@ class OrdersSource:
         if f.status:
             where.append(RemoteOrder.status == f.status)
         if f.number:
-            where.append(RemoteOrder.number.like(_like(f.number), escape="\\"))
+            where.append(RemoteOrder.number.like(contains_pattern(f.number), escape="\\"))
         start, end = self._bounds(session)
         if start:
             where.append(RemoteOrder.created_at >= start)
         if end:
             where.append(RemoteOrder.created_at < end)
         if f.customer:
-            pattern = _like(f.customer)
+            pattern = contains_pattern(f.customer)
             where.append(or_(func.lower(_REMOTE_NAME).like(pattern, escape="\\"),
                              func.lower(_REMOTE_EMAIL).like(pattern, escape="\\")))
         key = getattr(RemoteOrder, _SORTS[self.order])

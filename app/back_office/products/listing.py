@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.back_office.paging import Column, Row
 from app.domain.errors import InvalidInput
-from app.domain.text import MAX_QUERY_CHARS, words
+from app.domain.text import MAX_QUERY_CHARS, contains_pattern, words
 from app.sales.identity import STORE_KEY, get_local
 from app.till.format import money, quantity_text
 
@@ -59,10 +59,6 @@ _BY_SUMMARY = ("sku", "price", "stock")
 
 def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def _like(word: str) -> str:
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +128,12 @@ class ProductListSource:
                            "CROSS JOIN variants AS v ON v.rowid = t.rowid "
                            f"WHERE till_search MATCH :match LIMIT {MAX_TEXT_MATCHES})")
         for n, word in enumerate(short_words):
-            params[f"short{n}"] = _like(word)
+            params[f"short{n}"] = contains_pattern(word)
             by_name.append(f"p.name LIKE :short{n} ESCAPE '\\'")
         if self.status != "active" and terms:
             # archived products are not in the till's index: their names are scanned
             for n, word in enumerate(terms):
-                params[f"arch{n}"] = _like(word)
+                params[f"arch{n}"] = contains_pattern(word)
             archived = " AND ".join(f"p.name LIKE :arch{n} ESCAPE '\\'"
                                     for n in range(len(terms)))
             named = f"(({' AND '.join(by_name)}) OR (p.archived = 1 AND {archived}))" \

@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.back_office.paging import Column, Row
-from app.back_office.stock.levels import like_pattern, category_subtree
+from app.back_office.stock.levels import category_subtree
 from app.back_office.stock.quantities import parse_count, shown
 from app.catalog import display_name, find_code
 from app.domain.errors import InvalidInput, NotFound, RuleViolation
 from app.domain.money import format_amount, round_half_up
 from app.domain.permissions import Permission
+from app.domain.text import contains_pattern
 from app.inventory import level, post_movement
 from app.sales.identity import this_register
 from app.staff import active_staff
@@ -297,7 +298,7 @@ class CountLinesSource:
                  .join(Product, Product.id == Variant.product_id)
                  .where(StockCountLine.count_id == self.count_id))
         if self.text.strip():
-            pattern = like_pattern(self.text.strip())
+            pattern = contains_pattern(self.text.strip())
             query = query.where(or_(Product.name.ilike(pattern, escape="\\"),
                                     Variant.sku.ilike(pattern.removeprefix("%"), escape="\\")))
         if self.uncounted_only:

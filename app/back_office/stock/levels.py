@@ -23,7 +23,7 @@ from sqlalchemy.sql import Select
 from app.back_office.paging import Column, Row
 from app.back_office.stock.quantities import shown
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.text import MAX_QUERY_CHARS, words
+from app.domain.text import MAX_QUERY_CHARS, contains_pattern, words
 from app.sales.identity import this_register
 from db.models import (Barcode, Category, Product, StaffUser, StockLevel, StockMovement, Store,
                        Variant)
@@ -73,7 +73,7 @@ def text_matches(query: Select, typed: str) -> Select:
                    "ON v.rowid = t.rowid WHERE till_search MATCH :match "
                    f"LIMIT {MAX_TEXT_MATCHES})"]
         for n, word in enumerate(short_words):
-            params[f"short{n}"] = like_pattern(word)
+            params[f"short{n}"] = contains_pattern(word)
             by_name.append(f"(products.name LIKE :short{n} ESCAPE '\\' "
                            f"OR variants.name LIKE :short{n} ESCAPE '\\')")
         alternatives.append("(" + " AND ".join(by_name) + ")")
@@ -91,10 +91,6 @@ def text_matches(query: Select, typed: str) -> Select:
 
 def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def like_pattern(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _scanned(session: Session, text: str) -> str | None:
